@@ -1,0 +1,262 @@
+"""Run queries on a build (embedded pyoxigraph store) and shape the answers as tables, CSV, TSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .namespaces import XSD
+from .queries import NamedQuery, QueryError, bind_values, bindings_for, check_safe, query_form
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
+
+FORMATS = ("table", "csv", "tsv", "json")
+GRAPH_FORMATS = ("turtle", "ntriples")
+
+
+@dataclass(frozen=True)
+class Term:
+    """An RDF term as the SPARQL JSON results format describes it: engine-neutral."""
+
+    type: str  # "uri" | "literal" | "bnode" | "triple"
+    value: str
+    datatype: str | None = None
+    lang: str | None = None
+
+    def n3(self) -> str:
+        """N-Triples syntax (what SPARQL TSV results use)."""
+        if self.type == "uri":
+            return f"<{self.value}>"
+        if self.type == "bnode":
+            return f"_:{self.value}"
+        escaped = (
+            self.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+            .replace("\t", "\\t")
+        )
+        if self.lang:
+            return f'"{escaped}"@{self.lang}'
+        if self.datatype and self.datatype != XSD.string:
+            return f'"{escaped}"^^<{self.datatype}>'
+        return f'"{escaped}"'
+
+    def to_json(self) -> dict[str, str]:
+        out = {"type": self.type, "value": self.value}
+        if self.lang:
+            out["xml:lang"] = self.lang
+        elif self.datatype and self.datatype != XSD.string:
+            out["datatype"] = self.datatype
+        return out
+
+
+@dataclass
+class Result:
+    """Rows of a SELECT, the boolean of an ASK, or the triples of a CONSTRUCT/DESCRIBE (as s, p, o rows)."""
+
+    form: str  # "select" | "ask" | "graph"
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[Term | None]] = field(default_factory=list)
+    boolean: bool | None = None
+    partial: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    def records(self) -> list[dict[str, str | None]]:
+        """Rows as dicts of plain values (what a notebook user wants first)."""
+        return [{c: (t.value if t else None) for c, t in zip(self.columns, row, strict=True)} for row in self.rows]
+
+    def to_dataframe(self):  # noqa: ANN201 - pandas is optional
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the extra
+            raise ImportError("to_dataframe needs pandas: pip install 'aflm-graph[pandas]'") from exc
+        return pd.DataFrame.from_records(self.records(), columns=self.columns)
+
+
+def from_oxigraph(term: ox.NamedNode | ox.Literal | ox.BlankNode | None) -> Term | None:
+    import pyoxigraph as ox
+
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return Term("uri", term.value)
+    if isinstance(term, ox.BlankNode):
+        return Term("bnode", term.value)
+    if isinstance(term, ox.Literal):
+        datatype = term.datatype.value
+        if term.language:
+            return Term("literal", term.value, lang=term.language)
+        return Term("literal", term.value, datatype=None if datatype == XSD.string else datatype)
+    return Term("triple", str(term))
+
+
+# --- the embedded store
+
+_STORES: dict[Path, ox.Store] = {}
+
+
+def open_store(build: Path) -> ox.Store:
+    """The build's store, opened read-only (cached per process); loads build/aflm.nq if there is no store folder."""
+    import pyoxigraph as ox
+
+    build = build.resolve()
+    if build in _STORES:
+        return _STORES[build]
+    folder, dump = build / "store", build / "aflm.nq"
+    if not build.is_dir() or not (folder.is_dir() or dump.is_file()):
+        raise QueryError(f"{build}: no build here; run `aflm-graph build` first (or pass --build DIR)")
+    if folder.is_dir():
+        try:
+            store = ox.Store.read_only(str(folder))
+        except OSError as exc:
+            raise QueryError(f"{folder}: cannot open the store ({exc})") from None
+    else:
+        store = ox.Store()
+        store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+    _STORES[build] = store
+    return store
+
+
+def run_embedded(store: ox.Store, text: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None) -> Result:
+    """Run a read-only query on a pyoxigraph store with every graph as the default graph."""
+    import pyoxigraph as ox
+
+    check_safe(text)
+    form = query_form(text)
+    substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+    try:
+        try:
+            answer = store.query(text, use_default_graph_as_union=True, substitutions=substitutions or None)
+        except RuntimeError as exc:
+            # pyoxigraph substitutes only projected variables (SEP-0007); for the others bind with a VALUES
+            # block whose terms pyoxigraph itself serialised: still values, never pasted text.
+            if not bindings or "projection" not in str(exc):
+                raise QueryError(f"query failed: {exc}") from None
+            answer = store.query(bind_values(text, bindings), use_default_graph_as_union=True)
+    except SyntaxError as exc:
+        raise QueryError(f"syntax error: {exc}") from None
+    if form == "ask":
+        return Result("ask", boolean=bool(answer))
+    if form in {"construct", "describe"}:
+        rows = [[from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object)] for t in answer]
+        return Result("graph", columns=["subject", "predicate", "object"], rows=rows)
+    columns = [v.value for v in answer.variables]
+    rows = [[from_oxigraph(solution[c]) for c in columns] for solution in answer]
+    return Result("select", columns=columns, rows=rows)
+
+
+def run(
+    query: NamedQuery | str,
+    *,
+    build: Path | str = "build",
+    params: Mapping[str, str] | None = None,
+) -> Result:
+    """Run a named query (or query text) on a build with its parameters bound by the engine."""
+    named = query if isinstance(query, NamedQuery) else NamedQuery(name="<query>", text=query)
+    bindings = bindings_for(named, params or {})
+    result = run_embedded(open_store(Path(build)), named.text, bindings)
+    if named.columns and result.form == "select" and tuple(result.columns) != named.columns:
+        raise QueryError(f"query {named.name}: returns columns {result.columns}, its header promises {list(named.columns)}")
+    return result
+
+
+# --- output formats
+
+
+def _plain(term: Term | None) -> str:
+    return "" if term is None else term.value
+
+
+def to_csv(result: Result) -> str:
+    """SPARQL 1.1 CSV results: a header of variable names, plain values."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if result.form == "ask":
+        writer.writerow(["boolean"])
+        writer.writerow(["true" if result.boolean else "false"])
+    else:
+        writer.writerow(result.columns)
+        writer.writerows([_plain(t) for t in row] for row in result.rows)
+    return buffer.getvalue()
+
+
+def to_tsv(result: Result) -> str:
+    """SPARQL 1.1 TSV results: `?var` header, terms in N-Triples syntax."""
+    if result.form == "ask":
+        return "?boolean\n" + ("true" if result.boolean else "false") + "\n"
+    lines = ["\t".join(f"?{c}" for c in result.columns)]
+    lines += ["\t".join("" if t is None else t.n3() for t in row) for row in result.rows]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(result: Result) -> str:
+    """SPARQL 1.1 JSON results."""
+    if result.form == "ask":
+        doc: dict[str, object] = {"head": {}, "boolean": bool(result.boolean)}
+    else:
+        bindings = [
+            {c: t.to_json() for c, t in zip(result.columns, row, strict=True) if t is not None} for row in result.rows
+        ]
+        doc = {"head": {"vars": result.columns}, "results": {"bindings": bindings}}
+    return json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+
+
+def to_table(result: Result, *, width: int = 60) -> str:
+    """A plain text table for reading in a terminal; long values are cut with an ellipsis."""
+    if result.form == "ask":
+        return "true\n" if result.boolean else "false\n"
+
+    def cell(t: Term | None) -> str:
+        text = " ".join(_plain(t).split())
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    body = [[cell(t) for t in row] for row in result.rows]
+    widths = [max([len(c)] + [len(r[i]) for r in body]) for i, c in enumerate(result.columns)]
+    line = "  ".join(c.ljust(w) for c, w in zip(result.columns, widths, strict=True)).rstrip()
+    rule = "  ".join("-" * w for w in widths)
+    rows = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in body]
+    footer = f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})"
+    return "\n".join([line, rule, *rows, footer]) + "\n"
+
+
+def to_graph(result: Result, fmt: str) -> str:
+    """CONSTRUCT/DESCRIBE results as N-Triples or Turtle (sorted, so the same answer gives the same text)."""
+    import pyoxigraph as ox
+
+    from .namespaces import PREFIXES
+
+    def ox_term(t: Term) -> ox.NamedNode | ox.Literal | ox.BlankNode:
+        if t.type == "uri":
+            return ox.NamedNode(t.value)
+        if t.type == "bnode":
+            return ox.BlankNode(t.value)
+        if t.lang:
+            return ox.Literal(t.value, language=t.lang)
+        return ox.Literal(t.value, datatype=ox.NamedNode(t.datatype or XSD.string))
+
+    triples = sorted(
+        {ox.Triple(*(ox_term(t) for t in row if t is not None)) for row in result.rows}, key=str  # type: ignore[misc]
+    )
+    rdf_format = ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES
+    prefixes = PREFIXES if fmt == "turtle" else None
+    return ox.serialize(triples, format=rdf_format, prefixes=prefixes).decode("utf-8")
+
+
+def render(result: Result, fmt: str) -> str:
+    if fmt in GRAPH_FORMATS:
+        if result.form != "graph":
+            raise QueryError(f"--format {fmt} is for CONSTRUCT/DESCRIBE queries; use table, csv, tsv or json")
+        return to_graph(result, fmt)
+    renderers = {"table": to_table, "csv": to_csv, "tsv": to_tsv, "json": to_json}
+    if fmt not in renderers:
+        raise QueryError(f"unknown format {fmt!r} (one of {', '.join((*FORMATS, *GRAPH_FORMATS))})")
+    return renderers[fmt](result)
+
+
+def iter_values(result: Result, column: str) -> Iterable[str | None]:
+    index = result.columns.index(column)
+    return (_plain(row[index]) if row[index] else None for row in result.rows)

@@ -1,0 +1,48 @@
+"""Reference data the pipeline resolves names against: member states and forum editions (ontology/reference.ttl)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from .namespaces import AFLM, RDF, SKOS
+from .resources import ontology_dir
+
+
+@dataclass(frozen=True)
+class MemberStates:
+    """Every spelling of a member state's name (lower-cased) -> its IRI, and each IRI's preferred label."""
+
+    by_name: dict[str, str]
+    labels: dict[str, str]
+
+    def resolve(self, name: str) -> str | None:
+        key = " ".join(name.replace("\u00a0", " ").split()).lower()
+        if key in self.by_name:
+            return self.by_name[key]
+        return self.by_name.get(key.removeprefix("the "))
+
+
+@cache
+def member_states(path: Path | None = None) -> MemberStates:
+    import pyoxigraph as ox
+
+    path = path or ontology_dir() / "reference.ttl"
+    states: set[str] = set()
+    names: dict[str, list[str]] = {}
+    labels: dict[str, str] = {}
+    for triple in ox.parse(path=str(path)):
+        subject, predicate, obj = triple.subject.value, triple.predicate.value, triple.object.value
+        if predicate == RDF.type and obj == AFLM.MemberState:
+            states.add(subject)
+        elif predicate in (SKOS.prefLabel, SKOS.altLabel, SKOS.notation):
+            names.setdefault(subject, []).append(obj)
+            if predicate == SKOS.prefLabel:
+                labels[subject] = obj
+    by_name: dict[str, str] = {}
+    for iri in sorted(states):
+        for name in names.get(iri, ()):
+            by_name[name.lower()] = iri
+        by_name[iri.rsplit("/", 1)[-1]] = iri  # the slug itself
+    return MemberStates(by_name=by_name, labels={k: v for k, v in labels.items() if k in states})
