@@ -1,0 +1,45 @@
+"""Shared fixtures: the seed build (made once per session) and the rule for missing system components."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require_executable(name: str, *, why: str) -> str:
+    """The path of a system program; outside CI a missing one skips the test with a reason, in CI it fails."""
+    found = shutil.which(name)
+    if found:
+        return found
+    message = f"{name} is not installed ({why}); `.ci/run` installs it"
+    if in_ci():
+        pytest.fail(f"CI=true: {message}")
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def seed_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A build of the two seed documents, made once for the whole session (read-only for tests)."""
+    from aflm_graph.pipeline import build
+
+    out = tmp_path_factory.mktemp("seed-build") / "build"
+    build([SEEDS], out)
+    return out
