@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,7 +70,7 @@ class Result:
         """Rows as dicts of plain values (what a notebook user wants first)."""
         return [{c: (t.value if t else None) for c, t in zip(self.columns, row, strict=True)} for row in self.rows]
 
-    def to_dataframe(self):  # noqa: ANN201 - pandas is optional
+    def to_dataframe(self):  # pandas is optional, so no return annotation
         try:
             import pandas as pd
         except ImportError as exc:  # pragma: no cover - depends on the extra
@@ -138,7 +139,7 @@ def run_embedded(store: ox.Store, text: str, bindings: Mapping[str, ox.NamedNode
                 raise QueryError(f"query failed: {exc}") from None
             answer = store.query(bind_values(text, bindings), use_default_graph_as_union=True)
     except SyntaxError as exc:
-        raise QueryError(f"syntax error: {exc}") from None
+        raise QueryError(_syntax_message(str(exc))) from None
     if form == "ask":
         return Result("ask", boolean=bool(answer))
     if form in {"construct", "describe"}:
@@ -149,18 +150,51 @@ def run_embedded(store: ox.Store, text: str, bindings: Mapping[str, ox.NamedNode
     return Result("select", columns=columns, rows=rows)
 
 
+def _syntax_message(message: str) -> str:
+    """pyoxigraph says 'error at 2:16: expected ...'; say it as line and column."""
+    match = re.match(r"error at (\d+):(\d+): (.*)", message, re.DOTALL)
+    if match:
+        line, column, rest = match.groups()
+        return f"syntax error at line {line}, column {column}: {rest}"
+    return f"syntax error: {message}"
+
+
 def run(
     query: NamedQuery | str,
     *,
     build: Path | str = "build",
     params: Mapping[str, str] | None = None,
+    endpoint: str | None = None,
+    timeout: float | None = None,
+    allow_partial: bool = False,
+    row_cap: int | None = None,
+    default_graphs: Sequence[str] = (),
 ) -> Result:
-    """Run a named query (or query text) on a build with its parameters bound by the engine."""
+    """Run a named query (or query text) on a build, or on a remote SPARQL endpoint, with its parameters bound.
+
+    Embedded: bound by the engine's substitution; `timeout` runs it in a worker process that is killed
+    at the limit (pyoxigraph cannot stop a running query). Remote (`endpoint`): bound as a VALUES block
+    of escaped terms; a partial answer raises `remote.PartialResultError` unless `allow_partial`.
+    """
     named = query if isinstance(query, NamedQuery) else NamedQuery(name="<query>", text=query)
     bindings = bindings_for(named, params or {})
-    result = run_embedded(open_store(Path(build)), named.text, bindings)
+    if endpoint is not None:
+        from .remote import run_remote
+
+        result = run_remote(
+            endpoint, named.text, bindings, timeout=timeout or 60.0, allow_partial=allow_partial, row_cap=row_cap,
+            default_graphs=default_graphs,
+        )
+    elif timeout is not None:
+        from .endpoint import run_with_timeout
+
+        result = run_with_timeout(Path(build), named.text, bindings, timeout=timeout)
+    else:
+        result = run_embedded(open_store(Path(build)), named.text, bindings)
     if named.columns and result.form == "select" and tuple(result.columns) != named.columns:
-        raise QueryError(f"query {named.name}: returns columns {result.columns}, its header promises {list(named.columns)}")
+        raise QueryError(
+            f"query {named.name}: returns columns {result.columns}, its header promises {list(named.columns)}"
+        )
     return result
 
 

@@ -5,7 +5,7 @@ Two relations, both undirected and reported once as ``Link(a, b, ...)`` with ``a
 ``duplicate`` (score 1.0)
     The same text twice in ONE document, compared after normalising Unicode (NFKC), case,
     curly vs straight quotes and dashes, runs of whitespace and trailing punctuation. Seed 000
-    repeats items 9-11 of sub-theme 1 as items 13-15 of sub-theme 2. Every pair of a group of
+    repeats items 9-11 of its sub-theme 2 word for word as items 13-15. Every pair of a group of
     identical texts is linked (a group of three gives three pairs), not a chain to the first
     occurrence: a researcher asking "what repeats this item?" gets the answer from one
     triple pattern, without a transitive closure, and the graph does not depend on which copy
@@ -24,13 +24,16 @@ Two relations, both undirected and reported once as ``Link(a, b, ...)`` with ``a
     absorb. The idf is fitted on the texts passed in, so scores are relative to the corpus
     being linked: link the whole corpus at once.
 
-Threshold (``DEFAULT_THRESHOLD`` = 0.5), read off the two seeds (47 recommendations):
-the pairs a reader calls "the same recommendation, reworded" score well above it (seed 002
-items 8/15: 0.91; seed 000 1/5 vs 002 item 7: 0.80), the pair that shares one long
-phrase about skills (000 2/8 vs 002 item 19: 0.63) is kept, and the best-scoring pairs below it
-share only generic vocabulary ("access to justice", "social protection"; 0.37-0.42).
-0.5 sits in the empty band between those groups, so small changes of wording or corpus do not
-flip the seed pairs.
+Threshold (``DEFAULT_THRESHOLD`` = 0.4), read off the two seeds (47 recommendations, 1,081
+pairs). The four pairs a reader calls "the same recommendation, reworded" score 0.93 (002 items
+8/15), 0.81 (000 1/5 vs 002 item 7), 0.65 (000 2/8 vs 002 item 19, one shared phrase on skills)
+and 0.48 (000 2/4 vs 002 item 18, "ASEAN emergency and pandemic preparedness plans ... protections
+for migrant workers"); every other pair scores 0.25 or less and shares only generic vocabulary
+("return and reintegration", "social protection"). 0.4 sits in that empty band, nearer its
+bottom so that the weakest true paraphrase keeps a margin of 0.08 and the strongest
+non-paraphrase is 0.15 below. Features were chosen on the same evidence: word uni+bigrams with
+stopwords separate the two groups by a factor of 1.96 (0.48 / 0.25), unigrams alone by 1.3,
+character 3-5-grams by 1.2 with 14 times as many non-zeros per row.
 
 Scale: the product X·Xᵀ is never materialised. Terms that occur in very many texts ("migrant",
 "workers", "migrant workers") are the ones that make a sparse product dense, so the columns are
@@ -42,12 +45,17 @@ when either side keeps the other (the union of the per-row top-k lists), so a te
 appear in more than ``top_k`` pairs when it is the nearest neighbour of many others.
 
 Determinism: the vocabulary is sorted (so column order, and floating-point summation order,
-never depends on input order or hash seeds), scores are rounded to 4 decimals before they are
-compared with the threshold or ranked, ties are broken by index, and the output is sorted.
+never depends on input order or hash seeds). The float32 BLAS product only proposes candidates
+(with a 1e-3 margin); every reported score is recomputed in float64 from the sparse rows in a
+fixed order and rounded to 4 decimals before it is compared with the threshold or ranked, so
+BLAS builds and thread counts cannot change the output (float32 scores alone gave different
+outputs for OPENBLAS_NUM_THREADS=1 and 2 on 8,000 texts).
+Ties at a top-k cut go to the lower index, and the output is sorted.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -68,7 +76,7 @@ class Link:
     score: float  # in [0, 1]
 
 
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_THRESHOLD = 0.4
 """Minimum rounded cosine for a `similar` link; see the module docstring for the seed evidence."""
 
 SCORE_DECIMALS = 4
@@ -81,7 +89,7 @@ STOPWORDS: frozenset[str] = frozenset(
     most must no nor not of on or other our over own same shall should so such than that the their
     them then there these they this those through to too under until up upon very via was we were
     what when where whether which while who whom whose why will with within without would
-    """.split()
+    """.split()  # noqa: SIM905 -- a word list reads better as text
 )
 """Function words only: they carry no topic, and dropping them lets bigrams join content words."""
 
@@ -107,8 +115,7 @@ _QUOTES = str.maketrans(
         "\u00ad": None,  # soft hyphen: an extraction artefact, not text
     }
 )
-_TRAILING = re.compile(r"[\s.,;:!?\-'\"]+$")
-_SPACES = re.compile(r"\s+")
+_TRAILING = " .,;:!?-'\""  # stripped from the end of a duplicate key
 _BLOCK_CELLS = 16_000_000  # floats per dense block (64 MB as float32)
 _MAX_BLOCK_ROWS = 2_000
 _HEAD_DF_RATIO = 0.05  # columns in more than 5% of the texts go dense
@@ -116,30 +123,47 @@ _HEAD_MIN_DF = 64  # below this a column is cheap enough to stay sparse
 _MAX_HEAD = 1_024  # cap on dense columns: n x 1,024 float32 is 80 MB at n = 20,000
 
 
+def _fold(text: str) -> str:
+    """NFKC, straight quotes and dashes, case-folded: the common ground of both comparisons."""
+    if not text.isascii():  # the ASCII fast path matters at tens of thousands of texts
+        text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return text.casefold()
+
+
 def duplicate_key(text: str) -> str:
     """The form two texts must share to count as duplicates (case, quotes, spacing, end punctuation)."""
-    folded = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
-    return _TRAILING.sub("", _SPACES.sub(" ", folded).strip())
+    return _duplicate_key_folded(_fold(text))
+
+
+def _duplicate_key_folded(folded: str) -> str:
+    return " ".join(folded.split()).rstrip(_TRAILING)
 
 
 def tokens(text: str) -> list[str]:
     """Content words of a text, in order: lower-cased, stopwords and one-letter words dropped."""
-    folded = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
-    return [
-        t
-        for t in _TOKEN.findall(folded)
-        if t not in STOPWORDS and not (len(t) == 1 and not t.isdigit())
-    ]
+    return _tokens_folded(_fold(text))
+
+
+def _tokens_folded(folded: str) -> list[str]:
+    return [t for t in _TOKEN.findall(folded) if t not in STOPWORDS and not (len(t) == 1 and not t.isdigit())]
 
 
 def terms(text: str) -> list[str]:
     """TF-IDF features of a text: its content words and the bigrams of adjacent content words."""
-    words = tokens(text)
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    return _terms_folded(_fold(text))
+
+
+def _terms_folded(folded: str) -> list[str]:
+    words = _tokens_folded(folded)
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
 def tfidf_matrix(texts: Sequence[str]) -> sparse.csr_matrix:
-    """L2-normalised TF-IDF rows (float32 CSR, columns in sorted-term order) for `texts`."""
+    """L2-normalised TF-IDF rows (float64 CSR, columns in sorted-term order, sorted indices) for `texts`."""
+    return _tfidf_folded([_fold(text) for text in texts])
+
+
+def _tfidf_folded(texts: Sequence[str]) -> sparse.csr_matrix:
     n = len(texts)
     ids: dict[str, int] = {}
     indptr = np.zeros(n + 1, dtype=np.int64)
@@ -147,7 +171,7 @@ def tfidf_matrix(texts: Sequence[str]) -> sparse.csr_matrix:
     counts: list[int] = []
     for row, text in enumerate(texts):
         bag: dict[int, int] = {}
-        for term in terms(text):
+        for term in _terms_folded(text):
             col = ids.setdefault(term, len(ids))
             bag[col] = bag.get(col, 0) + 1
         cols.extend(bag)
@@ -166,25 +190,24 @@ def tfidf_matrix(texts: Sequence[str]) -> sparse.csr_matrix:
     matrix = matrix.multiply(idf[np.newaxis, :]).tocsr()
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0.0] = 1.0
-    matrix = sparse.diags(1.0 / norms) @ matrix
-    matrix = sparse.csr_matrix(matrix, dtype=np.float32)
+    matrix = sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix)
     matrix.sort_indices()
     return matrix
 
 
-def _duplicate_groups(texts: Sequence[str], documents: Sequence[str]) -> np.ndarray:
+def _duplicate_groups(folded: Sequence[str], documents: Sequence[str]) -> np.ndarray:
     """Group id per text: the index of the first text with the same document and duplicate key."""
     first: dict[tuple[str, str], int] = {}
-    group = np.arange(len(texts), dtype=np.int64)
-    for i, (text, document) in enumerate(zip(texts, documents, strict=True)):
-        key = duplicate_key(text)
+    group = np.arange(len(folded), dtype=np.int64)
+    for i, (text, document) in enumerate(zip(folded, documents, strict=True)):
+        key = _duplicate_key_folded(text)
         if key:  # an empty text duplicates nothing
             group[i] = first.setdefault((document, key), i)
     return group
 
 
-def _split_head(matrix: sparse.csr_matrix) -> tuple[np.ndarray, sparse.csr_matrix, sparse.csc_matrix]:
-    """Dense high-df columns, the sparse rest, and the rest transposed for the block product."""
+def _split_head(matrix: sparse.csr_matrix) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """The high-df columns as a dense float32 array (BLAS is cheapest there) and the float32 sparse tail."""
     n, vocab = matrix.shape
     df = np.bincount(matrix.indices, minlength=vocab)
     cutoff = max(_HEAD_MIN_DF, math.ceil(n * _HEAD_DF_RATIO))
@@ -196,64 +219,114 @@ def _split_head(matrix: sparse.csr_matrix) -> tuple[np.ndarray, sparse.csr_matri
     is_head = np.zeros(vocab, dtype=bool)
     is_head[candidates] = True
     head = np.ascontiguousarray(matrix[:, candidates].toarray(), dtype=np.float32)
-    tail = matrix[:, np.flatnonzero(~is_head)].tocsr()
-    return head, tail, tail.T.tocsr()
+    tail = sparse.csr_matrix(matrix[:, np.flatnonzero(~is_head)], dtype=np.float32)
+    return head, tail
+
+
+def _exact_scores(matrix: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Rounded float64 cosines of the given pairs, summed in column order (no BLAS, no threads).
+
+    The blocked float32 product only finds candidates; every score that reaches the output is
+    recomputed here, so thread counts and BLAS builds cannot move a score across a rounding
+    boundary, the threshold or a top-k cut.
+    """
+    product = sparse.csr_matrix(matrix[rows].multiply(matrix[cols]))
+    product.sort_indices()
+    row_of = np.repeat(np.arange(len(rows)), np.diff(product.indptr))
+    sums = np.bincount(row_of, weights=product.data, minlength=len(rows))
+    return np.round(np.clip(sums, 0.0, 1.0), SCORE_DECIMALS)
+
+
+def _top_k_per_row(
+    rows: np.ndarray, cols: np.ndarray, scores: np.ndarray, top_k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's `top_k` best (row, col, score) entries: highest score first, ties to the lower col."""
+    n = int(max(rows.max(initial=0), cols.max(initial=0))) + 1
+    steps = 10**SCORE_DECIMALS + 1
+    if n * n * steps < 2**62:
+        # Scores are rounded, so (row, -score, col) packs into one int64: one sort instead of three.
+        inverse = steps - 1 - np.rint(scores * (steps - 1)).astype(np.int64)
+        order = np.argsort((rows.astype(np.int64) * steps + inverse) * n + cols, kind="stable")
+    else:
+        order = np.lexsort((cols, -scores, rows))
+    rows, cols, scores = rows[order], cols[order], scores[order]
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+    keep = rank < top_k
+    return rows[keep], cols[keep], scores[keep]
+
+
+def _row_blocks(n: int) -> list[tuple[int, int]]:
+    """Row ranges for the upper-triangle product; blocks grow as the triangle narrows (~_BLOCK_CELLS each)."""
+    blocks: list[tuple[int, int]] = []
+    start = 0
+    while start < n:
+        stop = min(n, start + max(1, min(_MAX_BLOCK_ROWS, _BLOCK_CELLS // (n - start))))
+        blocks.append((start, stop))
+        start = stop
+    return blocks
 
 
 def _similar_pairs(
     matrix: sparse.csr_matrix, group: np.ndarray, *, threshold: float, top_k: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(a, b, score) arrays of the union of per-row top-k neighbours above `threshold`, a < b."""
+    """(a, b, score) arrays of the union of per-row top-k neighbours above `threshold`, a < b.
+
+    Only the upper triangle (columns after the block's first row) is computed, since the
+    cosine is symmetric; each candidate is then kept in both directions so every row gets its
+    own top-k. The candidates are compacted to the per-row top-k whenever they outgrow a few
+    times n * top_k, which bounds memory however many pairs pass the threshold.
+    """
     n = matrix.shape[0]
-    head, tail, tail_t = _split_head(matrix)
-    head_t = np.ascontiguousarray(head.T)
-    in_group = np.flatnonzero(np.bincount(group, minlength=n)[group] > 1)
-    group_members: dict[int, list[int]] = {}
-    for i in in_group.tolist():
-        group_members.setdefault(int(group[i]), []).append(i)
-    rows_per_block = max(1, min(_MAX_BLOCK_ROWS, _BLOCK_CELLS // max(n, 1)))
-    found_a: list[np.ndarray] = []
-    found_b: list[np.ndarray] = []
-    found_s: list[np.ndarray] = []
-    for start in range(0, n, rows_per_block):
-        stop = min(n, start + rows_per_block)
-        block = head[start:stop] @ head_t if head.shape[1] else np.zeros((stop - start, n), np.float32)
-        part = (tail[start:stop] @ tail_t).tocoo()
-        block[part.row, part.col] += part.data  # a CSR product has no repeated (row, col)
-        local = np.arange(stop - start)
-        block[local, start + local] = 0.0  # no self pairs
+    head, tail = _split_head(matrix)
+    sizes = np.bincount(group, minlength=n)
+    group_members: dict[int, np.ndarray] = {}
+    for i in np.flatnonzero(sizes[group] > 1).tolist():
+        g = int(group[i])
+        if g not in group_members:
+            group_members[g] = np.flatnonzero(group == g)
+    floor = threshold - 1e-3  # float32 candidates, generously; the cut is made on the exact score
+    kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    kept_size = 0
+    for start, stop in _row_blocks(n):
+        width = stop - start
+        # Similarity of rows start..stop-1 with every text from `start` on (the upper triangle).
+        block = head[start:stop] @ head[start:].T
+        block += (tail[start:stop] @ tail[start:].T).toarray()
+        block[:, :width][np.tril_indices(width)] = 0.0  # self pairs and pairs already seen as (j, i)
         # A duplicate pair is never also `similar`: blank the other members of each text's group.
-        members = in_group[(in_group >= start) & (in_group < stop)]
-        for i in members.tolist():
-            block[i - start, group_members[int(group[i])]] = 0.0
-        rows, cols = np.nonzero(block >= threshold - 1e-3)
-        if not len(rows):
+        for i in range(start, stop):
+            members = group_members.get(int(group[i]))
+            if members is not None:
+                block[i - start, members[members >= start] - start] = 0.0
+        flat = np.flatnonzero(block >= floor)
+        if not len(flat):
             continue
-        scores = np.round(np.clip(block[rows, cols].astype(np.float64), 0.0, 1.0), SCORE_DECIMALS)
+        rows, cols = np.divmod(flat, block.shape[1])
+        rows, cols = rows + start, cols + start
+        scores = _exact_scores(matrix, rows, cols)
         keep = scores >= threshold
         rows, cols, scores = rows[keep], cols[keep], scores[keep]
-        # Best first within each row, ties broken by column; then cut each row at top_k.
-        order = np.lexsort((cols, -scores, rows))
-        rows, cols, scores = rows[order], cols[order], scores[order]
-        row_start = np.searchsorted(rows, rows, side="left")
-        rank = np.arange(len(rows)) - row_start
-        keep = rank < top_k
-        rows, cols, scores = rows[keep] + start, cols[keep], scores[keep]
-        found_a.append(np.minimum(rows, cols))
-        found_b.append(np.maximum(rows, cols))
-        found_s.append(scores)
-    if not found_a:
+        # Each pair is a candidate for both of its texts' top-k lists.
+        both = _top_k_per_row(
+            np.concatenate([rows, cols]), np.concatenate([cols, rows]), np.concatenate([scores, scores]), top_k
+        )
+        kept.append(both)
+        kept_size += len(both[0])
+        if kept_size > 4 * n * top_k:
+            kept = [_top_k_per_row(*(np.concatenate(part) for part in zip(*kept, strict=True)), top_k)]
+            kept_size = len(kept[0][0])
+    if not kept:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float64)
-    a = np.concatenate(found_a).astype(np.int64)
-    b = np.concatenate(found_b).astype(np.int64)
-    s = np.concatenate(found_s)
-    # A pair kept from both sides appears twice; keep one, with the higher (rounded) score.
-    order = np.lexsort((-s, b, a))
-    a, b, s = a[order], b[order], s[order]
+    rows, cols, scores = _top_k_per_row(*(np.concatenate(part) for part in zip(*kept, strict=True)), top_k)
+    a = np.minimum(rows, cols).astype(np.int64)
+    b = np.maximum(rows, cols).astype(np.int64)
+    # A pair kept by both of its texts appears twice, with the same rounded score; keep one.
+    order = np.lexsort((-scores, b, a))
+    a, b, scores = a[order], b[order], scores[order]
     first = np.ones(len(a), dtype=bool)
     first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    return a[first], b[first], s[first]
+    return a[first], b[first], scores[first]
 
 
 def link(
@@ -275,20 +348,18 @@ def link(
         raise ValueError(f"link: threshold must be in (0, 1], got {threshold}")
     if top_k < 1:
         raise ValueError(f"link: top_k must be at least 1, got {top_k}")
-    group = _duplicate_groups(texts, documents)
+    folded = [_fold(text) for text in texts]
+    group = _duplicate_groups(folded, documents)
     links: list[Link] = []
     members: dict[int, list[int]] = {}
     for i, g in enumerate(group.tolist()):
         members.setdefault(g, []).append(i)
     for indexes in members.values():
-        links.extend(
-            Link(x, y, "duplicate", 1.0) for k, x in enumerate(indexes) for y in indexes[k + 1 :]
-        )
+        links.extend(Link(x, y, "duplicate", 1.0) for k, x in enumerate(indexes) for y in indexes[k + 1 :])
     if len(texts) > 1:
-        a, b, s = _similar_pairs(tfidf_matrix(texts), group, threshold=threshold, top_k=top_k)
+        a, b, s = _similar_pairs(_tfidf_folded(folded), group, threshold=threshold, top_k=top_k)
         links.extend(
-            Link(x, y, "similar", score)
-            for x, y, score in zip(a.tolist(), b.tolist(), s.tolist(), strict=True)
+            Link(x, y, "similar", score) for x, y, score in zip(a.tolist(), b.tolist(), s.tolist(), strict=True)
         )
     links.sort()
     return links

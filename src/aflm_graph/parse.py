@@ -2,12 +2,89 @@
 
 This stage knows nothing of RDF: it reads characters and returns data that the
 later stages (annotate, link, build) turn into a graph.
+
+Rules the parser follows (each one is tested in tests/test_parse.py):
+
+* Lines end at CR LF, CR or LF; a form feed is a page break.  NBSP, tabs and other
+  Unicode spaces count as spaces; texts have their internal whitespace collapsed.
+* Page furniture is dropped, with the blank lines around it (a page break is not a
+  paragraph break): "Page N", "Page N of M", "N of M", "- N -" and bare-number lines, and
+  a running header or footer: a line (or block of lines) that is not numbered, does not
+  start lower case or end in punctuation, has different neighbours each time (so repeated
+  recommendation text is never mistaken for it), and recurs either at the top/bottom of
+  2+ pages when form feeds mark the pages, or 3+ times in a text without form feeds.
+* "Blank-line noise" (a blank line after every line, as in seed 000) is detected when
+  90% of line transitions and most mid-sentence wraps have a blank line between them; in
+  such a document only two or more blank lines make a paragraph break.
+* A line opens a new item only when its label is the next one in sequence: the next
+  number/letter of the current list, a repeat of the current label (checked for a
+  verbatim duplicate), or 1/a/i restarting at the start of a sub-theme.  The first item
+  of a document may have any number.  "8.8 and ..." or "1. above" in the middle of
+  item 7 therefore stays text.
+* Labels of another style inside an item ("a)" inside "1.") are nested sub-items: they
+  stay in the item's text, in order, with their letters.  The next label of the current
+  list wins over a nested reading ("i)" after "h)" is a letter).
+* Headings: "Sub-theme 1:", "Sub-Theme 1:", "Subtheme 2 -", and roman "I.", "II." in
+  sequence.  A title continues on the next line when it wrapped (it ends in a function
+  word or a hyphen, the next line starts lower case, or the heading line was full and
+  the next line is a short leftover); other text before the first item is the preamble.
+* Header (text before the first heading or item): date-only lines and the forum theme
+  (a theme in FORUM_THEMES, or "Theme: ...") are set apart; the title is the first block
+  of the remaining lines that names a kind of document ("Recommendations", "Statement",
+  "Forum", "AFML"...), from that line on, else the first block; the rest is the preamble.
+* Unnumbered paragraphs after an item continue it, joined with a space.  Sub-items whose
+  bullet glyph was lost (a paragraph whose first line is indented and starts lower
+  case) or survived ("•", "-", "\uf0b7"...) are joined to the lead-in with a space and to
+  each other with "; " -- unless the previous sub-item already ends in punctuation or in
+  "and"/"or".  The glyph itself is dropped; no word is ever added.
+* Closing statement: a trailing paragraph after the last item that starts upper case and
+  reports on the meeting or the document itself ("The meeting was held...", "Adopted
+  at/in/on...", "Done at...") is a document statement (Document.closing), not part of
+  the item.  It must follow a blank line, or -- as PDF extraction drops blank lines --
+  start its own line right after a sentence end.  A paragraph that merely follows the
+  item ("These should cover...") stays in it, and so does a statement-like paragraph
+  in the middle of the document.
+* Hyphenation at a line end ("gender-/sensitive"), decided from the document's own usage
+  first: if the hyphenated form is written unbroken elsewhere in the document the hyphen
+  is kept; else if the joined form is, it is dropped; else it is dropped only when the
+  fragment on the next line is a common suffix ("recruit-/ment" -> "recruitment",
+  "work-/ers" -> "workers") and kept otherwise ("gender-sensitive", "time-bound",
+  "re-integration", "COVID-19").  A soft hyphen is always removed.  Nothing else is
+  repaired: "COVID -19" stays as printed.
+* Document facts come from the header (lines before the first heading or item) and the
+  closing statements; the text wins over the sidecar, the sidecar fills gaps, nothing is
+  guessed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime as _dt
+import hashlib
+import re
+import tomllib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, fields
+from itertools import pairwise
 from pathlib import Path
+
+__all__ = [
+    "FORUM_THEMES",
+    "MAX_FILE_BYTES",
+    "MEMBER_STATES",
+    "Document",
+    "DocumentMeta",
+    "ParseError",
+    "Recommendation",
+    "Span",
+    "SubTheme",
+    "canonical_member_state",
+    "decode_bytes",
+    "parse_file",
+    "parse_text",
+    "read_meta",
+    "sidecar_path",
+    "slugify",
+]
 
 
 class ParseError(ValueError):
@@ -16,6 +93,7 @@ class ParseError(ValueError):
     def __init__(self, source: str | Path, message: str, *, line: int | None = None) -> None:
         self.source = str(source)
         self.line = line
+        self.detail = message  # the message without the place, for re-raising with a longer path
         place = f"{self.source}:{line}" if line is not None else self.source
         super().__init__(f"{place}: {message}")
 
@@ -30,6 +108,8 @@ class Span:
 
 @dataclass(frozen=True)
 class SubTheme:
+    """A sub-theme heading; its span runs from the heading to the end of its last item."""
+
     label: str  # as printed: "1", "II", "A"
     title: str  # full title, joined across wrapped lines
     position: int  # 1-based order in the document
@@ -39,6 +119,8 @@ class SubTheme:
 
 @dataclass(frozen=True)
 class Recommendation:
+    """One numbered item with its continuation paragraphs and sub-items."""
+
     label: str  # as printed: "1", "a", "iv"
     subtheme: str | None  # label of its sub-theme, None when the document has none
     position: int  # 1-based order in the document
@@ -64,6 +146,8 @@ class DocumentMeta:
 
 @dataclass(frozen=True)
 class Document:
+    """A parsed document: facts from the text (or the sidecar) and its recommendations."""
+
     source_file: str  # file name (no directories)
     sha256: str  # of the raw bytes
     id: str  # stable document id (sidecar id, else slug of the file stem)
@@ -79,3 +163,1159 @@ class Document:
     recommendations: tuple[Recommendation, ...] = ()
     text: str = field(default="", repr=False)  # decoded source text that spans refer to
     source_format: str = "text"  # "text" or "pdf"
+    # Added fields (all optional):
+    preamble: str | None = None  # unnumbered header text that is neither title, date nor theme
+    closing: tuple[str, ...] = ()  # closing statements after the last item ("The meeting was held...")
+    source: str | None = None  # provenance, from the sidecar
+    notes: tuple[str, ...] = ()  # where the sidecar disagreed with the text (the text won)
+
+
+# --------------------------------------------------------------------------- settings and data
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+"""Default size limit for parse_file: larger inputs are refused rather than read."""
+
+MEMBER_STATES: dict[str, str] = {
+    "Brunei Darussalam": "Brunei Darussalam",
+    "Brunei": "Brunei Darussalam",
+    "Cambodia": "Cambodia",
+    "Kingdom of Cambodia": "Cambodia",
+    "Indonesia": "Indonesia",
+    "Republic of Indonesia": "Indonesia",
+    "Lao People's Democratic Republic": "Lao PDR",
+    "Lao People’s Democratic Republic": "Lao PDR",
+    "Lao PDR": "Lao PDR",
+    "Laos": "Lao PDR",
+    "Malaysia": "Malaysia",
+    "Myanmar": "Myanmar",
+    "Philippines": "Philippines",
+    "Republic of the Philippines": "Philippines",
+    "Singapore": "Singapore",
+    "Thailand": "Thailand",
+    "Kingdom of Thailand": "Thailand",
+    "Viet Nam": "Viet Nam",
+    "Vietnam": "Viet Nam",
+    "Socialist Republic of Viet Nam": "Viet Nam",
+}
+"""The ten ASEAN member states: name as usually written -> ASEAN's own short name."""
+
+FORUM_THEMES: dict[int, tuple[str, ...]] = {
+    13: (
+        "Supporting migrant workers during the pandemic for a Cohesive and Responsive ASEAN Community",
+        "Supporting migrant workers during the COVID-19 pandemic for a Cohesive and Responsive ASEAN Community",
+    ),
+}
+"""AFML edition -> its theme as printed in the sources (only themes seen in a source are listed)."""
+
+# fmt: off
+_ORDINAL_WORDS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
+    "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
+    "nineteenth": 19, "twentieth": 20,
+}
+# fmt: on
+
+_MONTHS = {
+    name: i + 1
+    for i, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sept", "sep"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ]
+    )
+    for name in names
+}
+
+# Word fragments that, after a line-end hyphen, show a word was split rather than compounded.
+# fmt: off
+_SUFFIXES = frozenset(
+    {
+        "ment", "ments", "tion", "tions", "sion", "sions", "ation", "ations", "ition", "itions", "ing",
+        "ings", "ed", "er", "ers", "or", "ors", "ity", "ities", "ness", "nesses", "ance", "ances",
+        "ence", "ences", "able", "ably", "ible", "ibly", "al", "ally", "ly", "ive", "ives", "ively",
+        "ous", "ously", "ism", "isms", "ist", "ists", "ure", "ures", "age", "ages", "ant", "ants",
+        "ent", "ents", "ency", "encies", "ancy", "ise", "ised", "ises", "ising", "ize", "ized", "izes",
+        "izing", "ship", "ships", "ful", "less", "ry", "ries", "cy", "cies", "ee", "ees", "ic", "ics",
+        "ical", "ian", "ians", "es", "ate", "ated", "ates", "ating", "ological", "ogy", "ologies",
+        # tails of words broken before a syllable ("partici-pation", "desti-nation", "espe-cially")
+        "cation", "cations", "dation", "dations", "gation", "gations", "lation", "lations", "mation",
+        "nation", "nations", "pation", "ration", "rations", "sation", "sations", "tation", "tations",
+        "vation", "vations", "zation", "zations", "isation", "ization", "ially", "cially", "tially",
+        "ically", "mented", "menting", "mental", "ential", "ciency", "cient", "ility", "ibility",
+        "ability", "ular", "larly", "ently",
+    }
+)
+# fmt: on
+
+_MODES = ("online", "in person", "hybrid")
+
+# A line ending in one of these did not end its title: the title wrapped.
+# fmt: off
+_FUNCTION_WORDS = frozenset(
+    {
+        "a", "an", "and", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to",
+        "towards", "toward", "with", "within", "across", "between", "among", "including", "through",
+        "their", "its",
+    }
+)
+# fmt: on
+
+# --------------------------------------------------------------------------- compiled patterns
+
+_LINE_ENDS = frozenset("\r\n\f\v\x1c\x1d\x1e\x85\u2028\u2029")  # where str.splitlines breaks
+_SPACE_MAP = dict.fromkeys(
+    map(ord, "\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\x1f"),
+    " ",
+)
+_INVISIBLE_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]|\u00ad(?!$)")
+_MULTISPACE_RE = re.compile(r" {2,}")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")  # control characters other than \t \n \v \f \r
+_FURNITURE_RE = re.compile(
+    r"(?:page\s*\d{1,5}(?:\s*(?:of|/)\s*\d{1,5})?|\d{1,5}\s*(?:of|/)\s*\d{1,5}|[-–—]\s*\d{1,5}\s*[-–—]|\d{1,5})",
+    re.IGNORECASE,
+)
+_DIGITS_RE = re.compile(r"\d+")
+_LABEL_RE = re.compile(
+    r"(?:\((?P<p>\d{1,5}|[a-z]|[ivxlc]{1,7})\)|(?P<b>\d{1,5}|[a-z]|[ivxlc]{1,7})(?P<d>[.)]))(?=\s|$)"
+)
+_ROMAN_RE = re.compile(r"(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})", re.IGNORECASE)
+_ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+_SUBTHEME_RE = re.compile(
+    r"S(?i:ub[-\u2010 ]?theme)\s+(?P<label>\d{1,3}|[IVXivx]{1,6}|[A-Za-z])(?:\s*[:.\-–—]\s*(?P<title>.*)|\s*)",
+)
+_ROMAN_HEADING_RE = re.compile(r"(?P<label>[IVX]{1,6})[.)]\s+(?P<title>\S.*)")
+_BULLET_RE = re.compile(r"[•●○◦▪▫■□‣⁃∙·\-–—*\uf0a7\uf0b7\uf076\uf0d8\uf0fc\uf06e\uf0a8](?:\s+|$)")
+_CLOSERS = "\"'”’)"
+_OPEN_END_RE = re.compile(r"(?:[,;:.]|\b(?:and|or))$")
+_HYPHENS = ("-", "\u2010")
+_HYPHEN_END_RE = re.compile(r"(?<=[A-Za-z0-9])[-\u2010]$")
+_LEADING_WORD_RE = re.compile(r"[a-z]+(?![A-Za-z])")
+_TRAILING_WORD_RE = re.compile(r"(?<![A-Za-z])([A-Za-z]*[a-z])[-\u2010]$")
+_HYPHEN_BREAK_RE = re.compile(r"[A-Za-z0-9][-\u2010][ \t\u00a0]*[\r\n\f\v\x85\u2028\u2029]")
+_WORD_FORM_RE = re.compile(r"[A-Za-z]+(?:[-\u2010][A-Za-z]+)*")
+_DATE_RE = re.compile(
+    r"\b(?P<y1>\d{4})-(?P<m1>\d{2})-(?P<d1>\d{2})\b"
+    r"|\b(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>[A-Za-z]{3,9})\.?,?\s+(?P<y2>\d{4})\b"
+    r"|\b(?P<mon3>[A-Za-z]{3,9})\.?\s+(?P<d3>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y3>\d{4})\b"
+)
+_DATE_LINE_RE = re.compile(r"(?:date\s*[:\-–]\s*)?(?P<date>.+?)\.?", re.IGNORECASE)
+_EDITION_RE = re.compile(
+    r"\b(?:(?P<num>\d{1,2})\s*(?:st|nd|rd|th)|(?P<word>" + "|".join(_ORDINAL_WORDS) + r"))"
+    r"\s+(?:ASEAN\s+Forum\s+on\s+Migrant\s+Labou?r|AFML)\b",
+    re.IGNORECASE,
+)
+_TITLE_WORD_RE = re.compile(
+    r"\b(?i:recommendations?|statement|declaration|outcome|report|forum|conclusions?|submission|position)\b"
+    r"|\bAFML\b"
+)
+_THEME_LINE_RE = re.compile(r"(?:forum\s+)?theme\s*[:\-–—]\s*(?P<theme>\S.*)", re.IGNORECASE)
+_THEME_RES = [
+    (edition, re.compile(r"\b" + r"\s+".join(map(re.escape, theme.split())) + r"\b", re.IGNORECASE))
+    for edition, themes in FORUM_THEMES.items()
+    for theme in themes
+]
+_STATEMENT_RE = re.compile(
+    r"(?:(?:the|this)\s+)?(?:meeting|forum|consultation|workshop|conference|session|dialogue|event"
+    r"|document|recommendations?|statement)\b[^.]{0,200}?\b(?:was|were|is|are|has\s+been|have\s+been)"
+    r"\s+(?:\w+\s+)?(?:held|convened|adopted|organi[sz]ed|endorsed|conducted|issued|agreed)\b"
+    r"|(?:adopted|done|issued|endorsed|signed|held|convened)\s+(?:at|in|on|online|virtually|by)\b",
+    re.IGNORECASE,
+)
+_ONLINE_RE = re.compile(
+    r"\b(?:online|virtual(?:ly)?|via\s+video[-\s]?conference|by\s+video[-\s]?conference|webinar)\b",
+    re.IGNORECASE,
+)
+_HYBRID_RE = re.compile(r"\bhybrid\b", re.IGNORECASE)
+_HELD_RE = re.compile(r"\b(?:held|convened|took\s+place|organi[sz]ed|adopted|done|met)\b", re.IGNORECASE)
+_PLACE_RE = re.compile(
+    r"\b(?i:held|convened|took\s+place|organi[sz]ed|adopted|done|met)\b[^.;]*?\b(?:at|in)\s+"
+    r"(?P<place>(?:the\s+)?[A-Z][^.;]*?)"
+    r"(?=,?\s+(?:and|as\s+well\s+as)\s+(?:online|virtually|via)\b|,?\s+(?:on|from)\s+\d|,?\s+on\s+[A-Z]"
+    r"|,?\s+(?:online|virtually)\b|\.(?:\s|$)|;|$)"
+)
+_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_SLUG_STRIP_RE = re.compile(r"[^a-z0-9_-]+")
+_TOML_LINE_RE = re.compile(r"line (\d+)")
+
+
+def _alternation(names: list[str]) -> str:
+    """Longest names first so "Lao PDR" wins over "Lao" and "Brunei Darussalam" over "Brunei"."""
+    return "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in sorted(names, key=len, reverse=True))
+
+
+_STATE_ALT = _alternation(list(MEMBER_STATES))
+_ISSUER_RES = (
+    re.compile(
+        r"\b(?:the\s+)?(?P<state>" + _STATE_ALT + r")(?:['’]s)?\s+(?:National\s+|Country\s+|Government\s+)?"
+        r"(?:Recommendations?|Statement|Position|Report|Submission|Inputs?)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b(?:Recommendations?|Statement|Position|Report|Submission|Inputs?)\s+(?:of|from|by)\s+"
+        r"(?:the\s+)?(?:Government\s+of\s+)?(?:the\s+)?(?P<state>" + _STATE_ALT + r")\b",
+        re.IGNORECASE,
+    ),
+)
+_CANONICAL_STATE = {k.casefold(): v for k, v in MEMBER_STATES.items()}
+
+
+def canonical_member_state(name: str) -> str | None:
+    """ASEAN's short name for a member state as written ("Vietnam" -> "Viet Nam"), else None."""
+    return _CANONICAL_STATE.get(" ".join(name.split()).casefold().removeprefix("the "))
+
+
+def slugify(stem: str) -> str:
+    """A document id from a file stem: lowercase, [a-z0-9_-] only, never empty."""
+    slug = _SLUG_STRIP_RE.sub("-", stem.lower()).strip("-")
+    return slug or "document"
+
+
+# --------------------------------------------------------------------------- sidecar
+
+_META_FIELDS = {f.name for f in fields(DocumentMeta)}
+
+
+def sidecar_path(path: Path) -> Path:
+    """Where the curator's metadata for `path` lives: `<file>.meta.toml` next to it."""
+    return path.with_name(path.name + ".meta.toml")
+
+
+def _key_line(text: str, key: str) -> int | None:
+    """Line of `key = ...` in a TOML text, so errors point at the place to fix."""
+    pattern = re.compile(r"^[ \t]*(?:\[+[ \t]*)?[\"']?" + re.escape(key) + r"[\"']?[ \t]*[=\]]", re.MULTILINE)
+    m = pattern.search(text)
+    return text.count("\n", 0, m.start()) + 1 if m else None
+
+
+def read_meta(path: Path) -> DocumentMeta:
+    """Read the sidecar of `path` (if any); unknown keys or wrong types are errors, not ignored."""
+    side = sidecar_path(Path(path))
+    if not side.is_file():
+        return DocumentMeta()
+    raw = side.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            side, f"byte offset {exc.start} is not UTF-8; expected a UTF-8 TOML file", line=_line_of(raw, exc.start)
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = _TOML_LINE_RE.search(str(exc))
+        raise ParseError(
+            side, f"invalid TOML ({exc}); expected `key = value` lines", line=int(m.group(1)) if m else 1
+        ) from None
+    values: dict[str, str | int] = {}
+    for key, value in data.items():
+        line = _key_line(text, key) or 1
+        if key not in _META_FIELDS:
+            raise ParseError(side, f"unknown key {key!r}; expected one of {', '.join(sorted(_META_FIELDS))}", line=line)
+        values[key] = _check_meta_value(side, key, value, line)
+    return DocumentMeta(**values)  # type: ignore[arg-type]
+
+
+def _check_meta_value(side: Path, key: str, value: object, line: int) -> str | int:
+    """Type-check one sidecar value; the message says what the key must hold."""
+    if key == "forum_edition":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 999:
+            raise ParseError(side, f"key 'forum_edition' is {value!r}; expected a positive integer", line=line)
+        return value
+    if key == "date" and isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        return value.isoformat()
+    if not isinstance(value, str) or not value.strip():
+        raise ParseError(side, f"key {key!r} is {value!r}; expected a non-empty string", line=line)
+    value = " ".join(value.split())
+    if key == "date":
+        try:
+            return _dt.date.fromisoformat(value).isoformat()
+        except ValueError:
+            raise ParseError(side, f"key 'date' is {value!r}; expected an ISO date yyyy-mm-dd", line=line) from None
+    if key == "mode" and value not in _MODES:
+        raise ParseError(side, f"key 'mode' is {value!r}; expected one of {', '.join(_MODES)}", line=line)
+    if key == "id" and not _ID_RE.fullmatch(value):
+        raise ParseError(side, f"key 'id' is {value!r}; expected lowercase [a-z0-9_-]", line=line)
+    return value
+
+
+# --------------------------------------------------------------------------- bytes -> text
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    """1-based line of a byte offset, counting CR LF, CR and LF as one line end each."""
+    head = data[:offset]
+    return head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
+
+
+def decode_bytes(data: bytes, source: str | Path) -> str:
+    """Decode a text document, refusing empty, binary and non-UTF-8 input with a precise message."""
+    if not data.strip(b" \t\r\n\f\v") or data in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
+        raise ParseError(source, "empty file; expected a recommendation document (UTF-8 text or PDF)", line=1)
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ParseError(
+                source,
+                f"undecodable UTF-16 at byte offset {exc.start}; expected UTF-8 or UTF-16 text with a BOM",
+                line=_line_of(data, exc.start),
+            ) from None
+    else:
+        nul = data.find(b"\x00")
+        if nul >= 0:
+            raise ParseError(
+                source,
+                f"binary data (NUL byte at byte offset {nul}); expected a text document or a PDF",
+                line=_line_of(data, nul),
+            )
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ParseError(
+                source,
+                f"byte 0x{data[exc.start]:02X} at byte offset {exc.start} is not valid UTF-8; "
+                "expected UTF-8 text (re-save the file as UTF-8)",
+                line=_line_of(data, exc.start),
+            ) from None
+    if not text.strip():
+        raise ParseError(source, "empty file; expected a recommendation document (UTF-8 text or PDF)", line=1)
+    controls = len(_CONTROL_RE.findall(text))
+    if controls > max(8, len(text) // 10):
+        raise ParseError(
+            source, f"binary data ({controls} control characters); expected a text document or a PDF", line=1
+        )
+    return text
+
+
+def parse_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> Document:
+    """Parse a .txt (UTF-8) or .pdf document together with its sidecar, if any."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ParseError(path, f"cannot read file ({exc.strerror}); expected a readable document", line=1) from None
+    meta = read_meta(path)
+    if path.suffix.lower() == ".pdf":
+        from .pdf import extract_text  # local import: pdf imports this module
+
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        text = extract_text(path)
+        if len(text) > max_bytes:
+            raise ParseError(path, f"extracted text has {len(text)} characters; expected at most {max_bytes}", line=1)
+        try:
+            return parse_text(text, source_file=path.name, sha256=sha, meta=meta, source_format="pdf")
+        except ParseError as exc:
+            raise ParseError(path, exc.detail, line=exc.line) from None
+    if size > max_bytes:
+        raise ParseError(
+            path,
+            f"file is {size} bytes, over the limit of {max_bytes} bytes; expected a smaller document "
+            "(raise max_bytes to read it)",
+            line=1,
+        )
+    data = path.read_bytes()
+    text = decode_bytes(data, path)
+    try:
+        return parse_text(
+            text.removeprefix("\ufeff"),
+            source_file=path.name,
+            sha256=hashlib.sha256(data).hexdigest(),
+            meta=meta,
+            source_format="text",
+        )
+    except ParseError as exc:
+        raise ParseError(path, exc.detail, line=exc.line) from None
+
+
+# --------------------------------------------------------------------------- lines
+
+
+@dataclass(slots=True)
+class _Line:
+    """One physical line: cleaned text plus where its content sits in the source text."""
+
+    lineno: int  # 1-based, as an editor counts (CR LF, CR, LF)
+    start: int  # offset of the first non-space character
+    end: int  # offset after the last non-space character
+    text: str  # whitespace-normalised content ("" for a blank line)
+    indented: bool  # content starts after leading whitespace
+    page: int  # 1-based; form feeds start a new page
+    col: int = 0  # width of the leading whitespace (for the line-wrap test)
+    brk: bool = False  # a paragraph break precedes this line
+    structural_cache: bool | None = None
+
+    @property
+    def structural(self) -> bool:
+        """Starts with a label or is a heading (computed once: several passes ask)."""
+        if self.structural_cache is None:
+            self.structural_cache = _is_structural(self.text)
+        return self.structural_cache
+
+    @property
+    def width(self) -> int:
+        return self.col + len(self.text)
+
+
+def _split_lines(text: str) -> list[_Line]:
+    """All physical lines with their offsets: the table that keeps spans exact.
+
+    Spaces are normalised over the whole text first (one character for one, so offsets
+    hold); str.splitlines breaks at CR LF, CR, LF, FF, VT, FS, GS, RS, NEL, LS and PS.
+    """
+    norm = text.translate(_SPACE_MAP)
+    invisible = _INVISIBLE_RE.search(norm) is not None
+    lines: list[_Line] = []
+    pos, lineno, page = 0, 1, 1
+    for raw in norm.splitlines(keepends=True):
+        if raw.endswith("\r\n"):
+            sep = "\r\n"
+        elif raw[-1] in _LINE_ENDS:
+            sep = raw[-1]
+        else:
+            sep = ""
+        content = raw[: len(raw) - len(sep)]
+        stripped = content.lstrip()
+        lead = len(content) - len(stripped)
+        body = stripped.rstrip()
+        clean = body
+        if invisible:
+            clean = _INVISIBLE_RE.sub("", clean)
+        if "  " in clean:
+            clean = _MULTISPACE_RE.sub(" ", clean)
+        if invisible:
+            clean = clean.strip()
+        start = pos + lead
+        lines.append(_Line(lineno, start, start + len(body), clean, lead > 0, page, lead))
+        pos += len(raw)
+        if sep == "\f":
+            page += 1
+        elif sep in ("\r\n", "\r", "\n"):
+            lineno += 1
+    return lines
+
+
+def _ends_sentence(text: str) -> bool:
+    """Ends in . ! ? : or ; (before any closing quotes or brackets)."""
+    return text.rstrip(_CLOSERS)[-1:] in (".", "!", "?", ":", ";")
+
+
+def _ends_clause(text: str) -> bool:
+    return text.rstrip(_CLOSERS)[-1:] in (".", "!", "?", ":", ";", ",")
+
+
+def _is_structural(text: str) -> bool:
+    """Labelled items and headings are never page furniture."""
+    first = text[:1]
+    return bool(
+        _LABEL_RE.match(text)
+        or (first == "S" and _SUBTHEME_RE.fullmatch(text))
+        or (first in ("I", "V", "X") and _ROMAN_HEADING_RE.fullmatch(text))
+    )
+
+
+def _neighbour_key(text: str) -> str:
+    """Compare neighbours without their labels, so "9. X" and "13. X" count as the same neighbour."""
+    m = _LABEL_RE.match(text)
+    return (text[m.end() :] if m else text).strip().casefold()
+
+
+def _drop_furniture(lines: list[_Line]) -> list[_Line]:
+    """Remove page numbers and running headers/footers, with the blank lines around them.
+
+    A page break is not a paragraph break, so blank lines that touch furniture go with it.
+    """
+    furniture = [bool(0 < len(ln.text) <= 24 and _FURNITURE_RE.fullmatch(ln.text)) for ln in lines]
+    content = [i for i, ln in enumerate(lines) if ln.text and not furniture[i]]
+    if not content:
+        return []
+    keys: list[str | None] = []
+    for i in content:
+        t = lines[i].text
+        candidate = len(t) <= 160 and not t[0].islower() and not _ends_clause(t) and not lines[i].structural
+        keys.append(_DIGITS_RE.sub("#", t.casefold()) if candidate else None)
+    counts = Counter(k for k in keys if k is not None)
+    repeated = [k is not None and counts[k] >= 2 for k in keys]
+    n_pages = lines[content[-1]].page
+    # Page edges: the first and last two content lines of each page.
+    edge: set[int] = set()
+    if n_pages >= 2:
+        by_page: dict[int, list[int]] = defaultdict(list)
+        for pos, i in enumerate(content):
+            by_page[lines[i].page].append(pos)
+        for positions in by_page.values():
+            edge.update(positions[:2] + positions[-2:])
+    # Blocks: maximal runs of consecutive repeated lines, grouped by their sequence of keys.
+    blocks: dict[tuple[str, ...], list[tuple[int, int]]] = defaultdict(list)
+    pos = 0
+    while pos < len(content):
+        if not repeated[pos]:
+            pos += 1
+            continue
+        end = pos
+        while end < len(content) and repeated[end]:
+            end += 1
+        blocks[tuple(k or "" for k in keys[pos:end])].append((pos, end))
+        pos = end
+    for occurrences in blocks.values():
+        if len(occurrences) < 2:
+            continue
+        prevs = {_neighbour_key(lines[content[a - 1]].text) if a > 0 else f"^{a}" for a, _ in occurrences}
+        nexts = {_neighbour_key(lines[content[b]].text) if b < len(content) else f"${b}" for _, b in occurrences}
+        if len(prevs) < len(occurrences) or len(nexts) < len(occurrences):
+            continue  # the same text in the same context: repeated content, not furniture
+        pages = {lines[content[a]].page for a, _ in occurrences}
+        at_edges = all(p in edge for a, b in occurrences for p in range(a, b))
+        if (at_edges and len(pages) == len(occurrences)) if n_pages >= 2 else len(occurrences) >= 3:
+            for a, b in occurrences:
+                for p in range(a, b):
+                    furniture[content[p]] = True
+    kept: list[_Line] = []
+    i, n = 0, len(lines)
+    while i < n:
+        if furniture[i]:
+            i += 1
+        elif lines[i].text:
+            kept.append(lines[i])
+            i += 1
+        else:
+            j = i
+            while j < n and not lines[j].text:
+                j += 1
+            if not ((i > 0 and furniture[i - 1]) or (j < n and furniture[j])):
+                kept.extend(lines[i:j])
+            i = j
+    return kept
+
+
+def _mark_paragraphs(lines: list[_Line]) -> list[_Line]:
+    """Drop blank lines, flagging each content line that follows a paragraph break.
+
+    In a double-spaced extraction (a blank line after every line) one blank line is noise
+    and only two or more make a break; the document is judged double-spaced when 90% of
+    all line transitions and most mid-sentence wraps (at least three) have a blank line.
+    """
+    content: list[_Line] = []
+    gaps: list[int] = []
+    blanks = 0
+    for ln in lines:
+        if ln.text:
+            content.append(ln)
+            gaps.append(blanks)
+            blanks = 0
+        else:
+            blanks += 1
+    wraps = spaced = 0
+    for (prev, cur), gap in zip(pairwise(content), gaps[1:], strict=False):
+        if not _ends_sentence(prev.text) and not cur.structural:
+            wraps += 1
+            spaced += gap > 0
+    gapped = sum(1 for gap in gaps[1:] if gap > 0)
+    double = wraps >= 3 and spaced * 5 >= wraps * 3 and gapped * 10 >= (len(gaps) - 1) * 9
+    threshold = 2 if double else 1
+    for i, (ln, gap) in enumerate(zip(content, gaps, strict=True)):
+        ln.brk = i > 0 and gap >= threshold
+    return content
+
+
+def _wrap_width(content: list[_Line]) -> int | None:
+    """The column the text was wrapped at: the longest line that wrapped mid-sentence (None if unknown)."""
+    widths = sorted(
+        ln.width for ln, nxt in pairwise(content) if not nxt.brk and not _ends_sentence(ln.text) and not nxt.structural
+    )
+    if len(widths) < 5:
+        return None
+    return widths[min(len(widths) - 1, (len(widths) * 19) // 20)]
+
+
+# --------------------------------------------------------------------------- joining text
+
+
+class _Joiner:
+    """Accumulates line texts, repairing line-end hyphenation, in linear time.
+
+    `words` holds the word forms written unbroken elsewhere in the document (lowercase), the
+    evidence for a hyphen at a line end: see `_keeps_hyphen`.
+    """
+
+    __slots__ = ("parts", "words")
+
+    def __init__(self, words: frozenset[str] = frozenset()) -> None:
+        self.parts: list[str] = []
+        self.words = words
+
+    def add(self, text: str, sep: str = " ") -> None:
+        if not text:
+            return
+        if not self.parts:
+            self.parts.append(text)
+            return
+        last = self.parts[-1]
+        if last.endswith("\u00ad"):
+            self.parts[-1] = last[:-1]
+            self.parts.append(text)
+        elif last[-1] in _HYPHENS and len(last) > 1 and last[-2].isalnum() and text[0].isalnum():
+            if not _keeps_hyphen(last, text, self.words):
+                self.parts[-1] = last[:-1]
+            self.parts.append(text)
+        else:
+            self.parts.append(sep)
+            self.parts.append(text)
+
+    def ends_open(self) -> bool:
+        """True when the text so far ends in punctuation or and/or: no "; " needed before a sub-item."""
+        return bool(self.parts) and bool(_OPEN_END_RE.search(self.parts[-1]))
+
+    def text(self) -> str:
+        # a soft hyphen that was not at a line end can leave a space behind: fold it away
+        return _MULTISPACE_RE.sub(" ", "".join(self.parts).replace("\u00ad", "")).strip()
+
+
+def _keeps_hyphen(before: str, after: str, words: frozenset[str]) -> bool:
+    """Is the hyphen ending `before` part of a compound ("gender-sensitive") or a word break ("recruit-ment")?
+
+    In order: the document writes the hyphenated form unbroken elsewhere -> keep; it writes
+    the joined form elsewhere -> drop; the fragment after the break is a common suffix
+    ("ment", "tion", "ers", ...) -> drop; otherwise keep (the hyphen is printed: never
+    remove what might be a compound).  Only lowercase letter fragments can be joined.
+    """
+    head = _TRAILING_WORD_RE.search(before)
+    tail = _LEADING_WORD_RE.match(after)
+    if head is None or tail is None:
+        return True
+    first, second = head.group(1).lower(), tail.group()
+    if f"{first}-{second}" in words:
+        return True
+    if first + second in words:
+        return False
+    return second not in _SUFFIXES
+
+
+def _word_forms(text: str) -> frozenset[str]:
+    """Every word written without a line break in it, lowercase ("gender-sensitive", "reintegration")."""
+    if not _HYPHEN_BREAK_RE.search(text):
+        return frozenset()  # no line-end hyphen to decide
+    return frozenset(_WORD_FORM_RE.findall(text.lower()))
+
+
+def _join(texts: list[str], words: frozenset[str] = frozenset()) -> str:
+    j = _Joiner(words)
+    for t in texts:
+        j.add(t)
+    return j.text()
+
+
+# --------------------------------------------------------------------------- structure
+
+
+@dataclass(slots=True)
+class _Para:
+    kind: str  # "body" | "cont" (after a break) | "stmt" (statement-like, no break) | "bullet" | "nested"
+    lines: list[_Line]
+    texts: list[str]
+
+
+@dataclass(slots=True)
+class _Item:
+    label: str
+    style: tuple[str, str]  # (kind, delimiter)
+    ordinal: int
+    subtheme: str | None
+    paras: list[_Para]
+    sub_style: tuple[str, str] | None = None
+    sub_ordinal: int = 0
+
+    def add_line(self, ln: _Line, text: str | None = None) -> None:
+        self.paras[-1].lines.append(ln)
+        self.paras[-1].texts.append(ln.text if text is None else text)
+
+    def new_para(self, kind: str, ln: _Line, text: str | None = None) -> None:
+        self.paras.append(_Para(kind, [ln], [ln.text if text is None else text]))
+
+    def build_text(self, words: frozenset[str] = frozenset()) -> str:
+        j = _Joiner(words)
+        prev_kind = ""
+        for p in self.paras:
+            body = _join(p.texts, words)
+            if not body:
+                continue
+            sep = "; " if p.kind == "bullet" and prev_kind == "bullet" and not j.ends_open() else " "
+            j.add(body, sep)
+            prev_kind = p.kind
+        return j.text()
+
+
+@dataclass(slots=True)
+class _Section:
+    label: str
+    heading: _Line
+    title: list[str]
+    preamble: list[_Line] = field(default_factory=list)
+    title_open: bool = True
+    roman: bool = False
+    items: list[_Item] = field(default_factory=list)
+    last_line: _Line | None = None
+
+
+@dataclass(slots=True)
+class _Label:
+    label: str
+    delim: str
+    rest: str
+    candidates: list[tuple[str, int]]  # (kind, ordinal) readings, e.g. "i" is alpha 9 or roman 1
+
+
+def _roman_value(token: str) -> int | None:
+    if not _ROMAN_RE.fullmatch(token):
+        return None
+    total = prev = 0
+    for ch in reversed(token.lower()):
+        v = _ROMAN_VALUES[ch]
+        total += -v if v < prev else v
+        prev = max(prev, v)
+    return total
+
+
+def _read_label(text: str) -> _Label | None:
+    m = _LABEL_RE.match(text)
+    if not m:
+        return None
+    token = m.group("p") or m.group("b")
+    delim = "()" if m.group("p") else m.group("d")
+    if token.isdigit():
+        cands = [("num", int(token))]
+    else:
+        cands = []
+        if len(token) == 1:
+            cands.append(("alpha", ord(token) - 96))
+        roman = _roman_value(token)
+        if roman:
+            cands.append(("roman", roman))
+    if not cands:
+        return None
+    return _Label(token, delim, text[m.end() :].strip(), cands)
+
+
+class _Builder:
+    """The line-by-line state machine: header, sub-themes, items, sub-items."""
+
+    def __init__(self, source: str, *, wrap_width: int | None = None, words: frozenset[str] = frozenset()) -> None:
+        self.source = source
+        self.words = words
+        self.wrap_width = wrap_width
+        self.header: list[_Line] = []
+        self.sections: list[_Section] = []
+        self.items: list[_Item] = []
+        self.item: _Item | None = None
+        self.top_style: tuple[str, str] | None = None
+        self.top_ordinal = 0
+        self.roman_headings = 0
+
+    @property
+    def section(self) -> _Section | None:
+        return self.sections[-1] if self.sections else None
+
+    def feed(self, ln: _Line, nxt: _Line | None) -> None:
+        if self._heading(ln):
+            return
+        sec = self.section
+        label = _read_label(ln.text)
+        if sec is not None and sec.title_open and not sec.items:
+            if label is None and self._continues_title(sec, ln, nxt):
+                sec.title.append(ln.text)
+                sec.last_line = ln
+                return
+            sec.title_open = False
+        if label is not None and self._item(ln, label):
+            return
+        self._text(ln)
+
+    def _continues_title(self, sec: _Section, ln: _Line, nxt: _Line | None) -> bool:
+        """Is `ln` the rest of a wrapped sub-theme title, or the start of the preamble?
+
+        A title wraps when its last line ends in a function word or a hyphen, when the next
+        line starts lower case, or when the heading line is full (the next word would not
+        have fitted) and `ln` is a short leftover rather than a full line of a paragraph.
+        """
+        if not sec.title:
+            return True  # "Sub-theme 1:" alone: the title is on the next line
+        if ln.brk or _ends_sentence(sec.title[-1]):
+            return False
+        prev = sec.last_line or sec.heading
+        last_word = prev.text.rsplit(" ", 1)[-1].lower()
+        if last_word in _FUNCTION_WORDS or _HYPHEN_END_RE.search(prev.text) or ln.text[0].islower():
+            return True
+        if _ends_sentence(ln.text):
+            return False  # a sentence: the preamble
+        block_ends = nxt is None or nxt.brk or nxt.structural
+        width = self.wrap_width
+        if width is None:
+            return block_ends  # only a title wrap leaves a lone line before the items
+        if prev.width + 1 + len(ln.text.split(" ", 1)[0]) <= width:
+            return False  # the heading line was not full: the title ended there
+        return block_ends or ln.width + 1 + len(nxt.text.split(" ", 1)[0]) <= width  # type: ignore[union-attr]
+
+    def _heading(self, ln: _Line) -> bool:
+        first = ln.text[:1]
+        m = _SUBTHEME_RE.fullmatch(ln.text) if first == "S" else None
+        roman = False
+        if m is None:
+            m = _ROMAN_HEADING_RE.fullmatch(ln.text) if first in ("I", "V", "X") else None
+            if m is None or _roman_value(m.group("label")) != self.roman_headings + 1:
+                return False
+            roman = True
+            self.roman_headings += 1
+        title = (m.group("title") or "").strip()
+        self.item = None
+        self.sections.append(_Section(m.group("label"), ln, [title] if title else [], roman=roman, last_line=ln))
+        return True
+
+    def _accepts_top(self, kind: str, delim: str, ordinal: int) -> bool:
+        sec = self.section
+        fresh = not self.items or (sec is not None and not sec.items)
+        if self.top_style is None:
+            return ordinal == 1 or (kind == "num" and not self.items)
+        same = self.top_style == (kind, delim)
+        if fresh:
+            return ordinal == 1 or (same and ordinal == self.top_ordinal + 1)
+        return same and ordinal in (self.top_ordinal + 1, self.top_ordinal)
+
+    def _item(self, ln: _Line, label: _Label) -> bool:
+        item = self.item
+        # The next item of the current list wins ("i)" after "h)" is a letter, not roman one).
+        if item is not None and any(
+            (kind, label.delim) == self.top_style and ordinal == self.top_ordinal + 1
+            for kind, ordinal in label.candidates
+        ):
+            return self._new_item(ln, label)
+        # A nested sub-item: another style than the list it sits in, next in its own sequence.
+        if item is not None:
+            for kind, ordinal in label.candidates:
+                style = (kind, label.delim)
+                if style == item.style:
+                    continue
+                if (item.sub_style is None and ordinal == 1) or (
+                    item.sub_style == style and ordinal == item.sub_ordinal + 1
+                ):
+                    item.sub_style, item.sub_ordinal = style, ordinal
+                    item.new_para("nested", ln)
+                    return True
+        return self._new_item(ln, label)
+
+    def _new_item(self, ln: _Line, label: _Label) -> bool:
+        for kind, ordinal in label.candidates:
+            if self._accepts_top(kind, label.delim, ordinal):
+                sec = self.section
+                if sec is not None:
+                    sec.title_open = False
+                new = _Item(
+                    label.label,
+                    (kind, label.delim),
+                    ordinal,
+                    sec.label if sec else None,
+                    [_Para("body", [ln], [label.rest])],
+                )
+                self.top_style, self.top_ordinal = new.style, ordinal
+                self.items.append(new)
+                if sec is not None:
+                    sec.items.append(new)
+                self.item = new
+                return True
+        return False
+
+    def _text(self, ln: _Line) -> None:
+        item = self.item
+        if item is None:
+            sec = self.section
+            if sec is None:
+                self.header.append(ln)
+            else:
+                sec.preamble.append(ln)
+                sec.last_line = ln
+            return
+        bullet = _BULLET_RE.match(ln.text)
+        if bullet:
+            item.new_para("bullet", ln, ln.text[bullet.end() :])
+        elif ln.brk:
+            lost_bullet = ln.indented and ln.text[0].islower()
+            item.new_para("bullet" if lost_bullet else "cont", ln)
+        elif _STATEMENT_RE.match(ln.text) and _ends_sentence(item.paras[-1].texts[-1] or "."):
+            item.new_para("stmt", ln)  # a possible closing statement: PDF extraction drops blank lines
+        else:
+            item.add_line(ln)
+
+    def take_closing(self) -> list[_Para]:
+        """Pop trailing document statements off the last item (see the module docstring)."""
+        closing: list[_Para] = []
+        item = self.items[-1] if self.items else None
+        if item is None or self.item is not item:
+            return closing
+        while len(item.paras) > 1:
+            para = item.paras[-1]
+            body = _join(para.texts, self.words)
+            if para.kind not in ("cont", "stmt") or not body[:1].isupper() or not _STATEMENT_RE.match(body):
+                break
+            closing.insert(0, item.paras.pop())
+        return closing
+
+
+# --------------------------------------------------------------------------- document facts
+
+
+def _find_date(text: str) -> str | None:
+    """First valid calendar date written as 14 September 2020, September 14, 2020 or 2020-09-14."""
+    for m in _DATE_RE.finditer(text):
+        try:
+            if m.group("y1"):
+                y, mo, d = int(m.group("y1")), int(m.group("m1")), int(m.group("d1"))
+            elif m.group("y2"):
+                mon = _MONTHS.get(m.group("mon2").lower())
+                if mon is None:
+                    continue
+                y, mo, d = int(m.group("y2")), mon, int(m.group("d2"))
+            else:
+                mon = _MONTHS.get(m.group("mon3").lower())
+                if mon is None:
+                    continue
+                y, mo, d = int(m.group("y3")), mon, int(m.group("d3"))
+            return _dt.date(y, mo, d).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _is_date_line(text: str) -> bool:
+    m = _DATE_LINE_RE.fullmatch(text)
+    if not m:
+        return False
+    d = _DATE_RE.fullmatch(m.group("date"))
+    return d is not None and _find_date(d.group()) is not None
+
+
+def _find_edition(text: str) -> int | None:
+    m = _EDITION_RE.search(text)
+    if not m:
+        return None
+    return int(m.group("num")) if m.group("num") else _ORDINAL_WORDS[m.group("word").lower()]
+
+
+def _find_member_state(text: str) -> str | None:
+    """A member state named as the issuer ("Cambodia National Recommendations"), as written."""
+    for pattern in _ISSUER_RES:
+        m = pattern.search(text)
+        if m:
+            return " ".join(m.group("state").split())
+    return None
+
+
+def _place_and_mode(statements: list[str]) -> tuple[str | None, str | None]:
+    """Place and mode from sentences about the meeting ("held online", "held ... at X and online")."""
+    place: str | None = None
+    mode: str | None = None
+    for s in statements:
+        if not _HELD_RE.search(s) and not _HYBRID_RE.search(s):
+            continue
+        m = _PLACE_RE.search(s)
+        p = m.group("place").strip(" ,") if m else None
+        if p and (p.split()[0].lower().rstrip(".,") in _MONTHS or p[0].isdigit()):
+            p = None
+        online = bool(_ONLINE_RE.search(s))
+        if _HYBRID_RE.search(s) or (p and online):
+            m_mode = "hybrid"
+        elif online:
+            m_mode = "online"
+        elif p:
+            m_mode = "in person"
+        else:
+            continue
+        place = place or p
+        mode = mode or m_mode
+    return place, mode
+
+
+@dataclass(slots=True)
+class _Header:
+    title: str | None = None
+    theme: str | None = None
+    theme_edition: int | None = None
+    preamble: str | None = None
+    text: str = ""
+
+
+def _read_header(lines: list[_Line], words: frozenset[str] = frozenset()) -> _Header:
+    """Split the lines before the first heading/item into title, date line, theme and the rest."""
+    head = _Header()
+    if not lines:
+        return head
+    marked = [False] * len(lines)
+    joined_parts: list[str] = []
+    starts: list[int] = []
+    pos = 0
+    for ln in lines:
+        starts.append(pos)
+        joined_parts.append(ln.text)
+        pos += len(ln.text) + 1
+    joined = " ".join(joined_parts)
+    head.text = joined
+    for edition, pattern in _THEME_RES:
+        m = pattern.search(joined)
+        if m:
+            head.theme, head.theme_edition = m.group(), edition
+            for i, s in enumerate(starts):
+                if s < m.end() and s + len(lines[i].text) > m.start():
+                    marked[i] = True
+            break
+    for i, ln in enumerate(lines):
+        if marked[i]:
+            continue
+        m = _THEME_LINE_RE.fullmatch(ln.text)
+        if m and head.theme is None:
+            parts = [m.group("theme")]
+            marked[i] = True
+            for k in range(i + 1, len(lines)):
+                if lines[k].brk or marked[k]:
+                    break
+                parts.append(lines[k].text)
+                marked[k] = True
+            head.theme = _join(parts, words)
+        elif _is_date_line(ln.text):
+            marked[i] = True
+    # Runs of consecutive unmarked lines without a paragraph break between them.
+    runs: list[list[int]] = []
+    for i in range(len(lines)):
+        if marked[i]:
+            continue
+        if runs and runs[-1][-1] == i - 1 and not lines[i].brk:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    # The title: the first run that names a kind of document, from its naming line; else the first run.
+    chosen: list[int] = []
+    for run in runs:
+        named = [k for k, i in enumerate(run) if _TITLE_WORD_RE.search(lines[i].text)]
+        if named:
+            chosen = run[named[0] :]
+            break
+    if not chosen and runs:
+        chosen = runs[0]
+    title = _join([lines[i].text for i in chosen], words)
+    if title and len(title) <= 250 and not title.endswith(".") and not _STATEMENT_RE.match(title):
+        head.title = title
+    else:
+        chosen = []
+    taken = set(chosen)
+    rest = [lines[i].text for run in runs for i in run if i not in taken]
+    head.preamble = _join(rest, words) or None
+    return head
+
+
+# --------------------------------------------------------------------------- parse_text
+
+
+def parse_text(
+    text: str,
+    *,
+    source_file: str,
+    sha256: str,
+    meta: DocumentMeta | None = None,
+    source_format: str = "text",
+) -> Document:
+    """Parse a decoded document: structure from the layout, facts from the text, gaps from `meta`."""
+    meta = meta or DocumentMeta()
+    text = text.removeprefix("\ufeff")
+    content = _mark_paragraphs(_drop_furniture(_split_lines(text)))
+    if not content:
+        raise ParseError(source_file, "no text; expected a recommendation document", line=1)
+    words = _word_forms(text)
+    builder = _Builder(source_file, wrap_width=_wrap_width(content), words=words)
+    for ln, nxt in zip(content, [*content[1:], None], strict=True):
+        builder.feed(ln, nxt)
+    closing_paras = builder.take_closing()
+    if not builder.items:
+        raise ParseError(
+            source_file,
+            f"no recognisable recommendation in {content[-1].lineno} lines; expected numbered items "
+            "such as '1. ...', '1) ...', '(1) ...' or 'a. ...'",
+            line=content[0].lineno,
+        )
+
+    recommendations: list[Recommendation] = []
+    first_seen: dict[tuple[str | None, str], tuple[str, int]] = {}
+    item_spans: dict[int, Span] = {}
+    for position, item in enumerate(builder.items, start=1):
+        body = item.build_text(words)
+        first = item.paras[0].lines[0]
+        last = item.paras[-1].lines[-1]
+        key = (item.subtheme, item.label)
+        if key in first_seen and first_seen[key][0] != body:
+            where = f" in sub-theme {item.subtheme}" if item.subtheme is not None else ""
+            raise ParseError(
+                source_file,
+                f"label {item.label}{where} appears twice with different text (first at line "
+                f"{first_seen[key][1]}); expected each label once, or a verbatim repeat",
+                line=first.lineno,
+            )
+        first_seen.setdefault(key, (body, first.lineno))
+        span = Span(first.start, last.end)
+        item_spans[id(item)] = span
+        recommendations.append(Recommendation(item.label, item.subtheme, position, body, span))
+
+    subthemes: list[SubTheme] = []
+    for position, sec in enumerate(builder.sections, start=1):
+        end = sec.last_line.end if sec.last_line else sec.heading.end
+        if sec.items:
+            end = max(end, item_spans[id(sec.items[-1])].end)
+        preamble = _join([ln.text for ln in sec.preamble], words) or None
+        title = _join(sec.title, words)
+        subthemes.append(SubTheme(sec.label, title, position, preamble, Span(sec.heading.start, end)))
+
+    header = _read_header(builder.header, words)
+    closing = tuple(_join(p.texts, words) for p in closing_paras)
+    statements = [ln.text for ln in builder.header] + list(closing)
+    facts_text = " ".join([header.text, *closing])
+    found: dict[str, str | int | None] = {
+        "title": header.title,
+        "forum_edition": _find_edition(facts_text) or header.theme_edition,
+        "date": _find_date(header.text) or _find_date(" ".join(closing)),
+        "member_state": _find_member_state(header.text),
+    }
+    found["place"], found["mode"] = _place_and_mode(statements)
+    notes: list[str] = []
+    merged: dict[str, str | int | None] = {}
+    for key, value in found.items():
+        side = getattr(meta, key)
+        if value is not None and side is not None and side != value:
+            notes.append(f"sidecar {key} {side!r} differs from the text's {value!r}; the text wins")
+        merged[key] = value if value is not None else side
+    issuer = found["member_state"] or meta.issuer or meta.member_state or "unknown"
+    return Document(
+        source_file=source_file,
+        sha256=sha256,
+        id=meta.id or slugify(Path(source_file).stem),
+        title=merged["title"],  # type: ignore[arg-type]
+        forum_edition=merged["forum_edition"],  # type: ignore[arg-type]
+        date=merged["date"],  # type: ignore[arg-type]
+        place=merged["place"],  # type: ignore[arg-type]
+        mode=merged["mode"],  # type: ignore[arg-type]
+        member_state=merged["member_state"],  # type: ignore[arg-type]
+        issuer=str(issuer),
+        theme=header.theme,
+        subthemes=tuple(subthemes),
+        recommendations=tuple(recommendations),
+        text=text,
+        source_format=source_format,
+        preamble=header.preamble,
+        closing=closing,
+        source=meta.source,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,200 @@
+"""Extract the text of a PDF in a sandboxed subprocess.
+
+pypdf runs in a child process (`python -m aflm_graph.pdf PATH`) under an address-space
+limit and a wall-clock timeout, so a hostile or broken PDF cannot hang or exhaust the
+parent.  Failures are classified so the user knows what to do next:
+
+* PdfPasswordError  -- "needs password": encrypted and the empty password does not open it;
+* PdfNeedsOcrError  -- "needs OCR": no page has extractable text (an image-only scan);
+* PdfDamagedError   -- "damaged": not a PDF, truncated, or pypdf cannot read it;
+* PdfTooBigError    -- "too big / timed out": too many pages, out of memory, or too slow.
+
+Pages are joined with a form feed ("\\f") so the parser sees the page breaks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from .parse import ParseError
+
+__all__ = [
+    "PdfDamagedError",
+    "PdfError",
+    "PdfNeedsOcrError",
+    "PdfPasswordError",
+    "PdfTooBigError",
+    "extract_text",
+]
+
+_EOF_WINDOW = 64 * 1024  # where %%EOF must appear: a file without it was cut short
+_OOM_RE = re.compile(r"MemoryError|Cannot allocate memory|failed to map segment|out of memory", re.IGNORECASE)
+
+
+class PdfError(ParseError):
+    """A PDF whose text cannot be extracted; `kind` says why in a user's words."""
+
+    kind = "unreadable PDF"
+
+    def __init__(self, source: str | Path, detail: str, *, line: int | None = None) -> None:
+        super().__init__(source, f"{self.kind}: {detail}", line=line)
+
+
+class PdfPasswordError(PdfError):
+    kind = "needs password"
+
+
+class PdfNeedsOcrError(PdfError):
+    kind = "needs OCR"
+
+
+class PdfDamagedError(PdfError):
+    kind = "damaged"
+
+
+class PdfTooBigError(PdfError):
+    kind = "too big / timed out"
+
+
+_ERRORS: dict[str, type[PdfError]] = {
+    "password": PdfPasswordError,
+    "ocr": PdfNeedsOcrError,
+    "damaged": PdfDamagedError,
+    "too_big": PdfTooBigError,
+}
+
+
+def extract_text(path: Path, *, timeout_s: float = 30, memory_mb: int = 512, max_pages: int = 500) -> str:
+    """Text of every page, joined with "\\f"; raises a PdfError subclass when that is impossible."""
+    path = Path(path)
+    if not path.is_file():
+        raise PdfDamagedError(path, "no such file; expected a PDF file", line=1)
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+    cmd = [
+        sys.executable,
+        "-m",
+        "aflm_graph.pdf",
+        "--memory-mb",
+        str(memory_mb),
+        "--max-pages",
+        str(max_pages),
+        str(path),
+    ]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=timeout_s, env=env, check=False)
+    except subprocess.TimeoutExpired:
+        raise PdfTooBigError(
+            path, f"text extraction timed out after {timeout_s:g} s; expected a smaller or simpler PDF"
+        ) from None
+    try:
+        result = json.loads(proc.stdout.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        stderr = proc.stderr.decode("utf-8", "replace")
+        if _OOM_RE.search(stderr) or proc.returncode < 0:
+            raise PdfTooBigError(
+                path,
+                f"text extraction ran out of memory (limit {memory_mb} MB) or was killed "
+                f"(exit {proc.returncode}); expected a smaller PDF",
+            ) from None
+        last = stderr.strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
+        raise PdfDamagedError(path, f"the extractor failed ({last[0]}); expected a readable PDF") from None
+    if "error" in result:
+        raise _ERRORS.get(result["error"], PdfDamagedError)(path, result["detail"], line=result.get("page"))
+    return str(result["text"])
+
+
+# --------------------------------------------------------------------------- child process
+
+
+def _extract(path: Path, max_pages: int) -> dict[str, object]:
+    """Runs in the child: returns {"text": ...} or {"error": kind, "detail": ...}."""
+    data = path.read_bytes()
+    if b"%PDF-" not in data[:1024]:
+        return {"error": "damaged", "detail": "no %PDF- header; expected a PDF file"}
+    if b"%%EOF" not in data[-_EOF_WINDOW:]:
+        return {"error": "damaged", "detail": "truncated (no %%EOF marker at the end); expected a complete PDF"}
+    import pypdf  # imported here: only the child needs it
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("")
+            except (DependencyError, NotImplementedError) as exc:
+                return {"error": "password", "detail": f"encrypted ({exc}); expected an unencrypted PDF"}
+            if not opened:
+                return {
+                    "error": "password",
+                    "detail": "encrypted with a password; expected an unencrypted PDF (decrypt it first)",
+                }
+        count = len(reader.pages)
+        if count == 0:
+            return {"error": "damaged", "detail": "no pages; expected at least one page"}
+        if count > max_pages:
+            return {"error": "too_big", "detail": f"{count} pages; expected at most {max_pages} (max_pages)"}
+        texts: list[str] = []
+        for number, page in enumerate(reader.pages, start=1):
+            try:
+                texts.append(page.extract_text() or "")
+            except MemoryError:
+                raise
+            except Exception as exc:
+                return {
+                    "error": "damaged",
+                    "page": number,
+                    "detail": f"page {number} cannot be read ({type(exc).__name__}: {exc}); expected a readable PDF",
+                }
+    except MemoryError:
+        return {"error": "too_big", "detail": "out of memory while reading; expected a smaller PDF"}
+    except FileNotDecryptedError as exc:
+        return {"error": "password", "detail": f"encrypted ({exc}); expected an unencrypted PDF"}
+    except Exception as exc:
+        return {"error": "damaged", "detail": f"pypdf cannot read it ({type(exc).__name__}: {exc})"}
+    if not any(t.strip() for t in texts):
+        return {
+            "error": "ocr",
+            "detail": f"no extractable text on any of {count} page(s) (image-only scan?); "
+            "expected a PDF with a text layer (run OCR first, e.g. ocrmypdf)",
+        }
+    return {"text": "\f".join(texts), "pages": count}
+
+
+def _main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m aflm_graph.pdf", description=__doc__.splitlines()[0])
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--memory-mb", type=int, default=512)
+    parser.add_argument("--max-pages", type=int, default=500)
+    args = parser.parse_args(argv)
+    try:
+        import resource
+
+        limit = args.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):  # not on POSIX, or the hard limit is lower
+        pass
+    out_of_memory = {
+        "error": "too_big",
+        "detail": f"out of memory (limit {args.memory_mb} MB) while reading; expected a smaller PDF",
+    }
+    try:
+        result = _extract(args.path, args.max_pages)
+    except MemoryError:
+        result = out_of_memory
+    except (ImportError, OSError) as exc:  # under RLIMIT_AS, a failed mmap surfaces as one of these
+        result = out_of_memory if _OOM_RE.search(str(exc)) else {"error": "damaged", "detail": f"{exc}"}
+    sys.stdout.write(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

@@ -1,0 +1,130 @@
+"""The command line: verbs, help with examples, one-line errors with a non-zero exit."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from aflm_graph.cli import cli
+from conftest import ROOT, SEEDS
+
+CONTRACT = ["document", "source_file", "subtheme", "subtheme_title", "label", "position", "text"]
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_every_command_has_help_with_an_example_and_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert cli.commands
+    for name, command in cli.commands.items():
+        code, out, _ = invoke(name, "--help")
+        assert code == 0
+        assert "Example" in out, f"{name} --help has no example"
+        assert f"aflm-graph {name}" in readme, f"README does not show `aflm-graph {name}`"
+
+
+def test_console_script_help_runs() -> None:
+    exe = Path(sys.executable).with_name("aflm-graph")
+    result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0
+    assert "build" in result.stdout and "query" in result.stdout
+
+
+def test_help_does_not_import_heavy_libraries() -> None:
+    code = (
+        "import sys; from aflm_graph.cli import cli\n"
+        "heavy = [m for m in ('rdflib', 'pyvis', 'pyshacl', 'scipy', 'numpy', 'SPARQLWrapper', 'networkx')"
+        " if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_build_then_query_recommendations_as_csv(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    code, stdout, _ = invoke("build", str(SEEDS), "--out", str(out))
+    assert code == 0
+    assert "2 documents, 47 recommendations" in stdout
+    code, stdout, _ = invoke("query", "recommendations", "--build", str(out), "--format", "csv")
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(stdout)))
+    assert rows[0] == CONTRACT
+    assert len(rows) == 48
+    code, stdout, _ = invoke("info", "--build", str(out))
+    assert code == 0 and "000_c29556925cd8fb24.txt: 26 recommendations" in stdout
+
+
+def test_queries_lists_the_named_queries() -> None:
+    code, stdout, _ = invoke("queries")
+    assert code == 0
+    names = [line.split()[0] for line in stdout.splitlines() if line.strip()]
+    assert "documents" in names and "recommendations" in names
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["query", "no-such-query"], "no named query"),
+        (["query", "SELECT ?x WHERE { ?x ?y }"], "no named query"),
+        (["query", "documents", "--param", "member_state=Atlantis"], "member state"),
+        (["query", "documents", "--param", "nonsense"], "NAME=VALUE"),
+        (["query", "documents", "--build", "does-not-exist"], "no build here"),
+    ],
+)
+def test_errors_are_one_line_with_non_zero_exit(seed_build: Path, args: list[str], message: str) -> None:
+    if "--build" not in args:
+        args = [*args, "--build", str(seed_build)]
+    code, stdout, stderr = invoke(*args)
+    assert code != 0
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert message in lines[0]
+
+
+def test_syntax_error_names_line_and_column(seed_build: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.rq"
+    bad.write_text("SELECT ?s\nWHERE { ?s ?p }\n")
+    code, _, stderr = invoke("query", str(bad), "--build", str(seed_build))
+    assert code != 0
+    assert "syntax error" in stderr and "2" in stderr
+
+
+def test_service_is_refused_from_the_cli(seed_build: Path, tmp_path: Path) -> None:
+    query = tmp_path / "service.rq"
+    query.write_text("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }\n")
+    code, _, stderr = invoke("query", str(query), "--build", str(seed_build))
+    assert code != 0 and "SERVICE" in stderr
+
+
+def test_build_error_is_one_line(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    code, _, stderr = invoke("build", str(empty), "--out", str(tmp_path / "out"))
+    assert code != 0
+    assert "empty.txt" in stderr and len(stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_default_paths_are_seeds_and_build(tmp_path: Path) -> None:
+    (tmp_path / "seeds").mkdir()
+    for p in SEEDS.iterdir():
+        (tmp_path / "seeds" / p.name).write_bytes(p.read_bytes())
+    cwd = os.getcwd()
+    try:
+        os.chdir(tmp_path)
+        code, stdout, _ = invoke("build", "--quiet")
+    finally:
+        os.chdir(cwd)
+    assert code == 0 and stdout == ""
+    assert (tmp_path / "build" / "aflm.ttl").is_file()
