@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from aflm_graph import synth
+from aflm_graph.parse import parse_file
 from aflm_graph.synth import MANIFEST_NAME, MEMBER_STATES, write_corpus
 
 
@@ -173,13 +174,50 @@ def test_the_project_vocabulary_is_read_when_it_exists() -> None:
     assert themes <= set(synth.vocabulary_labels()["theme"])
 
 
-def test_every_document_parses_to_the_recommendations_written(corpus: tuple[list[Path], dict]) -> None:
-    from aflm_graph.parse import parse_file
+@pytest.fixture(scope="module")
+def round_trip(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, dict]]:
+    """150 documents from each of two seeds, with their manifest entries."""
+    out = tmp_path_factory.mktemp("round-trip")
+    pairs: list[tuple[Path, dict]] = []
+    for seed in (11, 2024):
+        paths = write_corpus(out / str(seed), documents=150, seed=seed)
+        manifest = json.loads((out / str(seed) / MANIFEST_NAME).read_text(encoding="utf-8"))
+        pairs += zip(paths, manifest["files"], strict=True)
+    return pairs
 
-    paths, manifest = corpus
-    assert paths
-    for path, entry in zip(paths, manifest["files"], strict=True):
+
+def test_every_document_parses_back_to_exactly_what_was_written(round_trip: list[tuple[Path, dict]]) -> None:
+    """Parse is the inverse of render: same items, labels, sub-themes, texts (word for word) and title."""
+    assert len(round_trip) == 300
+    for path, entry in round_trip:
         document = parse_file(path)
+        assert document.synthetic, path.name
+        assert document.title == entry["title"], path.name
+        facts = (document.member_state, document.forum_edition, document.date)
+        assert facts == (entry["member_state"], entry["forum_edition"], entry["date"]), path.name
+        assert [{"label": s.label, "title": s.title} for s in document.subthemes] == entry["subthemes"], path.name
         assert len(document.recommendations) == entry["recommendations"], path.name
         got = [(r.subtheme, r.label) for r in document.recommendations]
         assert got == [(item["subtheme"], item["label"]) for item in entry["items"]], path.name
+        for rec, item in zip(document.recommendations, entry["items"], strict=True):
+            assert rec.text == item["text"], (path.name, rec.label)
+
+
+def test_the_round_trip_covers_the_hard_cases(round_trip: list[tuple[Path, dict]]) -> None:
+    """The corpus the round trip checks has broken words, repeated lines and page breaks."""
+    text = "\n".join(path.read_text(encoding="utf-8") for path, _ in round_trip)
+    assert len(re.findall(r"[a-z]-\r?\n(?:\s*\n)*\s*[a-z]", text)) >= 50  # words broken at a line end
+    assert text.count("\f") >= 100
+    items = [item for _, entry in round_trip for item in entry["items"]]
+    assert sum(item["duplicate_of"] is not None for item in items) >= 50
+    assert sum(item["variant_of"] is not None for item in items) >= 50
+
+
+def test_words_are_broken_only_at_unambiguous_syllables() -> None:
+    words = frozenset({"house", "national"})
+    assert synth._hyphenation_point("inspectorates", 10) == 6  # inspec-torates
+    assert synth._hyphenation_point("information", 10) == 7  # informa-tion
+    assert synth._hyphenation_point("immigration", 5) == 0  # "immig-ration" would split "gr"
+    assert synth._hyphenation_point("international", 6) == 0  # "inter" forms compounds: ambiguous
+    assert synth._hyphenation_point("households", 6, words) == 0  # "house" is a word of the document
+    assert synth._hyphenation_point("short", 4) == 0  # too short to break

@@ -235,7 +235,7 @@ def _minted_concept_quads(out: _Quads, iris: Iterable[str], vocabulary: Vocabula
 def static_quads() -> list[ox.Quad]:
     """The ontology, reference data and vocabularies, each in its own named graph."""
     onto = ontology_dir()
-    quads = list(_file_quads([onto / "aflm.ttl"], GRAPH_ONTOLOGY))
+    quads = list(_file_quads([onto / "aflm.ttl", onto / "alignments.ttl"], GRAPH_ONTOLOGY))
     quads += _file_quads([onto / "reference.ttl"], GRAPH_REFERENCE)
     quads += _file_quads(sorted(vocab_dir().glob("*.ttl")), GRAPH_VOCAB)
     return quads

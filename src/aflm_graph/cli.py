@@ -34,13 +34,20 @@ def cli() -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
               help="Output folder (replaced atomically when the build succeeds).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
-def build(paths: tuple[Path, ...], out: Path, quiet: bool) -> None:
+@click.option("--no-validate", is_flag=True,
+              help="Skip the SHACL shapes and violation queries (run `aflm-graph validate` later).")
+def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool) -> None:
     """Build the graph from documents (files or folders; default seeds/).
+
+    Writes every export (Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML), the dataset
+    description (void.ttl, dataset.jsonld), the store and the views. The graph is validated
+    first; a graph that violates the shapes is not written and the previous folder stays.
 
     \b
     Example:
         aflm-graph build
         aflm-graph build seeds/ more-documents/ --out build
+        aflm-graph build --no-validate --out draft
     """
     from .pipeline import BuildError
     from .pipeline import build as run_build
@@ -59,7 +66,7 @@ def build(paths: tuple[Path, ...], out: Path, quiet: bool) -> None:
             bar.__exit__(None, None, None)  # type: ignore[attr-defined]
 
     try:
-        report = run_build(list(paths) or None, out, progress=progress)
+        report = run_build(list(paths) or None, out, progress=progress, validate=not no_validate)
     except (BuildError, OSError, ValueError) as exc:
         raise _fail(exc) from None
     if not quiet:
@@ -76,13 +83,26 @@ def build(paths: tuple[Path, ...], out: Path, quiet: bool) -> None:
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Bind a query parameter.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "turtle", "ntriples"]),
               default="table", show_default=True, help="Output format (turtle/ntriples for CONSTRUCT).")
-def query(name_or_file: str, build_dir: Path, params: tuple[str, ...], fmt: str) -> None:
-    """Run a named query (see `aflm-graph queries`) or a .rq file on the build.
+@click.option("--endpoint", metavar="URL", help="Run on this SPARQL 1.1 endpoint instead of the build.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS",
+              help="Stop the query after this long (remote: HTTP timeout, default 60 s; embedded: a killed worker).")
+@click.option("--allow-partial", is_flag=True,
+              help="Accept an answer the endpoint cut short (time or row limit), with a warning, instead of failing.")
+@click.option("--row-cap", type=click.IntRange(min=1), metavar="N",
+              help="The endpoint's result-row limit, to detect truncation (default: 10000 for Virtuoso).")
+@click.option("--default-graph", "default_graphs", multiple=True, metavar="IRI",
+              help="Remote only: query the merge of these graphs (default-graph-uri) instead of the server's default.")
+def query(
+    name_or_file: str, build_dir: Path, params: tuple[str, ...], fmt: str, endpoint: str | None,
+    timeout: float | None, allow_partial: bool, row_cap: int | None, default_graphs: tuple[str, ...],
+) -> None:
+    """Run a named query (see `aflm-graph queries`) or a .rq file on the build or a SPARQL endpoint.
 
     \b
     Example:
         aflm-graph query recommendations --format csv
         aflm-graph query my-question.rq --param theme=fair-recruitment
+        aflm-graph query search-text -p words=recruitment --endpoint http://127.0.0.1:7878/query
     """
     from .engine import render, run
     from .queries import QueryError, resolve
@@ -95,23 +115,35 @@ def query(name_or_file: str, build_dir: Path, params: tuple[str, ...], fmt: str)
         values[name.strip()] = value
     try:
         named = resolve(name_or_file)
-        result = run(named, build=build_dir, params=values)
+        result = run(
+            named, build=build_dir, params=values, endpoint=endpoint, timeout=timeout, allow_partial=allow_partial,
+            row_cap=row_cap, default_graphs=default_graphs,
+        )
         click.echo(render(result, fmt), nl=False)
+        for warning in result.warnings:
+            click.echo(f"Warning: {warning}", err=True)
     except QueryError as exc:
         raise _fail(exc) from None
 
 
 @cli.command("queries")
 @click.option("--tag", help="Only queries with this tag.")
-def list_queries(tag: str | None) -> None:
+@click.option("--markdown", is_flag=True, help="Print queries/README.md (the table of competency questions).")
+def list_queries(tag: str | None, markdown: bool) -> None:
     """List the named queries with their summaries and parameters.
 
     \b
     Example:
         aflm-graph queries
+        aflm-graph queries --markdown > queries/README.md
     """
     from .queries import named_queries
 
+    if markdown:
+        from .catalogue_docs import markdown as catalogue_markdown
+
+        click.echo(catalogue_markdown(), nl=False)
+        return
     catalogue = named_queries()
     width = max((len(n) for n in catalogue), default=0)
     for name, q in catalogue.items():
@@ -147,6 +179,246 @@ def info(build_dir: Path) -> None:
         click.echo(f"    {graph}: {count}")
     for name, meta in data["files"].items():
         click.echo(f"  {name}: {meta['bytes']} bytes, sha256 {meta['sha256'][:16]}…")
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["overview", "compare", "member-state", "theme", "actor", "group",
+                                           "instrument", "query"]))
+@click.argument("arg", required=False)
+@BUILD_OPTION
+@click.option("--out", type=click.Path(path_type=Path), help="HTML file to write (default: VIEW-NAME.html here).")
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Bind a parameter of a query view.")
+def view(kind: str, arg: str | None, build_dir: Path, out: Path | None, params: tuple[str, ...]) -> None:
+    """Write an interactive network view: one HTML file that opens offline in any browser.
+
+    \b
+    KIND is overview, compare, member-state NAME, theme SLUG, actor SLUG, group SLUG,
+    instrument SLUG, or query NAME_OR_FILE (a SELECT with ?source ?target, or a CONSTRUCT).
+    `aflm-graph build` already writes the overview, compare and member-state views to build/views/.
+
+    \b
+    Example:
+        aflm-graph view overview
+        aflm-graph view member-state Cambodia --out cambodia.html
+        aflm-graph view theme health-care
+        aflm-graph view query theme-network --param theme=health-care
+    """
+    from .queries import QueryError
+    from .views import ViewError, write_view
+
+    values: dict[str, str] = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.ClickException(f"--param {item!r}: expected NAME=VALUE")
+        values[name.strip()] = value
+    try:
+        path, rendered = write_view(kind, arg, build=build_dir, out=out, params=values)
+    except (ViewError, QueryError, OSError) as exc:
+        raise _fail(exc) from None
+    click.echo(f"Wrote {path}: {rendered.nodes} nodes, {rendered.edges} links, {rendered.bytes:,} bytes")
+
+
+@cli.command()
+@BUILD_OPTION
+@click.option("--out", type=click.Path(path_type=Path), help="Folder for the CSV files (default: BUILD/stats).")
+@click.option("--top", type=int, default=15, show_default=True, help="Rows printed per table (the CSVs have all).")
+def stats(build_dir: Path, out: Path | None, top: int) -> None:
+    """Network measures: central concepts, communities of themes, member states alike by theme.
+
+    \b
+    Prints the tables and writes them as CSV (concepts.csv, theme-communities.csv,
+    member-state-similarity.csv) to BUILD/stats/.
+
+    \b
+    Example:
+        aflm-graph stats
+        aflm-graph stats --build build --top 30
+    """
+    from .engine import open_store
+    from .queries import QueryError
+    from .stats import compute, write_stats
+
+    try:
+        tables = compute(open_store(build_dir))
+        folder = out or build_dir / "stats"
+        write_stats(tables, folder)
+    except (QueryError, OSError) as exc:
+        raise _fail(exc) from None
+    for table in tables:
+        click.echo(table.to_text(limit=top))
+    click.echo(f"Wrote {', '.join(t.name + '.csv' for t in tables)} to {folder}/")
+
+
+@cli.command()
+@BUILD_OPTION
+@click.option("--endpoint", required=True, metavar="URL",
+              help="Graph Store Protocol URL (Oxigraph: .../store; Virtuoso: .../sparql-graph-crud-auth).")
+@click.option("--graph", metavar="IRI", help="Put every triple into this one graph (default: each graph to its own).")
+@click.option("--chunk-triples", type=click.IntRange(min=1), default=50_000, show_default=True,
+              help="Triples per request (Virtuoso stalls on very large PUTs).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=300.0, show_default=True, metavar="SECONDS",
+              help="Per-request timeout.")
+@click.option("--loader", type=click.Choice(["gsp", "virtuoso-bulk"]), default="gsp", show_default=True,
+              help="gsp: Graph Store HTTP Protocol; virtuoso-bulk: Virtuoso's ld_dir/rdf_loader_run over isql.")
+@click.option("--isql", "isql_address", metavar="HOST:PORT", help="virtuoso-bulk: the server's SQL port.")
+@click.option("--load-dir", type=click.Path(path_type=Path), help="virtuoso-bulk: a folder in its DirsAllowed.")
+def push(
+    build_dir: Path, endpoint: str, graph: str | None, chunk_triples: int, timeout: float, loader: str,
+    isql_address: str | None, load_dir: Path | None,
+) -> None:
+    """Load the build into a remote store (each graph replaced, then appended in chunks).
+
+    Credentials, when the store needs them, come from AFLM_ENDPOINT_USER and
+    AFLM_ENDPOINT_PASSWORD; they are never sent over plain http:// to a non-loopback host
+    and never forwarded across a redirect.
+
+    \b
+    Example:
+        aflm-graph push --endpoint http://127.0.0.1:7878/store
+        AFLM_ENDPOINT_USER=dba AFLM_ENDPOINT_PASSWORD=... \\
+          aflm-graph push --endpoint http://127.0.0.1:8890/sparql-graph-crud-auth
+    """
+    from .queries import QueryError
+    from .remote import PushError, describe_push, virtuoso_bulk_load
+    from .remote import push as run_push
+
+    try:
+        if loader == "virtuoso-bulk":
+            if not isql_address or load_dir is None:
+                raise click.ClickException("--loader virtuoso-bulk needs --isql HOST:PORT and --load-dir DIR")
+            report = virtuoso_bulk_load(build_dir, isql_address=isql_address, load_dir=load_dir, graph=graph)
+        else:
+            report = run_push(build_dir, endpoint, graph=graph, chunk_triples=chunk_triples, timeout=timeout)
+    except (PushError, QueryError, OSError) as exc:
+        raise _fail(exc) from None
+    for line in describe_push(report):
+        click.echo(line)
+
+
+@cli.command()
+@BUILD_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=7878, show_default=True, help="Port to listen on.")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Query worker processes (queries that run at the same time).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=20.0, show_default=True, metavar="SECONDS",
+              help="Wall-clock limit per query (its worker is killed and replaced).")
+@click.option("--max-rows", type=click.IntRange(min=1), default=100_000, show_default=True,
+              help="Largest result served; a larger one is refused (422), never silently cut.")
+@click.option("--max-body", type=click.IntRange(min=1024), default=65_536, show_default=True,
+              help="Largest request body in bytes.")
+def serve(
+    build_dir: Path, host: str, port: int, workers: int, timeout: float, max_rows: int, max_body: int,
+) -> None:
+    """Serve the build as a read-only SPARQL 1.1 endpoint at http://HOST:PORT/sparql.
+
+    Updates, SERVICE, LOAD and FROM a graph outside the build are refused (403).
+
+    \b
+    Example:
+        aflm-graph serve --port 7878
+        curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * { ?s ?p ?o } LIMIT 5' \\
+          http://127.0.0.1:7878/sparql
+    """
+    from .endpoint import Limits
+    from .endpoint import serve as run_serve
+    from .queries import QueryError
+
+    limits = Limits(timeout=timeout, max_rows=max_rows, max_body=max_body, workers=workers)
+    click.echo(
+        f"Serving {build_dir}/ read-only at http://{host}:{port}/sparql ({workers} workers, {timeout:g} s and "
+        f"{max_rows} rows per query); Ctrl-C stops it.", err=True,
+    )
+    try:
+        run_serve(build_dir, host=host, port=port, limits=limits)
+    except QueryError as exc:
+        raise _fail(exc) from None
+
+
+@cli.command()
+@BUILD_OPTION
+@click.option("--format", "fmt", type=click.Choice(["turtle", "ntriples", "nquads", "trig", "jsonld", "rdfxml"]),
+              help="Write the build in this RDF format (to --out, or to standard output).")
+@click.option("--out", type=click.Path(path_type=Path), help="File for --format (default: standard output).")
+@click.option("--bundle", type=click.Path(path_type=Path),
+              help="Write a release bundle to this folder: every format, ontology, vocabularies, shapes, "
+              "dataset description, docs, README and SHA256SUMS.")
+@click.option("--no-docs", is_flag=True, help="Leave the HTML documentation out of the bundle.")
+def export(build_dir: Path, fmt: str | None, out: Path | None, bundle: Path | None, no_docs: bool) -> None:
+    """Export the build in one RDF format, or write a release bundle.
+
+    \b
+    Example:
+        aflm-graph export --format jsonld > aflm.jsonld
+        aflm-graph export --format rdfxml --out aflm.rdf
+        aflm-graph export --bundle release/
+    """
+    from .docs import DocsError
+    from .export import ExportError, load_build_quads, serialize, write_bundle
+    from .fsutil import atomic_write_bytes
+
+    if (fmt is None) == (bundle is None):
+        raise click.UsageError("give either --format FMT or --bundle DIR")
+    try:
+        if bundle is not None:
+            sizes = write_bundle(build_dir, bundle, docs=not no_docs)
+            click.echo(f"Wrote {bundle}/: {len(sizes)} files, {sum(sizes.values()):,} bytes (see SHA256SUMS)")
+            return
+        data = serialize(load_build_quads(build_dir), str(fmt))
+    except (ExportError, DocsError, OSError) as exc:
+        raise _fail(exc) from None
+    if out is None:
+        click.get_binary_stream("stdout").write(data)
+    else:
+        atomic_write_bytes(out, data)
+        click.echo(f"Wrote {out}: {len(data):,} bytes", err=True)
+
+
+@cli.command()
+@BUILD_OPTION
+def validate(build_dir: Path) -> None:
+    """Check the build against ontology/shapes.ttl (pySHACL) and queries/*-violation.rq.
+
+    Prints every violation with the resource, the property and what is wrong; exits with
+    status 1 when there is a violation (warnings alone pass). --build also takes one .nq or
+    .trig file.
+
+    \b
+    Example:
+        aflm-graph validate
+        aflm-graph validate --build tests/data/shapes/S01-valid.trig
+    """
+    from .validate import ValidationError, validate_build
+
+    try:
+        report = validate_build(build_dir)
+    except ValidationError as exc:
+        raise _fail(exc) from None
+    click.echo(report.text(), nl=False)
+    if not report.conforms:
+        sys.exit(1)
+
+
+@cli.command()
+@BUILD_OPTION
+@click.option("--out", type=click.Path(path_type=Path), help="Folder to write (default: BUILD/docs).")
+def docs(build_dir: Path, out: Path | None) -> None:
+    """Write HTML documentation of the ontology and the vocabularies (pyLODE) with a class diagram.
+
+    \b
+    Example:
+        aflm-graph docs                  # -> build/docs/index.html
+        aflm-graph docs --out site/docs
+    """
+    from .docs import DocsError, write_docs
+
+    folder = out or build_dir / "docs"
+    try:
+        written = write_docs(folder)
+    except (DocsError, OSError) as exc:
+        raise _fail(exc) from None
+    click.echo(f"Wrote {len(written)} files to {folder}/ (open {folder / 'index.html'})")
 
 
 def main() -> None:

@@ -11,8 +11,12 @@ Rules the parser follows (each one is tested in tests/test_parse.py):
   paragraph break): "Page N", "Page N of M", "N of M", "- N -" and bare-number lines, and
   a running header or footer: a line (or block of lines) that is not numbered, does not
   start lower case or end in punctuation, has different neighbours each time (so repeated
-  recommendation text is never mistaken for it), and recurs either at the top/bottom of
-  2+ pages when form feeds mark the pages, or 3+ times in a text without form feeds.
+  recommendation text is never mistaken for it), and sits at a page edge.  Pages end at
+  form feeds and at page-number lines; the block must open or close a page (or the
+  document) each time, on 2+ different pages and on about half the pages or more.  In a
+  text without form feeds it may instead recur 3+ times anywhere provided its first
+  occurrence is the page-1 header, above the first item or heading.  A line that recurs
+  only inside the items (a sentence repeated in near-duplicate recommendations) is text.
 * "Blank-line noise" (a blank line after every line, as in seed 000) is detected when
   90% of line transitions and most mid-sentence wraps have a blank line between them; in
   such a document only two or more blank lines make a paragraph break.
@@ -32,6 +36,8 @@ Rules the parser follows (each one is tested in tests/test_parse.py):
   (a theme in FORUM_THEMES, or "Theme: ...") are set apart; the title is the first block
   of the remaining lines that names a kind of document ("Recommendations", "Statement",
   "Forum", "AFML"...), from that line on, else the first block; the rest is the preamble.
+  A first line that starts "SYNTHETIC TEST FIXTURE" (the marker aflm_graph.synth writes)
+  sets Document.synthetic and is neither title, preamble nor a source of facts.
 * Unnumbered paragraphs after an item continue it, joined with a space.  Sub-items whose
   bullet glyph was lost (a paragraph whose first line is indented and starts lower
   case) or survived ("•", "-", "\uf0b7"...) are joined to the lead-in with a space and to
@@ -46,11 +52,18 @@ Rules the parser follows (each one is tested in tests/test_parse.py):
   in the middle of the document.
 * Hyphenation at a line end ("gender-/sensitive"), decided from the document's own usage
   first: if the hyphenated form is written unbroken elsewhere in the document the hyphen
-  is kept; else if the joined form is, it is dropped; else it is dropped only when the
+  is kept; else if the joined form is, it is dropped; else it is dropped when the
   fragment on the next line is a common suffix ("recruit-/ment" -> "recruitment",
-  "work-/ers" -> "workers") and kept otherwise ("gender-sensitive", "time-bound",
-  "re-integration", "COVID-19").  A soft hyphen is always removed.  Nothing else is
-  repaired: "COVID -19" stays as printed.
+  "work-/ers" -> "workers"), or when neither fragment is a word on its own -- a word
+  broken at a syllable ("inspec-/torates" -> "inspectorates", "inclu-/ding").  A
+  fragment is a word on its own when the document writes it as a word (alone or as part
+  of a hyphenated word) away from a line break, when it is one of the few words that
+  commonly form compounds (COMPOUND_HEADS before the hyphen: "re", "co", "self",
+  "gender", "time"...; COMPOUND_TAILS after it: "based", "sensitive", "bound"...), or when
+  it is one or two letters before the hyphen.  Otherwise the printed hyphen is kept
+  ("gender-sensitive", "time-bound", "re-integration", "COVID-19", "ASEAN-Japan": only
+  lowercase letter fragments are ever joined).  A soft hyphen is always removed.
+  Nothing else is repaired: "COVID -19" stays as printed.
 * Document facts come from the header (lines before the first heading or item) and the
   closing statements; the text wins over the sidecar, the sidecar fills gaps, nothing is
   guessed.
@@ -68,6 +81,8 @@ from itertools import pairwise
 from pathlib import Path
 
 __all__ = [
+    "COMPOUND_HEADS",
+    "COMPOUND_TAILS",
     "FORUM_THEMES",
     "MAX_FILE_BYTES",
     "MEMBER_STATES",
@@ -168,6 +183,7 @@ class Document:
     closing: tuple[str, ...] = ()  # closing statements after the last item ("The meeting was held...")
     source: str | None = None  # provenance, from the sidecar
     notes: tuple[str, ...] = ()  # where the sidecar disagreed with the text (the text won)
+    synthetic: bool = False  # the first line marks a synthetic test fixture ("SYNTHETIC TEST FIXTURE ...")
 
 
 # --------------------------------------------------------------------------- settings and data
@@ -258,6 +274,27 @@ _SUFFIXES = frozenset(
 )
 # fmt: on
 
+# Words that commonly stand before / after the hyphen of a compound.  A line-end hyphen whose
+# fragments are neither in these lists nor written as words elsewhere in the document is a
+# word broken at a syllable ("inspec-/torates", "inclu-/ding"): see `_keeps_hyphen`.
+# fmt: off
+COMPOUND_HEADS = frozenset(
+    {
+        "re", "co", "pre", "post", "non", "self", "cross", "well", "full", "part", "long", "short", "high",
+        "low", "time", "gender", "age", "sex", "job", "skills", "multi", "inter", "anti", "semi", "sub",
+        "over", "under", "mid", "all", "half", "human", "people", "rights", "community", "country",
+        "decision", "evidence", "follow", "cost", "risk", "child", "women", "youth", "state", "family",
+    }
+)
+COMPOUND_TAILS = frozenset(
+    {
+        "based", "centred", "centered", "sensitive", "responsive", "related", "specific", "led", "driven",
+        "friendly", "oriented", "bound", "wide", "free", "level", "term", "up", "in", "on", "off", "out",
+        "making", "building", "sharing", "owned", "run", "funded", "affected", "border", "income",
+    }
+)
+# fmt: on
+
 _MODES = ("online", "in person", "hybrid")
 
 # A line ending in one of these did not end its title: the title wrapped.
@@ -304,6 +341,11 @@ _LEADING_WORD_RE = re.compile(r"[a-z]+(?![A-Za-z])")
 _TRAILING_WORD_RE = re.compile(r"(?<![A-Za-z])([A-Za-z]*[a-z])[-\u2010]$")
 _HYPHEN_BREAK_RE = re.compile(r"[A-Za-z0-9][-\u2010][ \t\u00a0]*[\r\n\f\v\x85\u2028\u2029]")
 _WORD_FORM_RE = re.compile(r"[A-Za-z]+(?:[-\u2010][A-Za-z]+)*")
+# The two fragments of a word broken by a line-end hyphen: they are not words of the document.
+_BROKEN_WORD_RE = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z0-9]+[-\u2010](?:[ \t\u00a0]*(?:\r\n|[\r\n\f\v\x85\u2028\u2029]))+[ \t\u00a0]*[A-Za-z]*"
+)
+_HYPHEN_SPLIT_RE = re.compile(r"[-\u2010]")
 _DATE_RE = re.compile(
     r"\b(?P<y1>\d{4})-(?P<m1>\d{2})-(?P<d1>\d{2})\b"
     r"|\b(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>[A-Za-z]{3,9})\.?,?\s+(?P<y2>\d{4})\b"
@@ -345,6 +387,7 @@ _PLACE_RE = re.compile(
     r"|,?\s+(?:online|virtually)\b|\.(?:\s|$)|;|$)"
 )
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_SYNTHETIC_MARKER = "SYNTHETIC TEST FIXTURE"  # how `aflm_graph.synth` marks the first line of its files
 _SLUG_STRIP_RE = re.compile(r"[^a-z0-9_-]+")
 _TOML_LINE_RE = re.compile(r"line (\d+)")
 
@@ -634,6 +677,11 @@ def _drop_furniture(lines: list[_Line]) -> list[_Line]:
     """Remove page numbers and running headers/footers, with the blank lines around them.
 
     A page break is not a paragraph break, so blank lines that touch furniture go with it.
+    A running header or footer must sit at a page edge: pages end at form feeds and at
+    page-number lines, and a block of repeated lines is at an edge when it opens a page (or
+    the document) or closes one.  Without any page edge to go by (no form feed, no page
+    number), its first occurrence must sit above the first item or heading, where the
+    page-1 header is.  A line that recurs inside the items only is never taken for one.
     """
     furniture = [bool(0 < len(ln.text) <= 24 and _FURNITURE_RE.fullmatch(ln.text)) for ln in lines]
     content = [i for i, ln in enumerate(lines) if ln.text and not furniture[i]]
@@ -646,40 +694,60 @@ def _drop_furniture(lines: list[_Line]) -> list[_Line]:
         keys.append(_DIGITS_RE.sub("#", t.casefold()) if candidate else None)
     counts = Counter(k for k in keys if k is not None)
     repeated = [k is not None and counts[k] >= 2 for k in keys]
-    n_pages = lines[content[-1]].page
-    # Page edges: the first and last two content lines of each page.
-    edge: set[int] = set()
-    if n_pages >= 2:
-        by_page: dict[int, list[int]] = defaultdict(list)
-        for pos, i in enumerate(content):
-            by_page[lines[i].page].append(pos)
-        for positions in by_page.values():
-            edge.update(positions[:2] + positions[-2:])
+    if not any(repeated):
+        return _keep(lines, furniture)
+    # Pages: a form feed or a page-number line between two content lines ends a page.
+    n = len(content)
+    sheet = [0] * n
+    opens = [False] * n
+    closes = [False] * n
+    opens[0] = closes[-1] = True
+    for pos in range(1, n):
+        j, i = content[pos - 1], content[pos]
+        brk = lines[j].page != lines[i].page or any(furniture[k] for k in range(j + 1, i))
+        opens[pos] = closes[pos - 1] = brk
+        sheet[pos] = sheet[pos - 1] + brk
+    n_sheets = sheet[-1] + 1
+    feeds = lines[content[-1]].page >= 2
+    first_structural = next((pos for pos, i in enumerate(content) if lines[i].structural), n)
     # Blocks: maximal runs of consecutive repeated lines, grouped by their sequence of keys.
     blocks: dict[tuple[str, ...], list[tuple[int, int]]] = defaultdict(list)
     pos = 0
-    while pos < len(content):
+    while pos < n:
         if not repeated[pos]:
             pos += 1
             continue
         end = pos
-        while end < len(content) and repeated[end]:
+        while end < n and repeated[end]:
             end += 1
         blocks[tuple(k or "" for k in keys[pos:end])].append((pos, end))
         pos = end
     for occurrences in blocks.values():
-        if len(occurrences) < 2:
+        count = len(occurrences)
+        if count < 2:
             continue
         prevs = {_neighbour_key(lines[content[a - 1]].text) if a > 0 else f"^{a}" for a, _ in occurrences}
-        nexts = {_neighbour_key(lines[content[b]].text) if b < len(content) else f"${b}" for _, b in occurrences}
-        if len(prevs) < len(occurrences) or len(nexts) < len(occurrences):
+        nexts = {_neighbour_key(lines[content[b]].text) if b < n else f"${b}" for _, b in occurrences}
+        if len(prevs) < count or len(nexts) < count:
             continue  # the same text in the same context: repeated content, not furniture
-        pages = {lines[content[a]].page for a, _ in occurrences}
-        at_edges = all(p in edge for a, b in occurrences for p in range(a, b))
-        if (at_edges and len(pages) == len(occurrences)) if n_pages >= 2 else len(occurrences) >= 3:
+        # On 2+ pages, each time at a page edge, on about half the pages or more (it runs).
+        paged = (
+            n_sheets >= 2
+            and len({sheet[a] for a, _ in occurrences}) == count
+            and 2 * count + 1 >= n_sheets
+            and all(opens[a] or closes[b - 1] for a, b in occurrences)
+        )
+        # Page breaks lost (no form feed): 3+ times, the first one in the page-1 header.
+        unpaged = not feeds and count >= 3 and occurrences[0][0] < first_structural
+        if paged or unpaged:
             for a, b in occurrences:
                 for p in range(a, b):
                     furniture[content[p]] = True
+    return _keep(lines, furniture)
+
+
+def _keep(lines: list[_Line], furniture: list[bool]) -> list[_Line]:
+    """The lines that are not furniture, without the blank lines that touch furniture."""
     kept: list[_Line] = []
     i, n = 0, len(lines)
     while i < n:
@@ -786,8 +854,12 @@ def _keeps_hyphen(before: str, after: str, words: frozenset[str]) -> bool:
 
     In order: the document writes the hyphenated form unbroken elsewhere -> keep; it writes
     the joined form elsewhere -> drop; the fragment after the break is a common suffix
-    ("ment", "tion", "ers", ...) -> drop; otherwise keep (the hyphen is printed: never
-    remove what might be a compound).  Only lowercase letter fragments can be joined.
+    ("ment", "tion", "ers", ...) -> drop; neither fragment is a word on its own -> drop
+    ("inspec-torates", "inclu-ding"); otherwise keep (the hyphen is printed: never remove
+    what might be a compound).  A fragment is a word on its own when the document writes it
+    as a word (alone or in a hyphenated compound) away from any line break, or it is in
+    COMPOUND_HEADS / COMPOUND_TAILS, or (before the hyphen) it has one or two letters.
+    Only lowercase letter fragments can be joined.
     """
     head = _TRAILING_WORD_RE.search(before)
     tail = _LEADING_WORD_RE.match(after)
@@ -798,14 +870,24 @@ def _keeps_hyphen(before: str, after: str, words: frozenset[str]) -> bool:
         return True
     if first + second in words:
         return False
-    return second not in _SUFFIXES
+    if second in _SUFFIXES:
+        return False
+    head_is_word = len(first) <= 2 or first in COMPOUND_HEADS or first in words
+    return head_is_word or second in COMPOUND_TAILS or second in words
 
 
 def _word_forms(text: str) -> frozenset[str]:
-    """Every word written without a line break in it, lowercase ("gender-sensitive", "reintegration")."""
+    """Every word written without a line break in it, lowercase ("gender-sensitive", "reintegration").
+
+    The parts of a hyphenated word count as words too ("gender", "sensitive"); the two
+    fragments of a word broken at a line end ("inspec-", "torates") do not.
+    """
     if not _HYPHEN_BREAK_RE.search(text):
         return frozenset()  # no line-end hyphen to decide
-    return frozenset(_WORD_FORM_RE.findall(text.lower()))
+    forms = set(_WORD_FORM_RE.findall(_BROKEN_WORD_RE.sub(" ", text.lower())))
+    for form in [f for f in forms if "-" in f or "\u2010" in f]:
+        forms.update(_HYPHEN_SPLIT_RE.split(form))
+    return frozenset(forms)
 
 
 def _join(texts: list[str], words: frozenset[str] = frozenset()) -> str:
@@ -1279,9 +1361,13 @@ def parse_text(
         title = _join(sec.title, words)
         subthemes.append(SubTheme(sec.label, title, position, preamble, Span(sec.heading.start, end)))
 
-    header = _read_header(builder.header, words)
+    header_lines = builder.header
+    synthetic = bool(header_lines) and header_lines[0] is content[0] and content[0].text.startswith(_SYNTHETIC_MARKER)
+    if synthetic:
+        header_lines = header_lines[1:]  # a fixture marker: neither title nor preamble nor a source of facts
+    header = _read_header(header_lines, words)
     closing = tuple(_join(p.texts, words) for p in closing_paras)
-    statements = [ln.text for ln in builder.header] + list(closing)
+    statements = [ln.text for ln in header_lines] + list(closing)
     facts_text = " ".join([header.text, *closing])
     found: dict[str, str | int | None] = {
         "title": header.title,
@@ -1318,4 +1404,5 @@ def parse_text(
         closing=closing,
         source=meta.source,
         notes=tuple(notes),
+        synthetic=synthetic,
     )

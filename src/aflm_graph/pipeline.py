@@ -62,8 +62,13 @@ def build(
     out: Path | str = "build",
     *,
     progress: Progress | None = None,
+    validate: bool = True,
 ) -> BuildReport:
-    """Build the graph of every document under `paths` (default `seeds/`) into the folder `out`."""
+    """Build the graph of every document under `paths` (default `seeds/`) into the folder `out`.
+
+    With `validate` (the default) a graph that violates ontology/shapes.ttl or a violation query
+    raises BuildError before anything is written, so the previous `out` stays whole.
+    """
     from .annotate import annotate
     from .build import AnnotatedDocument, build_quads
     from .link import link
@@ -112,6 +117,18 @@ def build(
         raise BuildError(str(exc)) from None
     stages["build"] = time.perf_counter() - t
 
+    if validate:  # SHACL shapes + queries/*-violation.rq (validate.py)
+        from .validate import ValidationError, validate_quads
+
+        t = time.perf_counter()
+        try:
+            checked = validate_quads(quads)
+        except ValidationError as exc:
+            raise BuildError(str(exc)) from None
+        stages["validate"] = time.perf_counter() - t
+        if not checked.conforms:
+            raise BuildError(checked.summary())
+
     t = time.perf_counter()
     out = Path(out)
     with staged_directory(out) as stage:
@@ -138,8 +155,9 @@ def write_outputs(folder: Path, quads: list, *, documents: Sequence) -> dict[str
     """Write the dumps, the store and the manifest into `folder` (a staging folder); return bytes per file."""
     import pyoxigraph as ox
 
-    from .namespaces import PREFIXES
+    from .export import canonical_quads, turtle, write_exports
 
+    quads = canonical_quads(quads, assume_sorted=True)  # stable blank-node labels, if any (export.py)
     sizes: dict[str, int] = {}
     checksums: dict[str, str] = {}
 
@@ -150,11 +168,18 @@ def write_outputs(folder: Path, quads: list, *, documents: Sequence) -> dict[str
 
     put("aflm.nq", ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
     triples = sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads}, key=_triple_key)
-    put("aflm.ttl", ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
+    put("aflm.ttl", turtle(triples))  # prefixes declared in sorted order (export.py)
+    # N-Triples, JSON-LD, RDF/XML, TriG, then void.ttl + dataset.jsonld describing them all (export.py)
+    write_exports(folder, quads, put=put, triples=triples)
 
     store = ox.Store(str(folder / "store"))
     store.bulk_extend(quads)
     store.flush()
+    # the HTML views read this staged store, so they are part of the atomic build (views.py)
+    from .views import build_views, version_note
+
+    for name, view in build_views(store, version=version_note(__version__, checksums["aflm.nq"])).items():
+        put(f"views/{name}", view.html.encode("utf-8"))
     del store
 
     graphs: dict[str, int] = {}

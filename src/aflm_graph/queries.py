@@ -286,7 +286,11 @@ def _insertion_point_after(tokens: list[_Token], start: int) -> int:
 
 
 def bind_values(text: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
-    """Insert `VALUES (?a ?b) { (term term) }` at the top of the WHERE group; terms are N-Triples-escaped."""
+    """Insert `VALUES ?a { term }` blocks at the top of the WHERE group; terms are N-Triples-escaped.
+
+    One single-variable block per parameter (the same join as one `VALUES (?a ?b)` row): Virtuoso
+    7.2 fails with an internal error on a multi-variable row joined with an OPTIONAL.
+    """
     if not bindings:
         return text
     names = sorted(bindings)
@@ -294,9 +298,8 @@ def bind_values(text: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) ->
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise QueryError(f"parameter name {name!r} is not a SPARQL variable name")
     at = _insertion_point(text)
-    variables = " ".join(f"?{n}" for n in names)
-    values = " ".join(str(bindings[n]) for n in names)
-    return f"{text[:at]}\n  VALUES ({variables}) {{ ({values}) }}\n{text[at:]}"
+    blocks = "".join(f"\n  VALUES ?{n} {{ {bindings[n]} }}" for n in names)
+    return f"{text[:at]}{blocks}\n{text[at:]}"
 
 
 # --- parameters

@@ -1,0 +1,310 @@
+"""Human-readable documentation of the ontology and the vocabularies: pyLODE pages, a class diagram, an index.
+
+pyLODE (RDFLib's maintained documentation generator) writes one self-contained HTML page for the
+ontology (its OntPub profile) and one per SKOS vocabulary (VocPub). The diagram of the main classes
+and properties is drawn here as SVG from the ontology's domains and ranges, so it follows the
+Turtle without a Graphviz install. Everything is deterministic: the same sources give the same bytes.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+import types
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .namespaces import AFLM, ONTOLOGY, OWL, PREFIXES, RDF, RDFS, SKOS
+from .resources import ontology_dir, vocab_dir
+
+
+class DocsError(ValueError):
+    """Documentation could not be generated; names the source file and why."""
+
+
+def _pylode() -> Any:
+    """Import pyLODE, working around its 3.4.1 wheel, whose version module reads a pyproject.toml that the wheel
+    does not ship (RDFLib/pyLODE#256, #260; fixed upstream, not yet released)."""
+    if "pylode.version" not in sys.modules:
+        try:
+            from importlib.metadata import version
+
+            found = version("pylode")
+        except Exception:  # pragma: no cover - metadata missing
+            found = "unknown"
+        shim = types.ModuleType("pylode.version")
+        shim.__version__ = found  # type: ignore[attr-defined]
+        sys.modules["pylode.version"] = shim
+    try:
+        import pylode
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise DocsError(f"pyLODE is not installed ({exc}); pip install pylode") from None
+    return pylode
+
+
+def ontology_sources() -> list[Path]:
+    """The Turtle files that make up the ontology as documented: the terms and their alignments."""
+    folder = ontology_dir()
+    return [p for p in (folder / "aflm.ttl", folder / "alignments.ttl") if p.is_file()]
+
+
+def _graph(paths: Iterable[Path]) -> Any:
+    import rdflib
+
+    graph = rdflib.Graph()
+    for path in paths:
+        try:
+            graph.parse(path, format="turtle")
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise DocsError(f"{path}: cannot read ({' '.join(str(exc).split())})") from None
+    return graph
+
+
+def ontology_html(paths: Iterable[Path] | None = None) -> str:
+    """The ontology page (pyLODE OntPub) of aflm.ttl with its alignments."""
+    sources = list(paths or ontology_sources())
+    pylode = _pylode()
+    try:
+        return str(pylode.OntPub(ontology=_graph(sources)).make_html())
+    except Exception as exc:  # pyLODE raises its own errors and plain ones alike
+        raise DocsError(f"{sources[0]}: pyLODE could not document the ontology ({exc})") from None
+
+
+def vocabulary_html(path: Path) -> str:
+    """One SKOS vocabulary's page (pyLODE VocPub)."""
+    pylode = _pylode()
+    try:
+        return str(pylode.VocPub(ontology=_graph([path])).make_html())
+    except Exception as exc:
+        raise DocsError(f"{path}: pyLODE could not document the vocabulary ({exc})") from None
+
+
+# --- the class diagram
+
+
+@dataclass
+class _Box:
+    iri: str
+    name: str
+    parents: list[str]
+    attributes: list[str]
+    x: float
+    y: float
+    width: float = 250
+    height: float = 0
+
+    def __post_init__(self) -> None:
+        self.height = 44 + 15 * len(self.attributes) + (14 if self.parents else 0)
+        longest = max([len(self.name) * 1.1, len(", ".join(self.parents)) + 2, *map(len, self.attributes)])
+        self.width = max(self.width, 6.3 * longest + 24)
+
+    def border(self, tx: float, ty: float) -> tuple[float, float]:
+        """Where the line from this box's centre towards (tx, ty) leaves the box."""
+        dx, dy = tx - self.x, ty - self.y
+        if dx == 0 and dy == 0:
+            return self.x, self.y
+        sx = (self.width / 2) / abs(dx) if dx else float("inf")
+        sy = (self.height / 2) / abs(dy) if dy else float("inf")
+        s = min(sx, sy)
+        return self.x + dx * s, self.y + dy * s
+
+
+# centre of each main class on the canvas (column, row); classes added later go to a row of their own
+_LAYOUT = {
+    AFLM.MemberState: (180, 70),
+    AFLM.RecommendationsDocument: (620, 90),
+    "http://www.w3.org/ns/prov#Agent": (1030, 70),
+    AFLM.ForumEdition: (180, 270),
+    AFLM.SubTheme: (180, 470),
+    AFLM.Recommendation: (620, 470),
+    AFLM.TextLink: (1030, 290),
+    AFLM.ConceptMention: (180, 720),
+    SKOS.Concept: (620, 740),
+    AFLM.ConceptPattern: (1030, 740),
+}
+
+
+def _short(iri: str) -> str:
+    for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
+        if iri.startswith(ns):
+            return iri[len(ns):] if prefix == "aflm" else f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+def class_diagram(paths: Iterable[Path] | None = None) -> str:
+    """An SVG of the main classes (boxes with their datatype properties) and the object properties between them."""
+    graph = _graph(list(paths or ontology_sources()))
+    from rdflib import URIRef
+
+    def objects(s: str, p: str) -> list[str]:
+        return sorted(str(o) for o in graph.objects(URIRef(s), URIRef(p)))
+
+    classes = sorted(
+        str(s) for s in graph.subjects(URIRef(RDF.type), URIRef(OWL.NS + "Class")) if str(s).startswith(AFLM.NS)
+    )
+    properties = sorted({str(s) for s in graph.subjects(URIRef(RDF.type), None) if str(s).startswith(AFLM.NS)})
+    attributes: dict[str, list[str]] = {}
+    edges: dict[tuple[str, str], list[str]] = {}
+    for prop in properties:
+        kinds = objects(prop, RDF.type)
+        for domain in objects(prop, RDFS.NS + "domain"):
+            for rng in objects(prop, RDFS.NS + "range") or [""]:
+                if OWL.NS + "ObjectProperty" in kinds and rng:
+                    edges.setdefault((domain, rng), []).append(_short(prop))
+                elif OWL.NS + "DatatypeProperty" in kinds:
+                    attributes.setdefault(domain, []).append(f"{_short(prop)}: {_short(rng) if rng else 'literal'}")
+    nodes = list(classes) + sorted({r for (_, r) in edges if r not in classes} & set(_LAYOUT))
+    boxes: dict[str, _Box] = {}
+    extra = 0
+    for iri in nodes:
+        if iri in _LAYOUT:
+            x, y = _LAYOUT[iri]
+        else:
+            x, y = 180 + 390 * (extra % 3), 960 + 200 * (extra // 3)
+            extra += 1
+        parents = [_short(p) for p in objects(iri, RDFS.NS + "subClassOf")]
+        boxes[iri] = _Box(iri, _short(iri), parents, attributes.get(iri, []), x, y)
+    width = 1220
+    height = max(b.y + b.height / 2 for b in boxes.values()) + 40
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" width="{width}" '
+        f'height="{height:.0f}" font-family="Helvetica, Arial, sans-serif" font-size="12" role="img" '
+        'aria-labelledby="diagram-title">',
+        '<title id="diagram-title">Main classes and properties of the aflm ontology</title>',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
+        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker></defs>',
+        f'<rect width="{width}" height="{height:.0f}" fill="#fff"/>',
+    ]
+    labels = []
+    for (domain, rng), names in sorted(edges.items()):
+        a, b = boxes.get(domain), boxes.get(rng)
+        if a is None or b is None:
+            continue
+        text = ", ".join(names)
+        if a is b:  # a property from a class to itself: a loop on the box's right side
+            x0, y0 = a.x + a.width / 2, a.y
+            out.append(
+                f'<path d="M{x0:.0f},{y0 - 12:.0f} C{x0 + 70:.0f},{y0 - 50:.0f} {x0 + 70:.0f},{y0 + 50:.0f} '
+                f'{x0:.0f},{y0 + 12:.0f}" fill="none" stroke="#444" marker-end="url(#arrow)"/>'
+            )
+            labels.append((x0 + 58, y0 + 4, text, "start"))
+            continue
+        x1, y1 = a.border(b.x, b.y)
+        x2, y2 = b.border(a.x, a.y)
+        out.append(
+            f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" stroke="#444" marker-end="url(#arrow)"/>'
+        )
+        labels.append(((x1 + x2) / 2, (y1 + y2) / 2, text, "middle"))
+    for box in boxes.values():
+        left, top = box.x - box.width / 2, box.y - box.height / 2
+        colour = "#e8f0fb" if box.iri.startswith(AFLM.NS) else "#f3f3f3"
+        out.append(
+            f'<g><rect x="{left:.0f}" y="{top:.0f}" width="{box.width:.0f}" height="{box.height:.0f}" rx="6" '
+            f'fill="{colour}" stroke="#36c"/>'
+        )
+        out.append(
+            f'<text x="{box.x:.0f}" y="{top + 18:.0f}" text-anchor="middle" font-weight="bold" font-size="13">'
+            f"{html.escape(box.name)}</text>"
+        )
+        line = top + 18
+        if box.parents:
+            line += 14
+            out.append(
+                f'<text x="{box.x:.0f}" y="{line:.0f}" text-anchor="middle" font-style="italic" fill="#555" '
+                f'font-size="11">⊂ {html.escape(", ".join(box.parents))}</text>'
+            )
+        if box.attributes:
+            out.append(
+                f'<line x1="{left:.0f}" y1="{line + 8:.0f}" x2="{left + box.width:.0f}" y2="{line + 8:.0f}" '
+                'stroke="#36c"/>'
+            )
+        for i, attribute in enumerate(box.attributes):
+            out.append(
+                f'<text x="{left + 8:.0f}" y="{line + 23 + 15 * i:.0f}" font-size="11">{html.escape(attribute)}</text>'
+            )
+        out.append("</g>")
+    for x, y, text, anchor in labels:
+        chars = len(text)
+        w = 6.4 * chars + 8
+        left = x - w / 2 if anchor == "middle" else x - 4
+        out.append(f'<rect x="{left:.0f}" y="{y - 11:.0f}" width="{w:.0f}" height="15" fill="#fff" opacity="0.9"/>')
+        out.append(f'<text x="{x:.0f}" y="{y:.0f}" text-anchor="{anchor}" fill="#224">{html.escape(text)}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+# --- the whole documentation folder
+
+
+def _index(vocabularies: list[tuple[str, str]], diagram: str, title: str) -> str:
+    items = "\n".join(
+        f'      <li><a href="vocab/{html.escape(name)}.html">{html.escape(label)}</a></li>'
+        for name, label in vocabularies
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>{html.escape(title)}: documentation</title>
+  <style>
+    body {{ font-family: Helvetica, Arial, sans-serif; max-width: 1260px; margin: 2em auto; padding: 0 1em; }}
+    svg {{ max-width: 100%; height: auto; border: 1px solid #ddd; }}
+    code {{ background: #f4f4f4; padding: 0 .2em; }}
+  </style>
+</head>
+<body>
+  <h1>{html.escape(title)}</h1>
+  <p>Documentation of the ontology <code>{html.escape(ONTOLOGY)}</code> (prefix <code>aflm:</code>) and of the
+  controlled vocabularies that recommendations are annotated with. Generated by <code>aflm-graph docs</code>
+  with pyLODE from the Turtle sources in <code>ontology/</code>.</p>
+  <ul>
+    <li><a href="ontology.html">The ontology: classes, properties and alignments</a></li>
+    <li>Vocabularies:
+      <ul>
+{items}
+      </ul>
+    </li>
+    <li><a href="diagram.svg">Class diagram (SVG)</a></li>
+  </ul>
+  <h2>Main classes and properties</h2>
+  <p>Boxes are classes with their datatype properties; arrows are object properties from domain to range.</p>
+{diagram}
+</body>
+</html>
+"""
+
+
+def _vocabulary_label(path: Path) -> str:
+    graph = _graph([path])
+    from rdflib import URIRef
+
+    for scheme in sorted(graph.subjects(URIRef(RDF.type), URIRef(SKOS.ConceptScheme))):
+        for predicate in (SKOS.prefLabel, "http://purl.org/dc/terms/title", RDFS.label):
+            label = graph.value(scheme, URIRef(predicate))
+            if label is not None:
+                return str(label)
+    return path.stem
+
+
+def write_docs(out: Path, *, vocabularies: Iterable[Path] | None = None) -> list[Path]:
+    """Write index.html, ontology.html, diagram.svg and vocab/<name>.html into `out` (replaced atomically)."""
+    from .fsutil import atomic_write_bytes, staged_directory
+
+    vocab_files = sorted(vocabularies if vocabularies is not None else vocab_dir().glob("*.ttl"))
+    title = "AFML recommendations ontology"
+    pages: dict[str, str] = {"ontology.html": ontology_html()}
+    listed = []
+    for path in vocab_files:
+        pages[f"vocab/{path.stem}.html"] = vocabulary_html(path)
+        listed.append((path.stem, _vocabulary_label(path)))
+    diagram = class_diagram()
+    pages["diagram.svg"] = diagram
+    pages["index.html"] = _index(listed, diagram, title)
+    written = []
+    with staged_directory(Path(out)) as stage:
+        for name, text in sorted(pages.items()):
+            atomic_write_bytes(stage / name, text.encode("utf-8"))
+            written.append(Path(out) / name)
+    return written

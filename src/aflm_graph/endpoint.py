@@ -1,0 +1,482 @@
+"""A read-only SPARQL 1.1 Protocol endpoint over a build (`aflm-graph serve`), and killable query workers.
+
+pyoxigraph cannot stop a running query, so every query runs in a worker process (multiprocessing
+'spawn') that opens the build's store read-only; a query that passes its wall-clock limit is ended by
+killing its worker, which is then replaced. Results are capped in rows (a larger answer is refused,
+never silently cut), request bodies are capped in bytes, and every update, SERVICE, LOAD and FROM a
+graph that is not the build's is refused before it reaches a worker. Starlette serves the protocol
+under uvicorn; the worker pool lets several clients be answered at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import threading
+import time
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape, quoteattr
+
+from .queries import QueryError, bind_values, check_safe, query_form
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    import pyoxigraph as ox
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from .engine import Result
+
+RESULT_TYPES = {  # media type -> format, for SELECT and ASK
+    "application/sparql-results+json": "json",
+    "application/json": "json",
+    "application/sparql-results+xml": "xml",
+    "application/xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+}
+GRAPH_TYPES = {  # media type -> format, for CONSTRUCT and DESCRIBE
+    "text/turtle": "turtle",
+    "application/n-triples": "ntriples",
+    "text/plain": "ntriples",
+}
+MEDIA = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+    "turtle": "text/turtle; charset=utf-8",
+    "ntriples": "application/n-triples",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one query may take: wall-clock seconds, result rows, request body bytes; and how many workers run."""
+
+    timeout: float = 20.0
+    max_rows: int = 100_000
+    max_body: int = 64 * 1024
+    workers: int = 2
+
+
+class WorkerTimeout(Exception):
+    """The query passed its wall-clock limit; its worker has to be killed."""
+
+
+# --- the worker process
+
+
+def _collect(store: ox.Store, text: str, max_rows: int | None) -> Result:
+    """Run a query and gather at most max_rows + 1 rows (enough to know the cap was passed, never more)."""
+    import pyoxigraph as ox
+
+    from .engine import Result, _syntax_message, from_oxigraph
+
+    check_safe(text)
+    form = query_form(text)
+    try:
+        answer = store.query(text, use_default_graph_as_union=True)
+    except SyntaxError as exc:
+        raise QueryError(_syntax_message(str(exc))) from None
+    except (RuntimeError, OSError) as exc:
+        raise QueryError(f"query failed: {exc}") from None
+    limit = None if max_rows is None else max_rows + 1
+    if form == "ask":
+        return Result("ask", boolean=bool(answer))
+    rows: list[list[Any]] = []
+    if isinstance(answer, ox.QueryTriples):
+        for triple in answer:
+            rows.append([from_oxigraph(triple.subject), from_oxigraph(triple.predicate), from_oxigraph(triple.object)])
+            if limit is not None and len(rows) >= limit:
+                break
+        return Result("graph", columns=["subject", "predicate", "object"], rows=rows)
+    columns = [v.value for v in answer.variables]
+    for solution in answer:
+        rows.append([from_oxigraph(solution[c]) for c in columns])
+        if limit is not None and len(rows) >= limit:
+            break
+    return Result("select", columns=columns, rows=rows)
+
+
+def to_xml(result: Result) -> str:
+    """SPARQL Query Results XML Format."""
+    out = ['<?xml version="1.0"?>', '<sparql xmlns="http://www.w3.org/2005/sparql-results#">']
+    if result.form == "ask":
+        out += ["<head/>", f"<boolean>{'true' if result.boolean else 'false'}</boolean>", "</sparql>"]
+        return "\n".join(out) + "\n"
+    out.append("<head>" + "".join(f"<variable name={quoteattr(c)}/>" for c in result.columns) + "</head>")
+    out.append("<results>")
+    for row in result.rows:
+        cells = []
+        for column, term in zip(result.columns, row, strict=True):
+            if term is None:
+                continue
+            if term.type == "uri":
+                value = f"<uri>{escape(term.value)}</uri>"
+            elif term.type == "bnode":
+                value = f"<bnode>{escape(term.value)}</bnode>"
+            else:
+                attrs = f" xml:lang={quoteattr(term.lang)}" if term.lang else ""
+                attrs += f" datatype={quoteattr(term.datatype)}" if term.datatype and not term.lang else ""
+                value = f"<literal{attrs}>{escape(term.value)}</literal>"
+            cells.append(f"<binding name={quoteattr(column)}>{value}</binding>")
+        out.append("<result>" + "".join(cells) + "</result>")
+    out += ["</results>", "</sparql>"]
+    return "\n".join(out) + "\n"
+
+
+def _render(result: Result, fmt: str) -> bytes:
+    from .engine import to_csv, to_graph, to_json, to_tsv
+
+    if fmt in {"turtle", "ntriples"}:
+        return to_graph(result, fmt).encode("utf-8")
+    renderers = {"json": to_json, "xml": to_xml, "csv": to_csv, "tsv": to_tsv}
+    return renderers[fmt](result).encode("utf-8")
+
+
+def _answer(store: ox.Store, job: tuple[str, str, str | None, int | None]) -> tuple[Any, ...]:
+    """One job: ("result", text, None, cap) -> the Result; ("render", text, fmt, cap) -> (rows, bytes)."""
+    mode, text, fmt, max_rows = job
+    try:
+        result = _collect(store, text, max_rows)
+    except QueryError as exc:
+        status = 403 if str(exc).startswith("refused") else 400
+        return ("error", status, " ".join(str(exc).split()))
+    if max_rows is not None and len(result.rows) > max_rows:
+        return ("error", 422, f"the result has more than {max_rows} rows (this endpoint's cap); "
+                              "narrow the query or page through it with LIMIT and OFFSET")
+    if mode == "result":
+        return ("ok", result)
+    return ("ok", len(result.rows), _render(result, fmt or "json"))
+
+
+def _worker_main(build: str, conn: Connection) -> None:
+    """Entry point of a worker process: open the store read-only, then answer jobs until the pipe closes."""
+    from .engine import open_store
+
+    try:
+        store = open_store(Path(build))
+    except (QueryError, OSError) as exc:
+        conn.send(("failed", str(exc)))
+        return
+    conn.send(("ready",))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            conn.send(_answer(store, job))
+        except (BrokenPipeError, OSError):
+            return
+
+
+class Worker:
+    """One spawned worker process and the pipe to it; `kill` ends it by its own pid."""
+
+    def __init__(self, build: Path) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(str(build), child), daemon=True,
+                                       name="aflm-graph-query-worker")
+        self.process.start()
+        child.close()
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        if not self.conn.poll(timeout):
+            self.kill()
+            raise QueryError(f"a query worker did not open the store within {timeout:g} s")
+        try:
+            reply = self.conn.recv()
+        except (EOFError, OSError):
+            self.kill()
+            code = self.process.exitcode
+            raise QueryError(f"a query worker exited while opening the build (exit code {code})") from None
+        if reply[0] != "ready":
+            self.kill()
+            raise QueryError(f"a query worker could not open the build: {reply[1]}")
+
+    def call(self, job: tuple[str, str, str | None, int | None], timeout: float) -> tuple[Any, ...]:
+        self.conn.send(job)
+        if not self.conn.poll(timeout):
+            raise WorkerTimeout
+        return self.conn.recv()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()  # SIGKILL to this worker's pid only
+        self.process.join(10)
+        self.conn.close()
+
+
+def run_with_timeout(
+    build: Path,
+    text: str,
+    bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
+    *,
+    timeout: float,
+) -> Result:
+    """Run one query on a build in a fresh worker process and kill it at `timeout` seconds."""
+    check_safe(text)
+    bound = bind_values(text, bindings) if bindings else text
+    worker = Worker(build)
+    try:
+        worker.wait_ready()
+        try:
+            reply = worker.call(("result", bound, None, None), timeout)
+        except WorkerTimeout:
+            raise QueryError(f"query stopped after {timeout:g} s (its time limit)") from None
+        except (EOFError, OSError):
+            raise QueryError("the query worker died (out of memory?)") from None
+    finally:
+        worker.kill()
+    if reply[0] == "error":
+        raise QueryError(reply[2])
+    return reply[1]  # type: ignore[no-any-return]
+
+
+# --- the pool and the web application
+
+
+class Pool:
+    """A fixed number of workers; a worker whose query overruns is killed and replaced."""
+
+    def __init__(self, build: Path, size: int) -> None:
+        self.build = build
+        self.size = max(1, size)
+        self.idle: asyncio.Queue[Worker] = asyncio.Queue()
+        self.all: set[Worker] = set()
+        self._lock = threading.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _spawn(self) -> Worker:
+        worker = Worker(self.build)
+        worker.wait_ready()
+        with self._lock:
+            self.all.add(worker)
+        return worker
+
+    def _retire(self, worker: Worker) -> None:
+        worker.kill()
+        with self._lock:
+            self.all.discard(worker)
+
+    async def start(self) -> None:
+        workers = await asyncio.gather(*(asyncio.to_thread(self._spawn) for _ in range(self.size)))
+        for worker in workers:
+            self.idle.put_nowait(worker)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, QueryError):
+                await task
+        with self._lock:
+            workers = list(self.all)
+        for worker in workers:
+            await asyncio.to_thread(self._retire, worker)
+
+    async def _use(self, worker: Worker, job: tuple[str, str, str | None, int | None], timeout: float) -> tuple:
+        try:
+            reply = await asyncio.to_thread(worker.call, job, timeout)
+        except WorkerTimeout:
+            reply = ("error", 503, f"the query ran past this endpoint's limit of {timeout:g} s and was stopped")
+        except (EOFError, OSError):
+            reply = ("error", 500, "the query worker died (out of memory?) and was replaced")
+        else:
+            self.idle.put_nowait(worker)
+            return reply
+        await asyncio.to_thread(self._retire, worker)
+        # Answer now; the replacement starts in the background (spawning takes a few hundred ms).
+        task = asyncio.get_running_loop().create_task(self._replace())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return reply
+
+    async def _replace(self) -> None:
+        try:
+            self.idle.put_nowait(await asyncio.to_thread(self._spawn))
+        except QueryError as exc:  # the pool shrinks by one; the others keep serving
+            print(f"aflm-graph serve: could not replace a query worker: {exc}", flush=True)
+
+    async def run(self, job: tuple[str, str, str | None, int | None], timeout: float) -> tuple:
+        started = time.monotonic()
+        try:
+            worker = await asyncio.wait_for(self.idle.get(), timeout)
+        except TimeoutError:
+            return ("error", 503, f"all {self.size} query workers stayed busy for {timeout:g} s; try again")
+        remaining = max(0.1, timeout - (time.monotonic() - started))
+        # Shielded: a client that goes away must not hand back a worker that is still running its query.
+        return await asyncio.shield(self._use(worker, job, remaining))
+
+
+def negotiate(accept: str, offered: Mapping[str, str], default: str) -> str | None:
+    """The format of the best media type in an Accept header (q-values, wildcards); None when nothing fits."""
+    if not accept.strip():
+        return default
+    best: tuple[float, int, str] | None = None
+    for index, item in enumerate(accept.split(",")):
+        media, *params = (part.strip() for part in item.split(";"))
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        media = media.lower()
+        if q <= 0:
+            continue
+        if media in offered:
+            fmt = offered[media]
+        elif media in {"*/*", "*"}:
+            fmt = default
+        elif media.endswith("/*"):
+            family = media[:-1]
+            fmt = next((f for m, f in offered.items() if m.startswith(family)), "")
+            if not fmt:
+                continue
+        else:
+            continue
+        rank = (q, -index, fmt)
+        if best is None or rank[:2] > best[:2]:
+            best = rank
+    return best[2] if best else None
+
+
+FORMAT_PARAM = {"json": "json", "xml": "xml", "csv": "csv", "tsv": "tsv", "turtle": "turtle", "ttl": "turtle",
+                "ntriples": "ntriples", "nt": "ntriples"}
+
+
+def create_app(build: Path, limits: Limits | None = None) -> Starlette:
+    """The Starlette application: /sparql (GET and POST query), /update (always refused), / (a short note)."""
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse, Response
+    from starlette.routing import Route
+
+    limits = limits or Limits()
+    build = Path(build).resolve()
+    pool = Pool(build, limits.workers)
+
+    def error(status: int, message: str) -> Response:
+        return PlainTextResponse(message + "\n", status_code=status)
+
+    async def read_body(request: Request) -> bytes | Response:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > limits.max_body:
+            return error(413, f"request body over {limits.max_body} bytes")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limits.max_body:
+                return error(413, f"request body over {limits.max_body} bytes")
+        return bytes(body)
+
+    async def sparql(request: Request) -> Response:
+        params: dict[str, list[str]] = {}
+        for key, value in request.query_params.multi_items():
+            params.setdefault(key, []).append(value)
+        text: str | None = None
+        if request.method == "POST":
+            body = await read_body(request)
+            if isinstance(body, Response):
+                return body
+            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if media == "application/x-www-form-urlencoded":
+                try:
+                    form = urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+                except UnicodeDecodeError:
+                    return error(400, "the form is not UTF-8")
+                for key, values in form.items():
+                    params.setdefault(key, []).extend(values)
+            elif media == "application/sparql-query":
+                try:
+                    text = body.decode("utf-8")
+                except UnicodeDecodeError:
+                    return error(400, "the query is not UTF-8")
+            elif media == "application/sparql-update":
+                return error(403, "this endpoint is read-only: updates are refused")
+            else:
+                return error(415, "POST a form (application/x-www-form-urlencoded) or application/sparql-query")
+        if "update" in params:
+            return error(403, "this endpoint is read-only: updates are refused")
+        if "default-graph-uri" in params or "named-graph-uri" in params:
+            return error(400, "this endpoint's dataset is fixed (every graph of the build is the default graph); "
+                              "drop default-graph-uri / named-graph-uri")
+        if text is None:
+            queries = params.get("query", [])
+            if len(queries) != 1:
+                return error(400, "expected exactly one query parameter")
+            text = queries[0]
+        try:
+            form_kind = query_form(text)
+            if form_kind == "update":
+                return error(403, "this endpoint is read-only: updates are refused")
+            check_safe(text)
+        except QueryError as exc:
+            status = 403 if str(exc).startswith("refused") else 400
+            return error(status, " ".join(str(exc).split()))
+        offered = GRAPH_TYPES if form_kind in {"construct", "describe"} else RESULT_TYPES
+        default = "turtle" if form_kind in {"construct", "describe"} else "json"
+        requested = (params.get("format") or [""])[0].lower()
+        if requested:
+            fmt = FORMAT_PARAM.get(requested)
+            if fmt is None or fmt not in offered.values():
+                return error(406, f"format={requested} is not offered for a {form_kind.upper()} query")
+        else:
+            fmt = negotiate(request.headers.get("accept", ""), offered, default)
+            if fmt is None:
+                return error(406, f"none of the accepted types is offered; try {', '.join(sorted(offered))}")
+        reply = await pool.run(("render", text, fmt, limits.max_rows), limits.timeout)
+        if reply[0] == "error":
+            return error(reply[1], reply[2])
+        _, rows, payload = reply
+        return Response(payload, media_type=MEDIA[fmt], headers={"X-Result-Rows": str(rows)})
+
+    async def update(request: Request) -> Response:
+        return error(403, "this endpoint is read-only: updates are refused")
+
+    async def home(request: Request) -> Response:
+        return PlainTextResponse(
+            f"aflm-graph read-only SPARQL endpoint over {build.name}/: query at /sparql (GET or POST), "
+            f"{limits.timeout:g} s and {limits.max_rows} rows per query.\n"
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
+        await pool.start()
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    return Starlette(
+        routes=[
+            Route("/sparql", sparql, methods=["GET", "POST"]),
+            Route("/update", update, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+            Route("/", home, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def serve(build: Path, *, host: str = "127.0.0.1", port: int = 7878, limits: Limits | None = None) -> None:
+    """Serve the build until interrupted (uvicorn; SIGINT or SIGTERM stops it and its workers)."""
+    import uvicorn
+
+    from .engine import open_store
+
+    open_store(Path(build))  # fail early, with the usual message, when there is no build
+    config = uvicorn.Config(
+        create_app(Path(build), limits), host=host, port=port, log_level="warning", limit_concurrency=512,
+        timeout_graceful_shutdown=5,
+    )
+    uvicorn.Server(config).run()

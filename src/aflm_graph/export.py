@@ -1,0 +1,466 @@
+"""Publish a build's quads in every RDF syntax that consumers load: deterministic bytes, prefixes declared.
+
+Turtle, N-Triples, N-Quads and TriG come from pyoxigraph's serializers (fast, and byte-stable when
+fed sorted input). JSON-LD and RDF/XML are written here: pyoxigraph 0.5 emits JSON-LD without a
+`@context` (every IRI spelled out) and RDF/XML that silently drops characters XML cannot carry and
+writes an empty element name for a predicate that cannot be split into a QName. Our writers keep
+an inline context (never a remote one) and refuse what RDF/XML cannot say instead of losing it.
+
+Triple formats (Turtle, N-Triples, JSON-LD, RDF/XML) hold the merged graph: the union of the data,
+ontology, reference and vocabulary graphs. Quad formats (N-Quads, TriG) keep the named graphs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .namespaces import PREFIXES, RDF, XSD
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
+
+
+class ExportError(ValueError):
+    """The graph cannot be written in the asked format without losing something; nothing was written."""
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    name: str
+    file: str  # file name inside a build or a bundle
+    media_type: str
+    dataset: bool  # True: named graphs kept (N-Quads, TriG); False: the merged graph
+    w3c_format: str  # http://www.w3.org/ns/formats/ IRI (VoID void:feature, DCAT dcterms:format)
+
+
+FORMATS: dict[str, ExportFormat] = {
+    f.name: f
+    for f in (
+        ExportFormat("turtle", "aflm.ttl", "text/turtle", False, "http://www.w3.org/ns/formats/Turtle"),
+        ExportFormat("ntriples", "aflm.nt", "application/n-triples", False, "http://www.w3.org/ns/formats/N-Triples"),
+        ExportFormat("jsonld", "aflm.jsonld", "application/ld+json", False, "http://www.w3.org/ns/formats/JSON-LD"),
+        ExportFormat("rdfxml", "aflm.rdf", "application/rdf+xml", False, "http://www.w3.org/ns/formats/RDF_XML"),
+        ExportFormat("nquads", "aflm.nq", "application/n-quads", True, "http://www.w3.org/ns/formats/N-Quads"),
+        ExportFormat("trig", "aflm.trig", "application/trig", True, "http://www.w3.org/ns/formats/TriG"),
+    )
+}
+# Prefixes declared in the exports: ours minus `id:`. A data IRI such as .../document/x/recommendation/I.3~2 would
+# need escapes as a prefixed name (`id:document\/x\/recommendation\/I.3\~2`): legal Turtle, but unreadable, and
+# rdflib fails on an escaped final dot (RDFLib/rdflib#933) while rdflib.js reads no escapes at all. Full IRIs load
+# everywhere.
+EXPORT_PREFIXES = {p: ns for p, ns in PREFIXES.items() if p != "id"}
+# The files `pipeline.write_outputs` writes itself before calling `write_exports`.
+WRITTEN_BY_PIPELINE = ("aflm.nq", "aflm.ttl")
+
+
+# --- order and blank nodes
+
+
+def _quad_key(q: ox.Quad) -> tuple[str, str, str, str]:
+    return (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object))
+
+
+def _triple_key(t: ox.Triple) -> tuple[str, str, str]:
+    return (str(t.subject), str(t.predicate), str(t.object))
+
+
+def _has_blank(q: ox.Quad) -> bool:
+    import pyoxigraph as ox
+
+    return isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) or isinstance(
+        q.graph_name, ox.BlankNode
+    )
+
+
+def canonical_quads(quads: Iterable[ox.Quad], *, assume_sorted: bool = False) -> list[ox.Quad]:
+    """Deduplicated, sorted quads whose blank nodes (if any) carry RDFC-1.0 canonical labels (`_:c14n0` ...).
+
+    Parsers invent fresh blank-node labels on every run, so without this a file with a blank node
+    (an OWL restriction, an RDF list) would change bytes between two builds of the same input. Only
+    the quads that touch a blank node go through the canonicaliser (its labels depend on those alone),
+    so a big graph with a few blank nodes stays linear. `assume_sorted`: the input is already sorted
+    and deduplicated (as `build.build_quads` returns it), so without blank nodes it is returned as is.
+    """
+    import pyoxigraph as ox
+
+    plain: list[ox.Quad] = []
+    blank: list[ox.Quad] = []
+    for q in quads:
+        (blank if _has_blank(q) else plain).append(q)
+    if not blank and assume_sorted:
+        return plain
+    if blank:
+        dataset = ox.Dataset(blank)
+        dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+        plain.extend(dataset)
+    unique = {_quad_key(q): q for q in plain}
+    return [unique[k] for k in sorted(unique)]
+
+
+def merged_triples(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
+    """The union of all named graphs as sorted, deduplicated triples (what the triple formats hold)."""
+    import pyoxigraph as ox
+
+    unique = {}
+    for q in quads:
+        t = ox.Triple(q.subject, q.predicate, q.object)
+        unique[_triple_key(t)] = t
+    return [unique[k] for k in sorted(unique)]
+
+
+def load_build_quads(build: Path) -> list[ox.Quad]:
+    """The quads of a build folder (its `aflm.nq`), in canonical order."""
+    import pyoxigraph as ox
+
+    dump = Path(build) / "aflm.nq"
+    if not dump.is_file():
+        raise ExportError(f"{dump}: no build here; run `aflm-graph build` first (or pass --build DIR)")
+    try:
+        return canonical_quads(ox.parse(path=str(dump), format=ox.RdfFormat.N_QUADS))
+    except SyntaxError as exc:
+        raise ExportError(f"{dump}: not valid N-Quads ({exc})") from None
+
+
+# --- serialisation
+
+
+def serialize(quads: Sequence[ox.Quad], fmt: str, *, triples: Sequence[ox.Triple] | None = None) -> bytes:
+    """The bytes of one export; `quads` must be canonical (see `canonical_quads`), `triples` their merge if known."""
+    import pyoxigraph as ox
+
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r} (one of {', '.join(FORMATS)})")
+    if fmt == "nquads":
+        return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    if fmt == "trig":
+        return sort_prefix_lines(ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=EXPORT_PREFIXES))
+    merged = merged_triples(quads) if triples is None else triples
+    if fmt == "turtle":
+        return turtle(merged)
+    if fmt == "ntriples":
+        return ox.serialize(merged, format=ox.RdfFormat.N_TRIPLES)
+    if fmt == "jsonld":
+        return to_jsonld(merged)
+    return to_rdfxml(merged)
+
+
+def sort_prefix_lines(data: bytes) -> bytes:
+    """Sort the leading `@prefix` lines: pyoxigraph writes them in its hash-map order, stable but arbitrary."""
+    head_end = 0
+    while data.startswith(b"@prefix ", head_end):
+        head_end = data.index(b"\n", head_end) + 1
+    lines = data[:head_end].splitlines(keepends=True)
+    return b"".join(sorted(lines)) + data[head_end:]
+
+
+def turtle(triples: Sequence[ox.Triple], prefixes: dict[str, str] | None = None) -> bytes:
+    """Turtle of sorted triples with our prefixes, declared in alphabetical order."""
+    import pyoxigraph as ox
+
+    return sort_prefix_lines(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes or EXPORT_PREFIXES))
+
+
+def write_exports(
+    folder: Path,
+    quads: Sequence[ox.Quad],
+    *,
+    put: Callable[[str, bytes], None],
+    triples: Sequence[ox.Triple] | None = None,
+    skip: Iterable[str] = WRITTEN_BY_PIPELINE,
+) -> list[str]:
+    """Write the exports not yet in `folder`, then the dataset description of them all; return the names written.
+
+    `put(name, data)` writes one file atomically (the pipeline's writer, which also records its size
+    and checksum in the manifest).
+    """
+    from .describe import describe_files
+
+    merged = merged_triples(quads) if triples is None else triples
+    written = []
+    skipped = set(skip)
+    for spec in FORMATS.values():
+        if spec.file in skipped:
+            continue
+        put(spec.file, serialize(quads, spec.name, triples=merged))
+        written.append(spec.file)
+    for name, data in describe_files(folder, quads, triples=merged).items():
+        put(name, data)
+        written.append(name)
+    return written
+
+
+# --- JSON-LD (compacted with an inline @context of our prefixes; deterministic key and value order)
+
+
+def _compactor(prefixes: dict[str, str]) -> Callable[[str], str]:
+    ordered = sorted(prefixes.items(), key=lambda kv: (-len(kv[1]), kv[0]))  # longest namespace wins
+
+    def compact(iri: str) -> str:
+        for prefix, ns in ordered:
+            if iri.startswith(ns):
+                local = iri[len(ns):]
+                # "p://x" would read as an absolute IRI, and "_" is the blank-node prefix
+                if not local.startswith("//") and prefix != "_":
+                    return f"{prefix}:{local}"
+        return iri
+
+    return compact
+
+
+def to_jsonld(triples: Sequence[ox.Triple], *, prefixes: dict[str, str] | None = None) -> bytes:
+    """JSON-LD 1.1 of sorted triples: one node object per subject, prefixes in an inline `@context`.
+
+    Literals keep their lexical form (`{"@value": "3", "@type": "xsd:integer"}`, never a JSON number),
+    so the round trip gives back the very same literal; rdf:type objects that are IRIs go to `@type`.
+    """
+    import pyoxigraph as ox
+
+    context = dict(sorted((prefixes or EXPORT_PREFIXES).items()))
+    compact = _compactor(context)
+    nodes: list[dict[str, object]] = []
+    current: dict[str, object] | None = None
+    current_subject = None
+    for t in triples:
+        if t.subject != current_subject:
+            current_subject = t.subject
+            subject = t.subject
+            node_id = f"_:{subject.value}" if isinstance(subject, ox.BlankNode) else compact(subject.value)
+            current = {"@id": node_id}
+            nodes.append(current)
+        assert current is not None
+        obj = t.object
+        if t.predicate.value == RDF.type and isinstance(obj, ox.NamedNode):
+            current.setdefault("@type", []).append(compact(obj.value))  # type: ignore[union-attr]
+            continue
+        if isinstance(obj, ox.NamedNode):
+            value: object = {"@id": compact(obj.value)}
+        elif isinstance(obj, ox.BlankNode):
+            value = {"@id": f"_:{obj.value}"}
+        elif isinstance(obj, ox.Literal):
+            if obj.language:
+                if getattr(obj, "direction", None) is not None:
+                    raise ExportError(f"{t.subject}: literals with a base direction are not supported in JSON-LD here")
+                value = {"@value": obj.value, "@language": obj.language}
+            elif obj.datatype.value == XSD.string:
+                value = obj.value
+            else:
+                value = {"@value": obj.value, "@type": compact(obj.datatype.value)}
+        else:  # RDF-star triple terms
+            raise ExportError(f"{t.subject}: quoted triples cannot be written as JSON-LD 1.1")
+        current.setdefault(compact(t.predicate.value), []).append(value)  # type: ignore[union-attr]
+    # keys in a fixed order: @id, @type, then properties by compact name
+    ordered_nodes = [
+        {k: node[k] for k in sorted(node, key=lambda k: (k != "@id", k != "@type", k))} for node in nodes
+    ]
+    # one node object per line: diffs read line by line and the file stays compact at millions of triples
+    head = json.dumps({"@context": context}, ensure_ascii=False, indent=1)[:-2]
+    lines = ",\n".join(json.dumps(node, ensure_ascii=False, separators=(",", ":")) for node in ordered_nodes)
+    return f'{head},\n "@graph": [\n{lines}\n ]\n}}\n'.encode()
+
+
+# --- RDF/XML
+
+# XML 1.0 Char production: what an XML document can contain at all (even as a character reference).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NCNAME_START = (
+    "A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_NAME_START = re.compile(f"[{_NCNAME_START}]")
+_NAME_CHAR = re.compile(f"[{_NCNAME_START}\\-.0-9\u00b7\u0300-\u036f\u203f-\u2040]")
+_XML_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+def not_xml_characters(text: str) -> list[str]:
+    """Characters of `text` that XML 1.0 cannot carry (C0 controls but tab/LF/CR, U+FFFE, U+FFFF, lone surrogates)."""
+    return sorted(set(_NOT_XML.findall(text)))
+
+
+def _xml_text(value: str, where: str) -> str:
+    bad = not_xml_characters(value)
+    if bad:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in bad)
+        raise ExportError(
+            f"{where}: the literal holds {shown}, which XML 1.0 (hence RDF/XML) cannot carry; "
+            "texts are normalised at ingest so this should not happen (see README, Exports)"
+        )
+    # a CR would come back as LF after XML end-of-line handling: write it as a character reference
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _xml_attr(value: str, where: str) -> str:
+    return _xml_text(value, where).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
+
+
+def _split_predicate(iri: str) -> tuple[str, str]:
+    """Namespace and the longest NCName that ends the IRI (RDF/XML names a predicate by a QName)."""
+    i = len(iri)
+    while i > 0 and _NAME_CHAR.match(iri[i - 1]):
+        i -= 1
+    while i < len(iri) and not _NAME_START.match(iri[i]):
+        i += 1
+    return iri[:i], iri[i:]
+
+
+def to_rdfxml(triples: Sequence[ox.Triple], *, prefixes: dict[str, str] | None = None) -> bytes:
+    """RDF/XML of sorted triples: one rdf:Description per subject, declared prefixes, nothing lost.
+
+    Raises ExportError for what RDF/XML cannot express (a predicate IRI without an NCName ending,
+    a character outside XML 1.0, a literal with a base direction, a quoted triple).
+    """
+    import pyoxigraph as ox
+
+    declared = prefixes or EXPORT_PREFIXES
+    given = {p: ns for p, ns in declared.items() if _XML_PREFIX.match(p) and not p.startswith("xml")}
+    given["rdf"] = RDF.NS
+    by_ns = {ns: p for p, ns in sorted(given.items())}
+    extra: dict[str, str] = {}  # namespaces of predicates that no declared prefix covers -> ns1, ns2, ...
+    qnames: dict[str, str] = {}
+
+    def qname(iri: str) -> str:
+        found = qnames.get(iri)
+        if found is not None:
+            return found
+        ns, local = _split_predicate(iri)
+        if not local or not ns:
+            raise ExportError(f"<{iri}>: RDF/XML cannot name this predicate (its IRI does not end in an XML name)")
+        prefix = by_ns.get(ns) or extra.get(ns)
+        if prefix is None:
+            prefix = extra[ns] = f"ns{len(extra) + 1}"
+        qnames[iri] = f"{prefix}:{local}"
+        return qnames[iri]
+
+    body: list[str] = []
+    current = None
+    for t in triples:
+        subject, obj = t.subject, t.object
+        where = str(subject)
+        if subject != current:
+            if current is not None:
+                body.append("\t</rdf:Description>\n")
+            current = subject
+            if isinstance(subject, ox.BlankNode):
+                body.append(f'\t<rdf:Description rdf:nodeID="{_xml_attr(subject.value, where)}">\n')
+            elif isinstance(subject, ox.NamedNode):
+                body.append(f'\t<rdf:Description rdf:about="{_xml_attr(subject.value, where)}">\n')
+            else:
+                raise ExportError(f"{where}: quoted triples cannot be written as RDF/XML")
+        name = qname(t.predicate.value)
+        if isinstance(obj, ox.NamedNode):
+            body.append(f'\t\t<{name} rdf:resource="{_xml_attr(obj.value, where)}"/>\n')
+        elif isinstance(obj, ox.BlankNode):
+            body.append(f'\t\t<{name} rdf:nodeID="{_xml_attr(obj.value, where)}"/>\n')
+        elif isinstance(obj, ox.Literal):
+            text = _xml_text(obj.value, where)
+            if obj.language:
+                if getattr(obj, "direction", None) is not None:
+                    raise ExportError(f"{where}: literals with a base direction are not supported in RDF/XML here")
+                body.append(f'\t\t<{name} xml:lang="{_xml_attr(obj.language, where)}">{text}</{name}>\n')
+            elif obj.datatype.value == XSD.string:
+                body.append(f"\t\t<{name}>{text}</{name}>\n")
+            else:
+                datatype = _xml_attr(obj.datatype.value, where)
+                body.append(f'\t\t<{name} rdf:datatype="{datatype}">{text}</{name}>\n')
+        else:
+            raise ExportError(f"{where}: quoted triples cannot be written as RDF/XML")
+    if current is not None:
+        body.append("\t</rdf:Description>\n")
+    declared = {**{p: ns for p, ns in given.items()}, **{p: ns for ns, p in extra.items()}}
+    xmlns = "".join(f'\n\txmlns:{p}="{_xml_attr(ns, "prefix " + p)}"' for p, ns in sorted(declared.items()))
+    head = f'<?xml version="1.0" encoding="UTF-8"?>\n<rdf:RDF{xmlns}>\n'
+    return (head + "".join(body) + "</rdf:RDF>\n").encode("utf-8")
+
+
+# --- the release bundle
+
+
+def sha256sums(folder: Path) -> bytes:
+    """`sha256sum`-compatible lines for every file under `folder` (relative paths, sorted)."""
+    lines = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "SHA256SUMS"):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        lines.append(f"{digest}  {path.relative_to(folder).as_posix()}\n")
+    return "".join(lines).encode("utf-8")
+
+
+def _bundle_readme(files: dict[str, int], *, version: str, citation: str) -> str:
+    from .describe import DESCRIPTION, LICENSE, TITLE
+
+    rows = "\n".join(f"| `{name}` | {size:,} |" for name, size in sorted(files.items()))
+    return f"""# {TITLE}, version {version}
+
+{DESCRIPTION}
+
+## Licence
+
+The data in this bundle (the dumps, the ontology, the vocabularies, the shapes and the
+descriptions) is published under the Creative Commons Attribution 4.0 International licence
+(CC BY 4.0, {LICENSE}). The recommendation texts are quoted from source documents issued by
+ASEAN member states and AFML meetings; those documents remain the work of their issuers and keep
+their own terms. Every document records its source file and checksum (prov:wasDerivedFrom).
+
+## Citation
+
+{citation}
+
+## Files
+
+The dumps hold the same graph. Turtle, N-Triples, JSON-LD (inline `@context`) and RDF/XML hold
+the merged graph; N-Quads and TriG keep the named graphs (`https://w3id.org/aflm/graph/data`,
+`.../ontology`, `.../reference`, `.../vocab`). `void.ttl` describes the dataset in VoID and DCAT
+(counts, distributions with sizes and checksums), `dataset.jsonld` in schema.org for dataset
+search engines. `ontology/` holds the edited sources (see `ontology/README.md`), `docs/` their
+HTML documentation. `SHA256SUMS` lists every file's checksum: check with `sha256sum -c SHA256SUMS`.
+
+| file | bytes |
+|---|---|
+{rows}
+"""
+
+
+def write_bundle(build: Path, out: Path, *, docs: bool = True) -> dict[str, int]:
+    """A release bundle in `out` (replaced atomically): every format, the ontology, vocabularies, shapes,
+    dataset description, documentation, a README with licence and citation, and SHA256SUMS. Returns bytes per file.
+    """
+    import os
+
+    from . import __version__
+    from .describe import citation, dataset_facts, describe_files
+    from .fsutil import atomic_write_bytes, staged_directory
+    from .resources import ontology_dir
+
+    quads = load_build_quads(build)
+    triples = merged_triples(quads)
+    sizes: dict[str, int] = {}
+    with staged_directory(Path(out)) as stage:
+
+        def put(name: str, data: bytes) -> None:
+            atomic_write_bytes(stage / name, data)
+            sizes[name] = len(data)
+
+        for spec in FORMATS.values():
+            put(spec.file, serialize(quads, spec.name, triples=triples))
+        for name, data in describe_files(stage, quads, triples=triples).items():
+            put(name, data)
+        source = ontology_dir()
+        for path in sorted(source.rglob("*")):
+            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(source).parts):
+                put(f"ontology/{path.relative_to(source).as_posix()}", path.read_bytes())
+        if docs:
+            from .docs import write_docs
+
+            for path in write_docs(stage / "docs"):
+                sizes[path.relative_to(stage).as_posix()] = path.stat().st_size
+        facts = dataset_facts(stage, quads, triples)
+        put("README.md", _bundle_readme(sizes, version=__version__, citation=citation(facts)).encode("utf-8"))
+        put("SHA256SUMS", sha256sums(stage))
+        # temporary files are created private (0600); a bundle is for publishing: world-readable
+        for path in [stage, *stage.rglob("*")]:
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    return sizes

@@ -1,0 +1,336 @@
+"""Check a build against `ontology/shapes.ttl` (pySHACL) and the `queries/*-violation.rq` quality checks.
+
+pySHACL runs with no inference, no owl:imports and no JavaScript, on the data, reference and
+vocabulary graphs only (the ontology graph holds no instances, and leaving it out keeps pySHACL's
+per-node work small). The violation queries run on pyoxigraph, which is fast at any size; a shapes
+file whose SPARQL would reach the network (SERVICE, LOAD, FROM a foreign graph) is refused before
+rdflib's engine, which follows SERVICE by default, ever sees it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .namespaces import GRAPH_DATA, GRAPH_REFERENCE, GRAPH_VOCAB, PREFIXES
+from .resources import ontology_dir, queries_dir
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
+
+SH = "http://www.w3.org/ns/shacl#"
+SHACL_GRAPHS = (GRAPH_DATA, GRAPH_REFERENCE, GRAPH_VOCAB)  # what the shapes look at
+QUERY_KEYS = ("select", "ask", "construct", "update")  # sh: properties that hold SPARQL text
+SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
+
+
+class ValidationError(ValueError):
+    """Validation could not run (unreadable or refused shapes, no build); says which file and why."""
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One result: from a shape (source "shapes") or a violation query (source = the query's name)."""
+
+    severity: str  # Violation | Warning | Info
+    focus: str  # the resource at fault, as a compact IRI
+    path: str  # the property (compact), "" when the whole resource is at fault
+    message: str
+    source: str
+    shape: str = ""
+    value: str = ""
+
+    def text(self) -> str:
+        where = f"{self.focus} {self.path}".strip()
+        origin = self.shape or self.source
+        value = f" (value: {self.value})" if self.value else ""
+        return f"{self.severity}: {where} [{origin}]\n    {self.message}{value}"
+
+
+@dataclass
+class ValidationReport:
+    findings: list[Finding]
+    triples: int
+    shapes: int
+    queries: int
+    seconds: dict[str, float] = field(default_factory=dict)
+    where: str = "build"
+
+    @property
+    def violations(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "Violation"]
+
+    @property
+    def conforms(self) -> bool:
+        return not self.violations
+
+    def counts(self) -> str:
+        n = len(self.violations)
+        w = sum(1 for f in self.findings if f.severity == "Warning")
+        return f"{n} violation{'s' if n != 1 else ''}, {w} warning{'s' if w != 1 else ''}"
+
+    def text(self) -> str:
+        """The readable report `aflm-graph validate` prints."""
+        took = sum(self.seconds.values())
+        head = (
+            f"{'Conforms' if self.conforms else 'Does not conform'}: {self.where}: {self.counts()} "
+            f"({self.shapes} shapes, {self.queries} violation queries, {self.triples} triples, {took:.2f} s)"
+        )
+        return "\n".join([head, *(f.text() for f in self.findings)]) + "\n"
+
+    def summary(self, limit: int = 3) -> str:
+        """One line for an error message: the counts and the first few violations."""
+        shown = "; ".join(f"{f.focus} {f.path}: {f.message}".replace("  ", " ") for f in self.violations[:limit])
+        more = f"; and {len(self.violations) - limit} more" if len(self.violations) > limit else ""
+        hint = "; `aflm-graph build --no-validate --out DIR` then `aflm-graph validate --build DIR` shows them all"
+        return f"the graph violates the shapes ({self.counts()}): {shown}{more}{hint}"
+
+
+def compact(iri: str) -> str:
+    """prefix:local for our usual prefixes (longest namespace first), else <iri>."""
+    for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
+        if iri.startswith(ns) and iri != ns:
+            return f"{prefix}:{iri[len(ns):]}"
+    return f"<{iri}>"
+
+
+# --- shapes
+
+
+def check_shapes_safe(shapes: Any, *, source: str) -> None:
+    """Refuse shapes whose SPARQL would reach the network or write (SERVICE, LOAD, FROM, updates)."""
+    from rdflib import Literal, URIRef
+
+    from .queries import QueryError, check_safe
+
+    for key in QUERY_KEYS:
+        for _, text in shapes.subject_objects(URIRef(SH + key)):
+            if not isinstance(text, Literal):
+                continue
+            try:
+                check_safe(str(text))
+            except QueryError as exc:
+                raise ValidationError(f"{source}: sh:{key} {exc}") from None
+
+
+def load_shapes(path: Path | None = None) -> Any:
+    """The shapes graph (rdflib), checked for network access first."""
+    import rdflib
+
+    path = path or ontology_dir() / "shapes.ttl"
+    graph = rdflib.Graph()
+    try:
+        graph.parse(path, format="turtle")
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(f"{path}: cannot read the shapes ({' '.join(str(exc).split())})") from None
+    check_shapes_safe(graph, source=str(path))
+    return graph
+
+
+def _rdflib_graph(quads: Iterable[ox.Quad], graphs: Sequence[str]) -> Any:
+    """The union of some named graphs as an rdflib Graph (through N-Triples: rdflib's fastest parser)."""
+    import pyoxigraph as ox
+    import rdflib
+
+    wanted = set(graphs)
+    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads if q.graph_name.value in wanted]
+    graph = rdflib.Graph()
+    if triples:
+        graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    return graph
+
+
+def _term(node: Any) -> str:
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(node, URIRef):
+        return compact(str(node))
+    if isinstance(node, BNode):
+        return f"_:{node}"
+    if isinstance(node, Literal):
+        text = str(node)
+        shown = text if len(text) <= 60 else text[:59] + "…"
+        datatype = f"^^{compact(str(node.datatype))}" if node.datatype else ""
+        lang = f"@{node.language}" if node.language else ""
+        return f'"{shown}"{lang}{datatype}'
+    return str(node)
+
+
+def _path(shapes: Any, node: Any) -> str:
+    from rdflib import BNode, URIRef
+
+    if isinstance(node, URIRef):
+        return compact(str(node))
+    if isinstance(node, BNode):
+        inverse = shapes.value(node, URIRef(SH + "inversePath"))
+        if inverse is not None:
+            return "^" + _path(shapes, inverse)
+    return "(complex path)" if node is not None else ""
+
+
+def _shape_name(shapes: Any, shape: Any) -> str:
+    from rdflib import BNode, URIRef
+
+    if isinstance(shape, BNode):  # a property shape: name it after the node shape that holds it
+        parent = shapes.value(predicate=URIRef(SH + "property"), object=shape)
+        if parent is None:
+            parent = shapes.value(predicate=URIRef(SH + "sparql"), object=shape)
+        return _shape_name(shapes, parent) if parent is not None else ""
+    text = str(shape)
+    return text.rsplit("#", 1)[-1] if "#" in text else compact(text)
+
+
+def shacl_findings(data: Any, shapes: Any) -> list[Finding]:
+    """Run pySHACL (no inference, no imports, no JavaScript) and turn its report into findings."""
+    import pyshacl
+    from rdflib import RDF, URIRef
+
+    _, results, _ = pyshacl.validate(
+        data,
+        shacl_graph=shapes,
+        inference="none",
+        advanced=False,
+        js=False,
+        do_owl_imports=False,
+        abort_on_first=False,
+        allow_warnings=True,
+        allow_infos=True,
+        inplace=True,  # the data graph is ours and throwaway: skip pySHACL's copy
+    )
+    findings = []
+    for result in results.subjects(RDF.type, URIRef(SH + "ValidationResult")):
+        def one(key: str, result: Any = result) -> Any:
+            return results.value(result, URIRef(SH + key))
+
+        messages = sorted(results.objects(result, URIRef(SH + "resultMessage")), key=lambda m: (m.language != "en", m))
+        severity = str(one("resultSeverity") or SH + "Violation").rsplit("#", 1)[-1]
+        shape = one("sourceShape")
+        value = one("value")
+        findings.append(
+            Finding(
+                severity=severity,
+                focus=_term(one("focusNode")),
+                path=_path(shapes, one("resultPath")),
+                message=" ".join(str(messages[0]).split()) if messages else "(no message)",
+                source="shapes",
+                shape=_shape_name(shapes, shape) if shape is not None else "",
+                value=_term(value) if value is not None else "",
+            )
+        )
+    return findings
+
+
+# --- violation queries
+
+
+def violation_queries(folder: Path | None = None) -> dict[str, str]:
+    """The `*-violation.rq` files (name -> text); each must return no rows on a good build."""
+    folder = folder or queries_dir()
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*-violation.rq"))}
+
+
+def query_findings(store: ox.Store, queries: dict[str, str]) -> list[Finding]:
+    """Run every violation query on the store; each row is a violation (`focus`, `message` columns)."""
+    from .engine import run_embedded
+    from .queries import QueryError
+
+    findings = []
+    for name, text in queries.items():
+        try:
+            result = run_embedded(store, text)
+        except QueryError as exc:
+            raise ValidationError(f"{name}.rq: {exc}") from None
+        for row in result.records():
+            focus = row.get("focus") or ""
+            findings.append(
+                Finding(
+                    severity="Violation",
+                    focus=compact(focus) if "://" in focus else (focus and f"_:{focus}"),
+                    path="",
+                    message=" ".join((row.get("message") or name).split()),
+                    source=name,
+                )
+            )
+    return findings
+
+
+# --- entry points
+
+
+def validate_quads(
+    quads: Sequence[ox.Quad],
+    *,
+    shapes_path: Path | None = None,
+    queries_folder: Path | None = None,
+    where: str = "build",
+) -> ValidationReport:
+    """Validate a build's quads (in memory): the shapes, then the violation queries."""
+    import pyoxigraph as ox
+
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    shapes = load_shapes(shapes_path)
+    queries = violation_queries(queries_folder)
+    if not queries:
+        raise ValidationError(f"{queries_folder or queries_dir()}: no *-violation.rq queries found")
+    data = _rdflib_graph(quads, SHACL_GRAPHS)
+    seconds["load"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    findings = shacl_findings(data, shapes)
+    seconds["shacl"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    store = ox.Store()
+    store.bulk_extend(quads)
+    findings += query_findings(store, queries)
+    seconds["queries"] = time.perf_counter() - t
+
+    from rdflib import RDF, URIRef
+
+    node_shapes = set(shapes.subjects(RDF.type, URIRef(SH + "NodeShape")))
+    # one constraint can fail twice on one value (datatype and range of "2"): report it once
+    findings = sorted(set(findings), key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.focus, f.path, f.message,
+                                                    f.source))
+    return ValidationReport(
+        findings=findings,
+        triples=len(data),
+        shapes=len(node_shapes),
+        queries=len(queries),
+        seconds=seconds,
+        where=where,
+    )
+
+
+def load_quads(path: Path) -> list[ox.Quad]:
+    """Quads from a build folder (its aflm.nq) or an RDF dataset file (.nq, .trig).
+
+    A file that lacks one of the static named graphs (ontology, reference, vocabularies) gets it
+    from ontology/, as a build would: a hand-written fixture then only needs its data.
+    """
+    import pyoxigraph as ox
+
+    from .build import static_quads
+
+    path = Path(path)
+    file = path / "aflm.nq" if path.is_dir() else path
+    if not file.is_file():
+        raise ValidationError(f"{file}: no build here; run `aflm-graph build` first (or pass --build DIR)")
+    fmt = ox.RdfFormat.TRIG if file.suffix == ".trig" else ox.RdfFormat.N_QUADS
+    try:
+        quads = list(ox.parse(path=str(file), format=fmt))
+    except SyntaxError as exc:
+        raise ValidationError(f"{file}: {' '.join(str(exc).split())}") from None
+    present = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
+    if not path.is_dir():
+        quads += [q for q in static_quads() if q.graph_name.value not in present]
+    return quads
+
+
+def validate_build(build: Path | str = "build", **options: Any) -> ValidationReport:
+    """Validate the build in a folder (or one .nq / .trig file)."""
+    path = Path(build)
+    return validate_quads(load_quads(path), where=str(path), **options)

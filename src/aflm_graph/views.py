@@ -1,0 +1,1167 @@
+"""Interactive network views: one self-contained HTML file per question, for readers who open it offline.
+
+Every view is a networkx graph first (so layout, filtering, analytics and the tests share one
+graph), rendered with pyvis into node/edge options, and written through our own Jinja template
+that inlines vis-network (from the pyvis wheel) so the file opens from `file://` with no network.
+Text from documents never becomes markup: the data travels as escaped JSON and the page builds
+tooltips with `textContent` (pyvis's own template switches to `innerHTML` when a title contains
+"href", and prints its heading raw).
+
+networkx, pyvis and jinja2 are imported inside the functions that need them: `aflm-graph --help`
+stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .namespaces import AFLM, DATA, DCTERMS, PREFIXES, RDF, RDFS, SKOS, VOCAB, concept_iri, slug
+
+if TYPE_CHECKING:
+    import networkx as nx
+    import pyoxigraph as ox
+
+    from .engine import Result
+
+VIEW_KINDS = ("overview", "compare", "member-state", "theme", "actor", "group", "instrument", "query")
+CONCEPT_KINDS = ("theme", "actor", "group", "instrument")
+
+# Above these sizes a view stays usable by collapsing recommendations into their documents, then by
+# keeping the most connected nodes; either step is stated in the view itself.
+MAX_RECOMMENDATIONS = 400
+MAX_NODES = 900
+# vis-network's physics only refines layouts up to this size; bigger graphs keep networkx's layout.
+PHYSICS_MAX_NODES = 700
+LAYOUT_SEED = 7
+# Labels smaller than this many screen pixels are not drawn (vis-network); zooming in brings them back.
+LABEL_DRAW_THRESHOLD = 9
+
+
+class ViewError(ValueError):
+    """A view cannot be made (unknown focus, a query without ?source/?target, ...): one line for the user."""
+
+
+# --- how each kind looks (Okabe-Ito colours: distinguishable with the common colour-vision deficiencies)
+
+
+@dataclass(frozen=True)
+class NodeStyle:
+    label: str
+    plural: str
+    color: str
+    shape: str
+    size: int
+    font: int
+
+
+NODE_STYLES: dict[str, NodeStyle] = {
+    "member-state": NodeStyle("Member state", "Member states", "#0072B2", "star", 38, 40),
+    "document": NodeStyle("Document", "Documents", "#4D4D4D", "box", 18, 28),
+    "recommendation": NodeStyle("Recommendation", "Recommendations", "#8FC1E3", "dot", 9, 14),
+    "theme": NodeStyle("Theme", "Themes", "#009E73", "diamond", 16, 15),
+    "actor": NodeStyle("Actor", "Actors", "#E69F00", "triangle", 16, 15),
+    "group": NodeStyle("Target group", "Target groups", "#CC79A7", "hexagon", 16, 15),
+    "instrument": NodeStyle("Instrument", "Instruments", "#D55E00", "square", 15, 15),
+    "other": NodeStyle("Other", "Other", "#999999", "dot", 10, 14),
+    "value": NodeStyle("Value", "Values", "#BBBBBB", "ellipse", 10, 13),
+}
+
+
+@dataclass(frozen=True)
+class EdgeStyle:
+    label: str
+    color: str
+    dashes: bool = False
+    width: float = 1.0
+    length: int = 120  # the spring's rest length: short ones keep a document's recommendations around it
+
+
+EDGE_STYLES: dict[str, EdgeStyle] = {
+    "issued": EdgeStyle("issued the document", "#0072B2", width=3.0, length=90),
+    "contains": EdgeStyle("document contains", "#A0A0A0", width=1.0, length=45),
+    "mentions": EdgeStyle("mentions (hover: the evidence)", "#7F7F7F", length=140),
+    "duplicate": EdgeStyle("same text, repeated", "#D55E00", dashes=True, width=2.5, length=60),
+    "similar": EdgeStyle("similar text", "#CC79A7", dashes=True, width=2.0, length=80),
+    "shares-theme": EdgeStyle("recommendations on the theme (width: how many)", "#009E73", width=1.5, length=200),
+}
+# colours for the edge kinds a query names (?kind or a CONSTRUCT's predicates), in order of first use
+QUERY_PALETTE = ("#0072B2", "#009E73", "#E69F00", "#CC79A7", "#D55E00", "#56B4E9", "#7F7F7F", "#F0E442")
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+# --- the corpus, read from the build's store with SPARQL
+
+
+@dataclass(frozen=True)
+class Document:
+    iri: str
+    id: str
+    title: str
+    source_file: str
+    date: str
+    member_state: str | None
+    member_state_label: str | None
+    forum: int | None
+
+    @property
+    def label(self) -> str:
+        """Short enough for a node: who issued it and when (the title is in the tooltip)."""
+        who = self.member_state_label or "Issuer unknown"
+        return f"{who}, {_short_date(self.date)}" if self.date else f"{who} ({self.id})"
+
+    @property
+    def origin(self) -> str:
+        """What the member-state filter and the compare view group by: the state, or the document itself."""
+        return self.member_state_label or self.label
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    iri: str
+    document: str
+    label: str
+    subtheme_label: str | None
+    subtheme_title: str | None
+    position: int
+    text: str
+
+    @property
+    def display_label(self) -> str:
+        """The printed label, qualified by its sub-theme where numbering restarts ("2.13")."""
+        return f"{self.subtheme_label}.{self.label}" if self.subtheme_label else self.label
+
+
+@dataclass(frozen=True)
+class Concept:
+    iri: str
+    kind: str
+    label: str
+    definition: str
+
+
+@dataclass
+class Corpus:
+    """What the views draw: documents, recommendations, concepts, the links between them and the data version."""
+
+    documents: dict[str, Document]
+    recommendations: dict[str, Recommendation]
+    concepts: dict[str, Concept]
+    mentions: dict[tuple[str, str], list[str]]  # (recommendation, concept) -> evidence, sorted
+    links: list[tuple[str, str, str, float]]  # (a, b, relation, score), a < b
+    version: str = "unversioned build"
+    member_states: dict[str, str] = field(default_factory=dict)  # present ones: IRI -> label
+
+    def origin_of(self, recommendation: str) -> str:
+        return self.documents[self.recommendations[recommendation].document].origin
+
+
+_PREFIXES = "\n".join(f"PREFIX {p}: <{ns}>" for p, ns in (("aflm", AFLM.NS), ("dcterms", DCTERMS.NS),
+                                                             ("skos", SKOS.NS)))
+_Q_DOCUMENTS = _PREFIXES + """
+SELECT ?doc ?id ?title ?source ?date ?state ?stateLabel ?forum WHERE {
+  ?doc a aflm:RecommendationsDocument .
+  OPTIONAL { ?doc dcterms:identifier ?id }
+  OPTIONAL { ?doc dcterms:title ?title }
+  OPTIONAL { ?doc aflm:sourceFile ?source }
+  OPTIONAL { ?doc dcterms:date ?date }
+  OPTIONAL { ?doc aflm:memberState ?state OPTIONAL { ?state skos:prefLabel ?stateLabel } }
+  OPTIONAL { ?doc aflm:forumEdition/aflm:forumNumber ?forum }
+}"""
+_Q_RECOMMENDATIONS = _PREFIXES + """
+SELECT ?rec ?doc ?label ?position ?text ?subLabel ?subTitle WHERE {
+  ?rec a aflm:Recommendation ; aflm:inDocument ?doc .
+  OPTIONAL { ?rec aflm:printedLabel ?label }
+  OPTIONAL { ?rec aflm:position ?position }
+  OPTIONAL { ?rec aflm:text ?text }
+  OPTIONAL { ?rec aflm:inSubTheme ?sub OPTIONAL { ?sub aflm:printedLabel ?subLabel }
+             OPTIONAL { ?sub dcterms:title ?subTitle } }
+}"""
+_Q_CONCEPT_LINKS = _PREFIXES + """
+SELECT ?rec ?property ?concept ?label ?definition WHERE {
+  VALUES ?property { aflm:hasTheme aflm:addressesActor aflm:targetsGroup aflm:citesInstrument }
+  ?rec a aflm:Recommendation ; ?property ?concept .
+  OPTIONAL { ?concept skos:prefLabel ?label }
+  OPTIONAL { ?concept skos:definition ?definition }
+}"""
+_Q_EVIDENCE = _PREFIXES + """
+SELECT ?rec ?concept ?evidence WHERE {
+  ?m a aflm:ConceptMention ; aflm:mentionIn ?rec ; aflm:mentionOf ?concept ; aflm:evidence ?evidence .
+}"""
+_Q_TEXT_LINKS = _PREFIXES + """
+SELECT ?a ?b ?relation ?score WHERE {
+  ?l a aflm:TextLink ; aflm:linkSource ?a ; aflm:linkTarget ?b .
+  OPTIONAL { ?l aflm:relation ?relation }
+  OPTIONAL { ?l aflm:score ?score }
+}"""
+_PROPERTY_KIND = {
+    AFLM.hasTheme: "theme",
+    AFLM.addressesActor: "actor",
+    AFLM.targetsGroup: "group",
+    AFLM.citesInstrument: "instrument",
+}
+
+
+def _rows(store: ox.Store, query: str) -> list[dict[str, str]]:
+    from .engine import run_embedded
+
+    result = run_embedded(store, query)
+    return [{c: t.value for c, t in zip(result.columns, row, strict=True) if t is not None} for row in result.rows]
+
+
+def _first(values: Iterable[str]) -> str:
+    """The smallest value, so that a term with several labels always shows the same one."""
+    return min(values, default="")
+
+
+def load_corpus(store: ox.Store, *, version: str = "unversioned build") -> Corpus:
+    """Read the documents, recommendations, concepts and links of a build (a handful of SPARQL queries)."""
+    grouped: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for row in _rows(store, _Q_DOCUMENTS):
+        for key, value in row.items():
+            grouped[row["doc"]][key].add(value)
+    documents: dict[str, Document] = {}
+    for iri in sorted(grouped):
+        g = grouped[iri]
+        forum = _first(g["forum"])
+        documents[iri] = Document(
+            iri=iri,
+            id=_first(g["id"]) or iri.rsplit("/", 1)[-1],
+            title=_first(g["title"]),
+            source_file=_first(g["source"]),
+            date=_first(g["date"]),
+            member_state=_first(g["state"]) or None,
+            member_state_label=_first(g["stateLabel"]) or (_local_label(_first(g["state"])) if g["state"] else None),
+            forum=int(forum) if forum.isdigit() else None,
+        )
+
+    recs_raw: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for row in _rows(store, _Q_RECOMMENDATIONS):
+        if row["doc"] in documents:
+            for key, value in row.items():
+                recs_raw[row["rec"]][key].add(value)
+    recommendations: dict[str, Recommendation] = {}
+    for iri, g in recs_raw.items():
+        position = _first(g["position"])
+        recommendations[iri] = Recommendation(
+            iri=iri,
+            document=_first(g["doc"]),
+            label=_first(g["label"]) or iri.rsplit("/", 1)[-1],
+            subtheme_label=_first(g["subLabel"]) or None,
+            subtheme_title=_first(g["subTitle"]) or None,
+            position=int(position) if position.lstrip("-").isdigit() else 0,
+            text=_first(g["text"]),
+        )
+    recommendations = dict(
+        sorted(recommendations.items(), key=lambda kv: (kv[1].document, kv[1].position, kv[0]))
+    )
+
+    concept_raw: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    mentions: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in _rows(store, _Q_CONCEPT_LINKS):
+        if row["rec"] not in recommendations:
+            continue
+        concept_raw[row["concept"]]["kind"].add(_PROPERTY_KIND[row["property"]])
+        for key in ("label", "definition"):
+            if key in row:
+                concept_raw[row["concept"]][key].add(row[key])
+        mentions.setdefault((row["rec"], row["concept"]), set())  # a link without a recorded mention still counts
+    for row in _rows(store, _Q_EVIDENCE):
+        key = (row["rec"], row["concept"])
+        if key in mentions:
+            mentions[key].add(row["evidence"])
+    concepts = {
+        iri: Concept(
+            iri=iri,
+            kind=_first(g["kind"]),
+            label=_first(g["label"]) or _local_label(iri),
+            definition=_first(g["definition"]),
+        )
+        for iri, g in sorted(concept_raw.items())
+    }
+
+    links: set[tuple[str, str, str, float]] = set()
+    for row in _rows(store, _Q_TEXT_LINKS):
+        if row["a"] in recommendations and row["b"] in recommendations:
+            a, b = sorted((row["a"], row["b"]))
+            score = float(row.get("score", "0") or 0)
+            links.add((a, b, row.get("relation", "similar"), score))
+
+    states = {d.member_state: d.member_state_label or "" for d in documents.values() if d.member_state}
+    return Corpus(
+        documents=documents,
+        recommendations=recommendations,
+        concepts=concepts,
+        mentions={k: sorted(v) for k, v in sorted(mentions.items())},
+        links=sorted(links),
+        version=version,
+        member_states=dict(sorted(states.items(), key=lambda kv: (kv[1], kv[0]))),
+    )
+
+
+def _local_label(iri: str) -> str:
+    return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1].replace("-", " ")
+
+
+def _short_date(value: str) -> str:
+    parts = value.split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts) and 1 <= int(parts[1]) <= 12:
+        return f"{int(parts[2])} {_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    return value
+
+
+def _long_date(value: str) -> str:
+    return _short_date(value)
+
+
+def version_note(tool_version: str, data_sha256: str) -> str:
+    """What a view says about the data it shows; the same build always gives the same words."""
+    return f"aflm-graph {tool_version} build, data checksum {data_sha256[:12]}"
+
+
+def data_version(build: Path) -> str:
+    """The version note of a build folder, from its manifest (written by `aflm-graph build`)."""
+    try:
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        return version_note(manifest["version"], manifest["files"]["aflm.nq"]["sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "unversioned build"
+
+
+# --- views as networkx graphs
+
+
+@dataclass
+class View:
+    """A graph ready to render, with the words around it."""
+
+    name: str
+    title: str
+    description: str
+    graph: nx.Graph
+    notices: list[str] = field(default_factory=list)
+    table: Table | None = None
+    edge_styles: dict[str, EdgeStyle] = field(default_factory=dict)
+    # fixed positions (no physics) for views whose best layout is known in advance, like compare's rings
+    positions: dict[str, tuple[int, int]] | None = None
+
+
+@dataclass
+class Table:
+    """A count matrix shown under the graph (people read counts faster from a grid than from line widths)."""
+
+    caption: str
+    corner: str
+    rows: list[str]
+    columns: list[str]
+    counts: dict[tuple[str, str], int]
+    cell_notes: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def maximum(self) -> int:
+        return max(self.counts.values(), default=0)
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
+
+
+def _tip(heading: str, *, sub: str = "", body: Iterable[str] = (), quotes: Iterable[str] = ()) -> dict[str, Any]:
+    """A tooltip as plain data; the page turns it into DOM text nodes (never HTML)."""
+    tip: dict[str, Any] = {"heading": heading}
+    if sub:
+        tip["sub"] = sub
+    body = [b for b in body if b]
+    if body:
+        tip["body"] = body
+    quotes = list(quotes)
+    if quotes:
+        tip["quotes"] = quotes
+    return tip
+
+
+def corpus_graph(corpus: Corpus) -> nx.Graph:
+    """The whole corpus as one graph: member states - documents - recommendations - concepts, plus text links."""
+    import networkx as nx
+
+    g = nx.Graph()
+    recs_by_doc: dict[str, list[str]] = defaultdict(list)
+    for rec in corpus.recommendations.values():
+        recs_by_doc[rec.document].append(rec.iri)
+    docs_by_state: dict[str, list[str]] = defaultdict(list)
+    for doc in corpus.documents.values():
+        if doc.member_state:
+            docs_by_state[doc.member_state].append(doc.iri)
+
+    for state, label in corpus.member_states.items():
+        docs = docs_by_state[state]
+        recs = sum(len(recs_by_doc[d]) for d in docs)
+        g.add_node(state, kind="member-state", label=label, origins=[label],
+                   tip=_tip(label, sub="Member state",
+                            body=[f"{_plural(len(docs), 'document')} with {_plural(recs, 'recommendation')}."]))
+    for doc in corpus.documents.values():
+        facts = [doc.member_state_label or "Issuer not stated in the source", _long_date(doc.date)]
+        if doc.forum:
+            facts.append(f"for the {_ordinal(doc.forum)} AFML")
+        g.add_node(doc.iri, kind="document", label=doc.label, origins=[doc.origin],
+                   tip=_tip(doc.title or doc.label, sub="Document",
+                            body=[", ".join(f for f in facts if f) + ".",
+                                  f"{_plural(len(recs_by_doc[doc.iri]), 'recommendation')}; file {doc.source_file}."]))
+        if doc.member_state:
+            g.add_edge(doc.member_state, doc.iri, kind="issued",
+                       tip=_tip(f"{doc.member_state_label} → {doc.label}", sub="Issued", body=[doc.title]))
+    for rec in corpus.recommendations.values():
+        doc = corpus.documents[rec.document]
+        where = f"Sub-theme {rec.subtheme_label}: {rec.subtheme_title}" if rec.subtheme_label else ""
+        g.add_node(rec.iri, kind="recommendation", label=rec.display_label, origins=[doc.origin],
+                   tip=_tip(f"{doc.origin} · recommendation {rec.display_label}",
+                            sub=where or doc.title, body=[rec.text]))
+        g.add_edge(doc.iri, rec.iri, kind="contains",
+                   tip=_tip(f"{doc.label} → {rec.display_label}", sub="Contains"))
+    mentioned_in: dict[str, list[str]] = defaultdict(list)
+    for rec_iri, concept_iri_ in corpus.mentions:
+        mentioned_in[concept_iri_].append(rec_iri)
+    for concept in corpus.concepts.values():
+        recs = mentioned_in[concept.iri]
+        docs = {corpus.recommendations[r].document for r in recs}
+        origins = sorted({corpus.origin_of(r) for r in recs})
+        style = NODE_STYLES[concept.kind]
+        g.add_node(concept.iri, kind=concept.kind, label=concept.label, origins=origins,
+                   tip=_tip(concept.label, sub=style.label,
+                            body=[concept.definition,
+                                  f"Mentioned by {_plural(len(recs), 'recommendation')} in "
+                                  f"{_plural(len(docs), 'document')}: {', '.join(origins)}."]))
+    for (rec_iri, concept_iri_), evidence in corpus.mentions.items():
+        rec = corpus.recommendations[rec_iri]
+        concept = corpus.concepts[concept_iri_]
+        g.add_edge(rec_iri, concept_iri_, kind="mentions", target_kind=concept.kind,
+                   tip=_tip(f"{corpus.origin_of(rec_iri)} {rec.display_label} → {concept.label}",
+                            sub=f"Mentions this {NODE_STYLES[concept.kind].label.lower()}; evidence from the text:"
+                            if evidence else "Mentions (no evidence recorded)",
+                            quotes=evidence))
+    for a, b, relation, score in corpus.links:
+        ra, rb = corpus.recommendations[a], corpus.recommendations[b]
+        what = "Same text, word for word" if relation == "duplicate" else f"Similar text (score {score:.2f})"
+        g.add_edge(a, b, kind=relation if relation in EDGE_STYLES else "similar",
+                   tip=_tip(f"{corpus.origin_of(a)} {ra.display_label} ↔ {corpus.origin_of(b)} {rb.display_label}",
+                            sub=what, quotes=[ra.text] if relation == "duplicate" else [ra.text, rb.text]))
+    return g
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _of_kind(g: nx.Graph, *kinds: str) -> list[str]:
+    return sorted(n for n, k in g.nodes(data="kind") if k in kinds)
+
+
+def collapse_recommendations(g: nx.Graph, corpus: Corpus) -> nx.Graph:
+    """Stand each document in for its recommendations: document-concept links weighted by how many."""
+    import networkx as nx
+
+    out = nx.Graph()
+    out.add_nodes_from((n, d) for n, d in g.nodes(data=True) if d["kind"] != "recommendation")
+    out.add_edges_from((a, b, d) for a, b, d in g.edges(data=True) if d["kind"] == "issued")
+    counts: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for rec in _of_kind(g, "recommendation"):
+        doc = corpus.recommendations[rec].document
+        for concept in g.neighbors(rec):
+            if g.nodes[concept]["kind"] in CONCEPT_KINDS:
+                counts[(doc, concept)].append(corpus.recommendations[rec].display_label)
+    for (doc, concept), labels in sorted(counts.items()):
+        if doc not in out:
+            continue
+        out.add_edge(doc, concept, kind="mentions", target_kind=g.nodes[concept]["kind"], weight=len(labels),
+                     tip=_tip(f"{g.nodes[doc]['label']} → {g.nodes[concept]['label']}",
+                              sub=f"{_plural(len(labels), 'recommendation')} mention it",
+                              body=[_listing("Recommendations", labels)]))
+    return out
+
+
+def _listing(what: str, items: list[str], limit: int = 30) -> str:
+    shown = ", ".join(items[:limit])
+    return f"{what}: {shown}" + (f" and {len(items) - limit} more." if len(items) > limit else ".")
+
+
+def keep_most_connected(g: nx.Graph, limit: int) -> tuple[nx.Graph, int]:
+    """The `limit` best-connected nodes (member states always kept); returns the graph and how many were cut."""
+    if g.number_of_nodes() <= limit:
+        return g, 0
+    states = _of_kind(g, "member-state")
+    rest = sorted((n for n in g.nodes if n not in set(states)), key=lambda n: (-g.degree(n), n))
+    keep = set(states) | set(rest[: max(limit - len(states), 0)])
+    return g.subgraph(sorted(keep)).copy(), g.number_of_nodes() - len(keep)
+
+
+def _fit(view: View, corpus: Corpus) -> View:
+    """Collapse and cut a big view so that it stays usable, saying so in the view."""
+    recs = len(_of_kind(view.graph, "recommendation"))
+    if recs > MAX_RECOMMENDATIONS:
+        view.graph = collapse_recommendations(view.graph, corpus)
+        view.notices.append(
+            f"{recs:,} recommendations are too many to draw one by one: each document stands in for its "
+            "recommendations and a link's width counts them. Open a member-state or theme view to read them."
+        )
+    total = view.graph.number_of_nodes()
+    view.graph, cut = keep_most_connected(view.graph, MAX_NODES)
+    if cut:
+        view.notices.append(
+            f"Showing the {view.graph.number_of_nodes():,} most connected of {total:,} nodes; "
+            f"{cut:,} less connected ones are left out (see `aflm-graph stats` for all of them)."
+        )
+    _refresh_origins(view.graph)
+    return view
+
+
+def _concept_counts(g: nx.Graph) -> str:
+    parts = [_plural(n, NODE_STYLES[k].label.lower()) for k in CONCEPT_KINDS if (n := len(_of_kind(g, k)))]
+    if not parts:
+        return "no concepts"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+_SOURCE_KINDS = frozenset({"recommendation", "document", "member-state"})
+
+
+def _refresh_origins(g: nx.Graph) -> None:
+    """A concept's member states / documents as seen in this view (the filter offers only what is drawn)."""
+    for node, kind in g.nodes(data="kind"):
+        if kind in CONCEPT_KINDS:
+            sources = [n for n in g.neighbors(node) if g.nodes[n]["kind"] in _SOURCE_KINDS]
+            found = {o for n in sources for o in g.nodes[n]["origins"]}
+            g.nodes[node]["origins"] = sorted(found)
+
+
+def overview_view(corpus: Corpus) -> View:
+    """Member states / documents -> recommendations -> the themes, actors, target groups and instruments."""
+    g = corpus_graph(corpus)
+    view = View(
+        name="overview",
+        title="AFML recommendations on migrant workers: overview",
+        description=(
+            f"{_plural(len(corpus.recommendations), 'recommendation')} from "
+            f"{_plural(len(corpus.documents), 'document')} "
+            f"({_plural(len(corpus.member_states), 'member state')} named) and the {_concept_counts(g)} they mention."
+        ),
+        graph=g,
+    )
+    return _fit(view, corpus)
+
+
+def member_state_view(corpus: Corpus, name: str) -> View:
+    """One member state: its documents, their recommendations and what those mention."""
+    from .reference import member_states
+
+    iri = member_states().resolve(name) or (name if name in corpus.member_states else None)
+    if iri is None:
+        raise ViewError(f"{name!r} is not an ASEAN member state (try e.g. Cambodia, Viet Nam, lao-pdr)")
+    if iri not in corpus.member_states:
+        present = ", ".join(corpus.member_states.values()) or "none"
+        raise ViewError(f"no document of {member_states().labels.get(iri, name)} in this build (present: {present})")
+    g = corpus_graph(corpus)
+    docs = [d for d in g.neighbors(iri) if g.nodes[d]["kind"] == "document"]
+    recs = [r for d in docs for r in g.neighbors(d) if g.nodes[r]["kind"] == "recommendation"]
+    concepts = {c for r in recs for c in g.neighbors(r) if g.nodes[c]["kind"] in CONCEPT_KINDS}
+    sub = g.subgraph(sorted({iri, *docs, *recs, *concepts})).copy()
+    label = corpus.member_states[iri]
+    view = View(
+        name=f"member-state-{slug(iri.rsplit('/', 1)[-1])}",
+        title=f"{label}: recommendations and what they address",
+        description=(
+            f"The {_plural(len(recs), 'recommendation')} of {label} ({_plural(len(docs), 'document')}) "
+            f"and the {_concept_counts(sub)} they mention."
+        ),
+        graph=sub,
+    )
+    return _fit(view, corpus)
+
+
+def concept_view(corpus: Corpus, kind: str, name: str) -> View:
+    """One theme, actor, target group or instrument: the recommendations that mention it, where they come from."""
+    iri = name if name.startswith(VOCAB) else concept_iri(kind, name)
+    if iri not in corpus.concepts or corpus.concepts[iri].kind != kind:
+        known = sorted(c.iri.rsplit("/", 1)[-1] for c in corpus.concepts.values() if c.kind == kind)
+        close = [k for k in known if name.lower() in k][:5] or known[:8]
+        raise ViewError(f"no {kind} {name!r} is mentioned in this build (e.g. {', '.join(close) or 'none'})")
+    g = corpus_graph(corpus)
+    recs = sorted(r for r in g.neighbors(iri) if g.nodes[r]["kind"] == "recommendation")
+    docs = {corpus.recommendations[r].document for r in recs}
+    states = {corpus.documents[d].member_state for d in docs} - {None}
+    others = {c for r in recs for c in g.neighbors(r) if g.nodes[c]["kind"] in CONCEPT_KINDS}
+    sub = g.subgraph(sorted({iri, *recs, *docs, *states, *others})).copy()  # type: ignore[arg-type]
+    concept = corpus.concepts[iri]
+    origins = sorted({corpus.origin_of(r) for r in recs})
+    view = View(
+        name=f"{kind}-{slug(iri.rsplit('/', 1)[-1])}",
+        title=f"{NODE_STYLES[kind].label}: {concept.label}",
+        description=(
+            f"The {_plural(len(recs), 'recommendation')} that mention {concept.label}, from "
+            f"{', '.join(origins)}, and the other concepts they mention."
+        ),
+        graph=sub,
+    )
+    return _fit(view, corpus)
+
+
+def compare_view(corpus: Corpus) -> View:
+    """Member states (or documents, where the issuer is unknown) joined through the themes they share."""
+    import networkx as nx
+
+    by_pair: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for (rec_iri, concept), _evidence in corpus.mentions.items():
+        if corpus.concepts[concept].kind == "theme":
+            rec = corpus.recommendations[rec_iri]
+            by_pair[(corpus.origin_of(rec_iri), concept)].append(rec.display_label)
+    origin_kind: dict[str, str] = {}
+    origin_docs: dict[str, list[Document]] = defaultdict(list)
+    for doc in corpus.documents.values():
+        origin_kind[doc.origin] = "member-state" if doc.member_state else "document"
+        origin_docs[doc.origin].append(doc)
+    themes_total: dict[str, int] = defaultdict(int)
+    origin_total: dict[str, int] = defaultdict(int)
+    for (origin, theme), labels in by_pair.items():
+        themes_total[theme] += len(labels)
+        origin_total[origin] += len(labels)
+    g = nx.Graph()
+    for origin in sorted(origin_kind):
+        docs = origin_docs[origin]
+        recs = sum(1 for r in corpus.recommendations.values() if corpus.documents[r.document].origin == origin)
+        g.add_node(_origin_id(origin, docs), kind=origin_kind[origin], label=origin, origins=[origin],
+                   tip=_tip(origin, sub=NODE_STYLES[origin_kind[origin]].label,
+                            body=[f"{_plural(len(docs), 'document')}, {_plural(recs, 'recommendation')}; "
+                                  f"{origin_total[origin]:,} theme mentions."]))
+    for theme in sorted(themes_total):
+        concept = corpus.concepts[theme]
+        shared = sorted({o for (o, t) in by_pair if t == theme})
+        g.add_node(theme, kind="theme", label=concept.label, origins=shared,
+                   tip=_tip(concept.label, sub="Theme",
+                            body=[concept.definition,
+                                  f"{_plural(themes_total[theme], 'recommendation')} from {', '.join(shared)}."]))
+    for (origin, theme), labels in sorted(by_pair.items()):
+        label = corpus.concepts[theme].label
+        g.add_edge(_origin_id(origin, origin_docs[origin]), theme, kind="shares-theme", weight=len(labels),
+                   tip=_tip(f"{origin} → {label}", sub=f"{_plural(len(labels), 'recommendation')} on this theme",
+                            body=[_listing("Recommendations", labels)]))
+    origins = sorted(origin_kind, key=lambda o: (-origin_total[o], o))
+    columns = sorted(themes_total, key=lambda t: (-themes_total[t], corpus.concepts[t].label))
+    table = Table(
+        caption="Recommendations per member state (or document) and theme",
+        corner="Member state / document",
+        rows=origins,
+        columns=[corpus.concepts[t].label for t in columns],
+        counts={(o, corpus.concepts[t].label): len(by_pair.get((o, t), [])) for o in origins for t in columns},
+        cell_notes={(o, corpus.concepts[t].label): _listing("Recommendations", by_pair[(o, t)])
+                    for o in origins for t in columns if (o, t) in by_pair},
+    )
+    n_states = sum(1 for k in origin_kind.values() if k == "member-state")
+    view = View(
+        name="compare",
+        title="Member states compared by theme",
+        description=(
+            f"{_plural(n_states, 'member state')} and {_plural(len(origins) - n_states, 'document')} of unknown "
+            f"issuer joined through the {_plural(len(columns), 'theme')} their recommendations share; a link's width "
+            "is the number of recommendations. The table below gives the counts."
+        ),
+        graph=g,
+        table=table,
+    )
+    total = g.number_of_nodes()
+    view.graph, cut = keep_most_connected(g, MAX_NODES)
+    if cut:
+        view.notices.append(f"Showing the {view.graph.number_of_nodes():,} most connected of {total:,} nodes.")
+    view.positions = _rings(view.graph, [_origin_id(o, origin_docs[o]) for o in origins])
+    return view
+
+
+def _rings(g: nx.Graph, hubs: list[str]) -> dict[str, tuple[int, int]]:
+    """Hubs on an inner ring, the rest on an outer ring, each placed towards the hubs it links to most.
+
+    A force layout puts two hubs that share everything on top of each other; rings keep every
+    member state apart and every theme readable, with what they share between them.
+    """
+    hubs = [h for h in hubs if h in g]
+    inner = 0.0 if len(hubs) == 1 else max(160.0, 90 * len(hubs) / math.pi)
+    angle = {h: math.pi - 2 * math.pi * i / max(len(hubs), 1) for i, h in enumerate(hubs)}
+    positions = {h: (round(inner * math.cos(angle[h])), round(-inner * math.sin(angle[h]))) for h in hubs}
+    rest = [n for n in g if n not in positions]
+
+    def preferred(node: str) -> float:
+        x = sum(g.edges[node, h].get("weight", 1) * math.cos(angle[h]) for h in g.neighbors(node) if h in angle)
+        y = sum(g.edges[node, h].get("weight", 1) * math.sin(angle[h]) for h in g.neighbors(node) if h in angle)
+        return math.atan2(y, x) if math.hypot(x, y) > 1e-9 else math.pi / 2
+
+    order = sorted(rest, key=lambda n: (preferred(n) % (2 * math.pi), n))
+    outer = max(inner + 300.0, 70 * len(order) / math.pi)
+    start = preferred(order[0]) % (2 * math.pi) if order else 0.0
+    for i, node in enumerate(order):
+        a = start + 2 * math.pi * i / len(order)
+        positions[node] = (round(outer * math.cos(a)), round(-outer * math.sin(a)))
+    return positions
+
+
+def _origin_id(origin: str, docs: list[Document]) -> str:
+    state = docs[0].member_state if docs else None
+    return state or docs[0].iri
+
+
+# --- query views: any SELECT ?source ?target, or any CONSTRUCT
+
+
+_LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
+
+
+def _compact(iri: str) -> str:
+    for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
+        if iri.startswith(ns) and len(iri) > len(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+def _guess_kind(iri: str, corpus: Corpus) -> str:
+    if iri in corpus.recommendations:
+        return "recommendation"
+    if iri in corpus.documents:
+        return "document"
+    if iri in corpus.concepts:
+        return corpus.concepts[iri].kind
+    if iri.startswith(DATA + "member-state/"):
+        return "member-state"
+    for kind in CONCEPT_KINDS:
+        if iri.startswith(f"{VOCAB}{kind}/"):
+            return kind
+    return "other"
+
+
+def query_view(corpus: Corpus, result: Result, *, name: str, summary: str = "") -> View:
+    """A query's answer as a graph, as Wikidata's graph view does: SELECT ?source ?target ..., or CONSTRUCT."""
+    import networkx as nx
+
+    g = nx.Graph()
+    base = corpus_graph(corpus)
+    styles: dict[str, EdgeStyle] = {}
+
+    def edge_style(kind: str) -> str:
+        if kind not in styles:
+            styles[kind] = EdgeStyle(kind, QUERY_PALETTE[len(styles) % len(QUERY_PALETTE)], width=1.5)
+        return kind
+
+    def add(term_type: str, value: str, label: str | None) -> str:
+        node = value if term_type in {"uri", "bnode"} else f"value:{value}"
+        if node in g:
+            if label and g.nodes[node].get("from_query_label") is None:
+                g.nodes[node].update(label=label, from_query_label=True)
+            return node
+        if node in base:
+            attrs = dict(base.nodes[node])
+        elif term_type == "uri":
+            kind = _guess_kind(value, corpus)
+            attrs = {"kind": kind, "label": _compact(value), "origins": [],
+                     "tip": _tip(_compact(value), sub=NODE_STYLES[kind].label, body=[value])}
+        else:
+            attrs = {"kind": "value", "label": _clip(value, 60), "origins": [], "tip": _tip(value, sub="Value")}
+        if label:
+            attrs.update(label=label, from_query_label=True)
+        g.add_node(node, **attrs)
+        return node
+
+    if result.form == "select":
+        missing = {"source", "target"} - set(result.columns)
+        if missing:
+            raise ViewError(
+                "a query for a view needs ?source and ?target columns (optional ?sourceLabel ?targetLabel ?weight "
+                f"?kind) or must be a CONSTRUCT; this one returns {', '.join('?' + c for c in result.columns)}"
+            )
+        records = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+        for rec in records:
+            s, t = rec["source"], rec["target"]
+            if s is None or t is None:
+                continue
+            a = add(s.type, s.value, _value(rec.get("sourceLabel")))
+            b = add(t.type, t.value, _value(rec.get("targetLabel")))
+            kind = edge_style(_value(rec.get("kind")) or "link")
+            weight = _number(_value(rec.get("weight")))
+            if g.has_edge(a, b):
+                g.edges[a, b]["weight"] += weight
+                continue
+            g.add_edge(a, b, kind=kind, weight=weight,
+                       tip=_tip(f"{g.nodes[a]['label']} → {g.nodes[b]['label']}", sub=kind,
+                                body=[f"weight {weight:g}"] if rec.get("weight") else []))
+    elif result.form == "graph":
+        details: dict[str, list[str]] = defaultdict(list)
+        for s, p, o in ((r[0], r[1], r[2]) for r in result.rows):
+            if s is None or p is None or o is None:
+                continue
+            if o.type == "literal":
+                a = add(s.type, s.value, None)
+                if p.value in _LABEL_PROPERTIES and not g.nodes[a].get("from_query_label"):
+                    g.nodes[a].update(label=_clip(o.value, 80), from_query_label=True)
+                details[a].append(f"{_compact(p.value)}: {o.value}")
+                continue
+            if p.value == RDF.type:
+                details[add(s.type, s.value, None)].append(f"type: {_compact(o.value)}")
+                continue
+            a, b = add(s.type, s.value, None), add(o.type, o.value, None)
+            kind = edge_style(_compact(p.value))
+            if not g.has_edge(a, b):
+                g.add_edge(a, b, kind=kind, weight=1.0, tip=_tip(f"{g.nodes[a]['label']} → {g.nodes[b]['label']}",
+                                                                 sub=kind))
+        for node, lines in details.items():
+            tip = dict(g.nodes[node]["tip"])
+            tip["body"] = [*tip.get("body", []), *sorted(set(lines))]
+            g.nodes[node]["tip"] = tip
+    else:
+        raise ViewError("an ASK query has no graph to show; use SELECT ?source ?target or CONSTRUCT")
+    for _node, attrs in g.nodes(data=True):
+        attrs.pop("from_query_label", None)
+    view = View(
+        name=f"query-{slug(Path(name).stem)}",
+        title=summary or f"Query {name}",
+        description=f"The answer of the query {name} as a graph: {_plural(g.number_of_nodes(), 'node')}, "
+        f"{_plural(g.number_of_edges(), 'link')}.",
+        graph=g,
+        edge_styles=styles,
+    )
+    total = g.number_of_nodes()
+    view.graph, cut = keep_most_connected(g, MAX_NODES)
+    if cut:
+        view.notices.append(f"Showing the {view.graph.number_of_nodes():,} most connected of {total:,} nodes.")
+    return view
+
+
+def _value(term: Any) -> str | None:
+    return None if term is None else term.value
+
+
+def _number(value: str | None) -> float:
+    try:
+        return float(value) if value is not None else 1.0
+    except ValueError:
+        return 1.0
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# --- rendering: networkx -> pyvis node/edge options -> our template
+
+
+def _layout(g: nx.Graph) -> dict[str, tuple[int, int]]:
+    """Deterministic starting positions (fixed seed, sorted nodes), in vis-network pixels."""
+    import networkx as nx
+
+    if g.number_of_nodes() == 0:
+        return {}
+    ordered = nx.Graph()
+    ordered.add_nodes_from(sorted(g.nodes))
+    ordered.add_edges_from(sorted((min(a, b), max(a, b)) for a, b in g.edges))
+    positions = nx.spring_layout(ordered, seed=LAYOUT_SEED, iterations=80)
+    scale = 220 * math.sqrt(g.number_of_nodes())
+    return {n: (round(float(x) * scale), round(float(y) * scale)) for n, (x, y) in positions.items()}
+
+
+def _document_anchors(g: nx.Graph) -> dict[str, tuple[int, int]]:
+    """Documents pinned on a ring while physics runs: each pulls its recommendations to its own side.
+
+    Left free, every document settles at the centre of the graph (its recommendations mention
+    everything) and its box hides the labels there; pinned apart, the view reads "who says what".
+    """
+    docs = sorted((n for n, k in g.nodes(data="kind") if k == "document"),
+                  key=lambda n: (g.nodes[n]["origins"], g.nodes[n]["label"], n))
+    if not 2 <= len(docs) <= 60:
+        return {}
+    radius = 95 * math.sqrt(g.number_of_nodes())
+    return {d: (round(radius * math.cos(math.pi - 2 * math.pi * i / len(docs))),
+                round(-radius * math.sin(math.pi - 2 * math.pi * i / len(docs)))) for i, d in enumerate(docs)}
+
+
+def _node_options(g: nx.Graph, node: str, position: tuple[int, int]) -> dict[str, Any]:
+    attrs = g.nodes[node]
+    kind = attrs["kind"]
+    style = NODE_STYLES.get(kind, NODE_STYLES["other"])
+    degree = g.degree(node)
+    options: dict[str, Any] = {
+        "shape": style.shape,
+        "color": {"background": style.color, "border": _darker(style.color),
+                  "highlight": {"background": style.color, "border": "#000000"},
+                  "hover": {"background": style.color, "border": "#000000"}},
+        "x": position[0],
+        "y": position[1],
+        "kind": kind,
+        "name": attrs["label"],  # the label unwrapped: what search and the datalist match
+        "tip": attrs["tip"],
+        "origins": attrs.get("origins", []),
+        "search": " ".join([attrs["label"], attrs["tip"].get("heading", "")]).lower(),
+    }
+    if kind == "document":
+        options["font"] = {"size": style.font, "color": "#FFFFFF", "face": "sans-serif"}
+        options["margin"] = 8
+    else:
+        grow = math.sqrt(max(degree, 1))
+        options["size"] = round(style.size + (2.2 * grow if kind != "recommendation" else 0.8 * grow), 1)
+        # label size grows with the number of links; with the draw threshold below, a zoomed-out view
+        # labels its hubs and leaves the rest to hover and zoom (readable rather than a wall of text)
+        font = style.font if kind in {"recommendation", "other", "value"} else min(
+            style.font + 6 * math.sqrt(max(degree - 1, 0)), 46)
+        options["font"] = {"size": round(font), "face": "sans-serif", "strokeWidth": 4, "strokeColor": "#FFFFFF"}
+        options["mass"] = 1 if kind == "recommendation" else round(3 + degree / 4, 2)
+        if kind in {"member-state", "document"}:
+            options["mass"] = round(4 + degree, 2)  # hubs push each other apart: what they share sits between
+    return options
+
+
+def _wrap(label: str, width: int = 24, lines: int = 3) -> str:
+    """A long label on up to three short lines: long single-line labels are what overlap in a network."""
+    import textwrap
+
+    parts = textwrap.wrap(" ".join(label.split()), width=width, break_long_words=False) or [label]
+    if len(parts) > lines:
+        parts = [*parts[: lines - 1], _clip(" ".join(parts[lines - 1 :]), width)]
+    return "\n".join(parts)
+
+
+def _darker(color: str, factor: float = 0.7) -> str:
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return "#{:02X}{:02X}{:02X}".format(*(round(c * factor) for c in (r, g, b)))
+
+
+def _edge_options(attrs: Mapping[str, Any], styles: Mapping[str, EdgeStyle], index: int) -> dict[str, Any]:
+    kind = attrs["kind"]
+    style = styles.get(kind) or EDGE_STYLES.get(kind) or EdgeStyle(kind, "#7F7F7F")
+    color = NODE_STYLES[attrs["target_kind"]].color if kind == "mentions" and "target_kind" in attrs else style.color
+    options: dict[str, Any] = {
+        "id": f"e{index}",
+        "kind": kind,
+        "tip": attrs["tip"],
+        "color": {"color": color, "opacity": 0.3 if kind in {"mentions", "contains"} else 0.9,
+                  "highlight": "#000000", "hover": "#000000"},
+        "width": style.width,
+        "length": style.length,
+        "arrows": "",
+    }
+    if style.dashes:
+        options["dashes"] = True
+    weight = attrs.get("weight")
+    if weight is not None and kind != "issued":
+        options["width"] = round(style.width + 1.6 * math.sqrt(max(float(weight), 0)) - 1, 2)
+        options["weight"] = weight
+    return options
+
+
+def vis_options(nodes: int, *, physics: bool = True) -> dict[str, Any]:
+    """vis-network options: physics refines the networkx layout, stabilises, and is then switched off."""
+    physics = physics and nodes <= PHYSICS_MAX_NODES
+    return {
+        "autoResize": True,
+        "layout": {"randomSeed": LAYOUT_SEED, "improvedLayout": False},
+        "physics": {
+            "enabled": physics,
+            "solver": "forceAtlas2Based",
+            "forceAtlas2Based": {"gravitationalConstant": -45, "centralGravity": 0.015, "springLength": 90,
+                                 "springConstant": 0.06, "damping": 0.6, "avoidOverlap": 1.0},
+            "stabilization": {"enabled": physics, "iterations": 500, "updateInterval": 25, "fit": True},
+            "minVelocity": 1.0,
+            "maxVelocity": 40,
+        },
+        "interaction": {"hover": True, "tooltipDelay": 120, "hideEdgesOnDrag": nodes > 300,
+                        "navigationButtons": False, "keyboard": False, "multiselect": False},
+        "edges": {"smooth": False, "selectionWidth": 2, "hoverWidth": 1.5},
+        "nodes": {"borderWidth": 1.5, "borderWidthSelected": 3, "labelHighlightBold": True,
+                  "scaling": {"label": {"drawThreshold": LABEL_DRAW_THRESHOLD, "maxVisible": 30}}},
+    }
+
+
+def _assets() -> tuple[str, str]:
+    """vis-network's JavaScript and CSS as shipped inside the pyvis wheel (inlined: no CDN, no network)."""
+    import pyvis
+
+    folder = Path(pyvis.__file__).resolve().parent / "templates" / "lib" / "vis-9.1.2"
+    js = (folder / "vis-network.min.js").read_text(encoding="utf-8")
+    css = (folder / "vis-network.css").read_text(encoding="utf-8")
+    if "</script" in js.lower() or "</style" in css.lower():  # pragma: no cover - a different pyvis build
+        raise ViewError(f"{folder}: vis-network cannot be inlined safely (contains a closing tag)")
+    return js, css
+
+
+def script_json(value: Any) -> str:
+    """JSON that is safe inside a <script> element: no `</script>`, `<!--`, `&` or line separators survive."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return (
+        text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The HTML of a view and what it holds (for the CLI's report and the tests)."""
+
+    name: str
+    html: str
+    nodes: int
+    edges: int
+
+    @property
+    def bytes(self) -> int:
+        return len(self.html.encode("utf-8"))
+
+
+def render(view: View, *, version: str) -> Rendered:
+    """The view as one self-contained HTML page (same view and version: same bytes)."""
+    import jinja2
+    from pyvis.network import Network
+
+    g = view.graph
+    positions = view.positions if view.positions is not None else _layout(g)
+    physics = view.positions is None and g.number_of_nodes() <= PHYSICS_MAX_NODES
+    anchors = _document_anchors(g) if physics else {}
+    positions = {**positions, **anchors}
+    kind_rank = {k: i for i, k in enumerate(NODE_STYLES)}
+    order = sorted(g.nodes, key=lambda n: (kind_rank.get(g.nodes[n]["kind"], 99), g.nodes[n]["label"].lower(), n))
+    # pyvis renders the node and edge options; directed=True only skips its quadratic duplicate-edge check
+    net = Network(directed=True, cdn_resources="in_line")
+    for node in order:
+        label = _wrap(g.nodes[node]["label"] or node)
+        options = _node_options(g, node, positions[node])
+        if node in anchors:
+            options["fixed"] = True
+        net.add_node(node, label=label, **options)
+    styles = {**EDGE_STYLES, **view.edge_styles}
+    rank = {n: i for i, n in enumerate(order)}
+    edges = sorted(((a, b) if rank[a] <= rank[b] else (b, a) for a, b in g.edges),
+                   key=lambda e: (rank[e[0]], rank[e[1]]))
+    for i, (a, b) in enumerate(edges):
+        net.add_edge(a, b, **_edge_options(g.edges[a, b], styles, i))
+    net.options = vis_options(g.number_of_nodes(), physics=physics)
+    nodes, edge_list, _heading, _height, _width, options = net.get_network_data()
+
+    kinds_present = [k for k in NODE_STYLES if any(g.nodes[n]["kind"] == k for n in g.nodes)]
+    kind_counts = {k: sum(1 for n in g.nodes if g.nodes[n]["kind"] == k) for k in kinds_present}
+    edge_kinds = [k for k in styles if any(d["kind"] == k for _a, _b, d in g.edges(data=True))]
+    origins = sorted({o for n in g.nodes for o in g.nodes[n].get("origins", [])})
+    payload = {"nodes": nodes, "edges": edge_list, "options": json.loads(options),
+               "physics": physics}
+    js, css = _assets()
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    html = env.get_template("view.html.j2").render(
+        view=view,
+        version=version,
+        node_styles={k: NODE_STYLES[k] for k in kinds_present},
+        kind_counts=kind_counts,
+        edge_styles={k: styles[k] for k in edge_kinds},
+        origins=origins,
+        labels=sorted({n["name"] for n in nodes if n["kind"] != "recommendation"}
+                      | {f"{n['origins'][0]} {n['name']}" for n in nodes
+                         if n["kind"] == "recommendation" and n["origins"]}),
+        table=view.table,
+        data_json=jinja2.utils.markupsafe.Markup(script_json(payload)),
+        vis_js=jinja2.utils.markupsafe.Markup(js),
+        vis_css=jinja2.utils.markupsafe.Markup(css),
+        shape_svg=_shape_svg,
+        cell_color=_cell_color,
+    )
+    return Rendered(view.name, html, g.number_of_nodes(), g.number_of_edges())
+
+
+def _shape_svg(shape: str, color: str) -> str:
+    """The legend's swatch for a node shape: an inline SVG (colour and shape are our own constants)."""
+    border = _darker(color)
+    common = f'fill="{color}" stroke="{border}" stroke-width="1.5"'
+    body = {
+        "dot": f'<circle cx="9" cy="9" r="6.5" {common}/>',
+        "ellipse": f'<ellipse cx="9" cy="9" rx="8" ry="5" {common}/>',
+        "diamond": f'<polygon points="9,1.5 16.5,9 9,16.5 1.5,9" {common}/>',
+        "triangle": f'<polygon points="9,2 16.5,15.5 1.5,15.5" {common}/>',
+        "square": f'<rect x="3" y="3" width="12" height="12" {common}/>',
+        "box": f'<rect x="1" y="4" width="16" height="10" rx="2" {common}/>',
+        "hexagon": f'<polygon points="5,2 13,2 17,9 13,16 5,16 1,9" {common}/>',
+        "star": f'<polygon points="9,1 11.2,6.6 17,6.9 12.5,10.6 14,16.5 9,13.2 4,16.5 5.5,10.6 1,6.9 6.8,6.6" '
+                f"{common}/>",
+    }.get(shape, f'<circle cx="9" cy="9" r="6.5" {common}/>')
+    return f'<svg class="swatch" width="18" height="18" viewBox="0 0 18 18" aria-hidden="true">{body}</svg>'
+
+
+def _cell_color(count: int, maximum: int) -> str:
+    if count <= 0 or maximum <= 0:
+        return "#FFFFFF"
+    share = 0.12 + 0.88 * count / maximum
+    r, g, b = (round(255 - (255 - c) * share) for c in (0, 158, 115))
+    return f"#{r:02X}{g:02X}{b:02X}"
+
+
+# --- entry points
+
+
+def make_view(
+    corpus: Corpus,
+    kind: str,
+    arg: str | None = None,
+    *,
+    store: ox.Store | None = None,
+    params: Mapping[str, str] | None = None,
+) -> View:
+    """The view of `kind` (see VIEW_KINDS) for a corpus; `arg` names the focus or the query (with its `params`)."""
+    if kind == "overview":
+        return overview_view(corpus)
+    if kind == "compare":
+        return compare_view(corpus)
+    if kind in {"member-state", *CONCEPT_KINDS, "query"} and not arg:
+        what = {"member-state": "a member state's name", "query": "a named query or a .rq file"}.get(kind, "a slug")
+        raise ViewError(f"`view {kind}` needs {what}")
+    assert arg is not None
+    if kind == "member-state":
+        return member_state_view(corpus, arg)
+    if kind in CONCEPT_KINDS:
+        return concept_view(corpus, kind, arg)
+    if kind == "query":
+        from .engine import run_embedded
+        from .queries import bindings_for, resolve
+
+        if store is None:
+            raise ViewError("a query view needs the build's store")
+        named = resolve(arg)
+        result = run_embedded(store, named.text, bindings_for(named, params or {}))
+        return query_view(corpus, result, name=named.name, summary=named.summary)
+    raise ViewError(f"unknown view {kind!r} (one of {', '.join(VIEW_KINDS)})")
+
+
+def build_views(store: ox.Store, *, version: str) -> dict[str, Rendered]:
+    """The views every build writes: the overview, compare and one per member state present."""
+    corpus = load_corpus(store, version=version)
+    views = [overview_view(corpus), compare_view(corpus)]
+    views += [member_state_view(corpus, iri) for iri in corpus.member_states]
+    return {f"{v.name}.html": render(v, version=version) for v in views}
+
+
+def write_view(
+    kind: str,
+    arg: str | None = None,
+    *,
+    build: Path = Path("build"),
+    out: Path | None = None,
+    params: Mapping[str, str] | None = None,
+) -> tuple[Path, Rendered]:
+    """Render one view of a build into an HTML file (default: `<view name>.html` in the current folder)."""
+    from .engine import open_store
+    from .fsutil import atomic_write_bytes
+
+    store = open_store(build)
+    version = data_version(build)
+    view = make_view(load_corpus(store, version=version), kind, arg, store=store, params=params)
+    rendered = render(view, version=version)
+    path = out or Path(f"{view.name}.html")
+    atomic_write_bytes(path, rendered.html.encode("utf-8"))
+    return path, rendered
