@@ -32,8 +32,12 @@ VIEWPORT = {"width": 1400, "height": 900}
 FIXTURE_VIEWS = [
     ("overview", None), ("compare", None), ("member-state", "Viet Nam"), ("member-state", "Cambodia"),
     ("theme", "health-care"), ("actor", "trade-unions"), ("group", "women-migrant-workers"),
-    ("instrument", "ilo-c189"),
+    ("instrument", "ilo-c189"), ("query", "theme-network"), ("query", "similar-links.rq"),
 ]
+SIMILAR_LINKS = """PREFIX aflm: <https://w3id.org/aflm/ontology#>
+SELECT ?source ?target ?weight ("similar text" AS ?kind) WHERE {
+  ?l aflm:linkSource ?source ; aflm:linkTarget ?target ; aflm:score ?weight .
+}"""
 SEED_VIEWS = ["overview.html", "compare.html", "member-state-cambodia.html"]
 
 
@@ -102,10 +106,13 @@ def open_view(browser: Any) -> Iterator[Any]:
 def fixture_views(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, views.View]]:
     """The fixture's views (hostile document included) written as files."""
     folder = tmp_path_factory.mktemp("views")
-    corpus = views.load_corpus(fixture_store(), version="fixture")
+    (folder / "similar-links.rq").write_text(SIMILAR_LINKS)
+    store = fixture_store()
+    corpus = views.load_corpus(store)
     out: dict[str, tuple[Path, views.View]] = {}
     for kind, arg in FIXTURE_VIEWS:
-        view = views.make_view(corpus, kind, arg)
+        query = str(folder / arg) if arg and arg.endswith(".rq") else arg
+        view = views.make_view(corpus, kind, query, store=store, params={"theme": "health-care"} if arg == "theme-network" else {})
         path = folder / f"{view.name}.html"
         path.write_text(views.render(view, version="fixture").html, encoding="utf-8")
         out[view.name] = (path, view)
@@ -169,7 +176,8 @@ def _check_view(opened: Opened, view: views.View) -> None:
 
 @pytest.mark.parametrize("name", [
     "overview", "compare", "member-state-viet-nam", "member-state-cambodia", "theme-health-care",
-    "actor-trade-unions", "group-women-migrant-workers", "instrument-ilo-c189",
+    "actor-trade-unions", "group-women-migrant-workers", "instrument-ilo-c189", "query-theme-network",
+    "query-similar-links",
 ])
 def test_fixture_view_in_the_browser(name: str, fixture_views: dict[str, tuple[Path, views.View]],
                                      open_view: Any) -> None:
@@ -184,14 +192,24 @@ def test_annotation_edge_tooltip_shows_the_evidence(fixture_views: dict[str, tup
     g = view.graph
     rec = "https://w3id.org/aflm/id/document/th-2020/recommendation/1"
     concept = "https://w3id.org/aflm/vocab/actor/governments"
-    # zoom on the middle of the edge so that nothing else is under the pointer
-    opened.js(
-        """([a, b]) => { const n = window.aflmView.network; const p = n.getPositions([a, b]);
-                         n.moveTo({position: {x: (p[a].x + p[b].x) / 2, y: (p[a].y + p[b].y) / 2}, scale: 2.5}); }""",
+    # a point of the edge where vis-network itself finds that edge and no other edge or node
+    point = opened.js(
+        """([a, b]) => {
+             const v = window.aflmView, n = v.network;
+             const id = v.edges.get().find((e) => (e.from === a && e.to === b) || (e.from === b && e.to === a)).id;
+             n.focus(a, {scale: 2.0, animation: false});
+             const p = n.getPositions([a, b]);
+             const r = document.getElementById('graph').getBoundingClientRect();
+             for (let t = 0.1; t < 0.95; t += 0.025) {
+               const dom = n.canvasToDOM({x: p[a].x + t * (p[b].x - p[a].x), y: p[a].y + t * (p[b].y - p[a].y)});
+               if (dom.x < 5 || dom.y < 5 || dom.x > r.width - 5 || dom.y > r.height - 5) continue;
+               if (n.getEdgeAt(dom) === id && n.getNodeAt(dom) === undefined) return [r.left + dom.x, r.top + dom.y];
+             }
+             return null; }""",
         [rec, concept],
     )
-    box = opened.page.locator("#graph").bounding_box()
-    text = _norm(_tooltip(opened, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2))
+    assert point is not None, "no free point on the edge to hover"
+    text = _norm(_tooltip(opened, *point))
     assert "Governments" in text and "“Governments”" in text
     assert g.edges[rec, concept]["tip"]["quotes"] == ["Governments"]
 
@@ -256,7 +274,7 @@ def test_seed_views_screenshots_for_a_person_to_look_at(seed_build: Path, open_v
         opened = open_view(seed_build / "views" / f"{name}.html")
         # what is drawn is legible: the labels of the hubs are at least 9 screen pixels high
         scale = opened.js("() => window.aflmView.network.getScale()")
-        biggest = max(n["font"]["size"] for n in opened.js("() => window.aflmView.data.nodes"))
+        biggest = max(n["font"]["size"] for n in opened.js("() => window.aflmView.nodes.get()"))
         assert biggest * scale >= 14, f"{name}: even the biggest label is {biggest * scale:.1f} px high"
         opened.page.screenshot(path=str(shots / f"{name}.png"))
         assert (shots / f"{name}.png").stat().st_size > 20_000

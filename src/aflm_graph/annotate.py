@@ -30,8 +30,8 @@ class Mention:
 #
 # Text is folded first without changing its length (curly quotes -> ', dashes -> -, odd spaces ->
 # space, accented Latin letters -> ASCII), so offsets in the folded text are offsets in the text.
-# Every trigger must start and end at a word boundary: no hit inside another word ("MRC" is not
-# found in "AMRC", "employment" not in "unemployment").
+# Every match starts at the beginning of a word (a letter or digit) and ends at the end of one: no
+# hit inside another word ("MRC" is not found in "AMRC", "ILO" not in "Iloilo").
 #
 # A phrase (skos:altLabel / skos:hiddenLabel) is matched case-insensitively, word by word:
 #   - words are separated by any run of spaces, line breaks or hyphens, or by nothing
@@ -46,13 +46,15 @@ class Mention:
 #     matches with a hyphen after the prefix ("reintegration" -> "re-integration");
 #   - "and" also matches "&"; commas and full stops in a label are optional;
 #   - an all-capitals word of two to four letters is an acronym and matches with that exact case
-#     (plus a plural s): "WHO" is not "who", "CLS" not "cls"; longer acronyms ("ASEAN") ignore case.
+#     (plus a plural s or a possessive 's): "WHO" is not "who", "CLS" not "cls"; longer acronyms
+#     ("ASEAN") ignore case.
 # Write labels in the singular and in British spelling; the forms above come for free. Irregular
 # forms ("child"/"children") need their own label.
 #
 # An aflm:triggerPattern is a Python `re` regex matched case-insensitively (use (?-i:...) for
-# case-sensitive parts) against the folded text, wrapped in the same word boundaries; a
-# concept's own patterns may not use named groups. Concept patterns (aflm:ConceptPattern) capture
+# case-sensitive parts) against the folded text, at the start of a word and up to the end of
+# one; context that is not evidence goes in lookarounds ((?<=in ), (?=...)). A concept's own
+# patterns may not use named groups. Concept patterns (aflm:ConceptPattern) capture
 # their key in the named group n (further keys of a list in n2, n3, ...: "Conventions Nos. 87 and
 # 98" gives both concepts, each with the whole list as evidence).
 #
@@ -71,7 +73,6 @@ class Mention:
 _NAMED_KINDS = frozenset({"actor", "instrument"})
 """Kinds whose triggers are names of things; overlapping names compete (see the rules above)."""
 
-_BEFORE = r"(?<![^\W_])"  # not preceded by a letter or digit
 _AFTER = r"(?![^\W_])"  # not followed by a letter or digit
 _SEP = r"[\s\-]*"  # between two words of a phrase
 _POSSESSIVE = r"(?:'s|(?<=s)')?"  # worker's, workers'
@@ -94,7 +95,7 @@ def _spell(stem: str) -> str:
 def _word_regex(word: str) -> str:
     """A label word as a regex for its inflections and spelling variants (see the rules above)."""
     if word.isupper() and word.isalpha() and 2 <= len(word) <= 4:
-        return f"(?-i:{word})s?"
+        return f"(?-i:{word})(?:s|'s)?"
     w = word.lower()
     if not w.isalpha() or len(w) < 3 or word.isupper():
         return re.escape(w) + ("s?" if word.isupper() else "")
@@ -172,7 +173,9 @@ class _Trie:
 
     def regex(self) -> str:
         # Longer alternatives first so that, at one position, the longest phrase wins.
-        branches = [u + child.regex() for u, child in sorted(self.children.items(), key=lambda kv: (-len(kv[0]), kv[0]))]
+        branches = [
+            u + child.regex() for u, child in sorted(self.children.items(), key=lambda kv: (-len(kv[0]), kv[0]))
+        ]
         if self.marker is not None:
             branches.append(f"(?P<{self.marker}>)")
         if len(branches) == 1:
@@ -182,7 +185,6 @@ class _Trie:
 
 _WORD = re.compile(r"[^\W_]+")
 _WORD_KEY = re.compile(r"([^\W_]{1,3})[^\W_]*")  # a word, with its dispatch key (see _word_key) as group 1
-_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
 _MAX_PREFIXES = 4096
@@ -202,7 +204,7 @@ def _prefixes(pattern: str, k: int = 3) -> frozenset[str] | None:
         from re import _parser as parser
 
         tree = parser.parse(pattern, re.IGNORECASE)
-    except Exception:  # noqa: BLE001 - a private module that may change; fall back to "any word"
+    except Exception:  # a private module that may change: fall back to "any word"
         return None
 
     class Unknown(Exception):
@@ -329,7 +331,9 @@ class Matcher:
             for p in cp.trigger_patterns:
                 channel = len(self._channels)
                 names = re.compile(p).groupindex
-                self._channels.append((cp.kind, cp, tuple(sorted((n for n in names if n[0] == "n"), key=lambda n: (len(n), n)))))
+                self._channels.append(
+                    (cp.kind, cp, tuple(sorted((n for n in names if n[0] == "n"), key=lambda n: (len(n), n))))
+                )
                 self._register(channel, p, _keys(_prefixes(p)))
         self._compiled: dict[str, re.Pattern[str]] = {}
         self._table: dict[str, tuple[tuple[int, re.Pattern[str]], ...]] = {}
@@ -337,6 +341,10 @@ class Matcher:
         self._gate = self._gate_regex()
         self._minted: dict[tuple[str, str], str] = {}
         self._n_channels = len(self._channels)
+        # Hits compete within a group: each kind alone, actors and instruments together (_resolve).
+        names = sorted({_group(kind) for kind, _cp, _keys in self._channels})
+        self._group_of = [names.index(_group(kind)) for kind, _cp, _keys in self._channels]
+        self._n_groups = len(names)
 
     def _gate_regex(self) -> re.Pattern[str]:
         """Finds, in C, the words whose key has candidates (most words have none): group 1 is the key."""
@@ -377,7 +385,9 @@ class Matcher:
                 clash = seen.get(units)
                 if clash is not None:  # two labels compile alike: one marker serves both
                     if self._targets[clash] != c.iri:
-                        raise ValueError(f"trigger {phrase!r} of <{c.iri}> compiles like a trigger of <{self._targets[clash]}>")
+                        raise ValueError(
+                            f"trigger {phrase!r} of <{c.iri}> compiles like a trigger of <{self._targets[clash]}>"
+                        )
                     continue
                 marker = f"g{len(self._targets)}"
                 self._targets[marker] = c.iri
@@ -429,7 +439,9 @@ class Matcher:
         folded = fold(text)
         found: list[tuple[int, int, str, str]] = []
         free = [0] * self._n_channels  # per channel: where its last hit ended (hits do not overlap)
-        table_get, channels, targets = self._table.get, self._channels, self._targets
+        group_end = [0] * self._n_groups  # per group: where its hits end so far (hits come in start order)
+        overlaps = False  # whether two hits of one group overlap (rare: then _resolve settles them)
+        table_get, channels, targets, group_of = self._table.get, self._channels, self._targets, self._group_of
         for w in self._gate.finditer(folded):
             entries = table_get(w.group(1))
             if entries is None:
@@ -443,18 +455,43 @@ class Matcher:
                 m = rx.match(folded, p)
                 if m is None:
                     continue
-                free[channel] = m.end()
+                end = free[channel] = m.end()
+                group = group_of[channel]
+                if p < group_end[group]:
+                    overlaps = True
+                if end > group_end[group]:
+                    group_end[group] = end
                 kind, cp, keys = channels[channel]
                 if cp is None:
-                    found.append((p, m.end(), kind, targets[m.lastgroup or ""]))
+                    found.append((p, end, kind, targets[m.lastgroup or ""]))
                 else:
                     for name in keys:
                         raw = m.group(name)
                         if raw:
-                            found.append((p, m.end(), kind, self._pattern_iri(cp, raw)))
+                            found.append((p, end, kind, self._pattern_iri(cp, raw)))
         if not found:
             return []
-        return [Mention(s, e, kind, iri, text[s:e]) for s, e, kind, iri in _resolve(found)]
+        if overlaps:
+            found = _resolve(found)
+        else:
+            found.sort()
+        return [_mention(s, e, kind, iri, text[s:e]) for s, e, kind, iri in found]
+
+
+def _mention_fast(start: int, end: int, kind: str, concept: str, evidence: str) -> Mention:
+    """Mention(...) without the frozen dataclass's per-field __setattr__ (a third of the cost at 200k mentions)."""
+    m = object.__new__(Mention)
+    object.__setattr__(
+        m, "__dict__", {"start": start, "end": end, "kind": kind, "concept": concept, "evidence": evidence}
+    )
+    return m
+
+
+_mention = Mention if hasattr(Mention, "__slots__") else _mention_fast
+
+
+def _group(kind: str) -> str:
+    return "name" if kind in _NAMED_KINDS else kind
 
 
 def _resolve(found: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
@@ -465,7 +502,7 @@ def _resolve(found: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str
     """
     groups: dict[str, list[tuple[int, int, str, str]]] = {}
     for f in found:
-        groups.setdefault("name" if f[2] in _NAMED_KINDS else f[2], []).append(f)
+        groups.setdefault(_group(f[2]), []).append(f)
     out: list[tuple[int, int, str, str]] = []
     for hits in groups.values():
         hits.sort()

@@ -421,6 +421,57 @@ def docs(build_dir: Path, out: Path | None) -> None:
     click.echo(f"Wrote {len(written)} files to {folder}/ (open {folder / 'index.html'})")
 
 
+@cli.command()
+@click.argument("gold", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, path_type=Path))
+@click.option("--documents", "documents_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder with the documents the gold files name (default: next to the gold, then seeds/).")
+@click.option("--details", is_flag=True, help="Also list every disagreement with its evidence.")
+def evaluate(gold: tuple[Path, ...], documents_dir: Path | None, details: bool) -> None:
+    """Score the annotator against gold annotations: precision, recall and F1 per kind and overall.
+
+    \b
+    Example:
+        aflm-graph evaluate tests/data/gold/
+        aflm-graph evaluate tests/data/synthetic/*.gold.yaml --details
+    """
+    from .evaluate import GoldError, evaluate as run_evaluation, format_scores
+
+    paths: list[Path] = []
+    for item in gold:
+        paths += sorted(item.glob("*.gold.yaml")) if item.is_dir() else [item]
+    if not paths:
+        raise click.ClickException(f"no *.gold.yaml files in {', '.join(map(str, gold))}")
+    try:
+        scores = run_evaluation(paths, documents_dir=documents_dir)
+    except (GoldError, OSError, ValueError) as exc:
+        raise _fail(exc) from None
+    click.echo(format_scores(scores, details=details).rstrip("\n"))
+
+
+@cli.command()
+@click.option("--documents", type=click.IntRange(min=1), required=True, help="How many documents to write.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same bytes).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write into (keep it apart from real sources).")
+def synth(documents: int, seed: int, out: Path) -> None:
+    """Write a synthetic corpus of realistic recommendation documents (for benchmarks and scale tests).
+
+    Every file says on its first line that it is a synthetic test fixture; never mix them with real sources.
+
+    \b
+    Example:
+        aflm-graph synth --documents 100 --seed 1 --out /tmp/corpus
+        aflm-graph build /tmp/corpus --out /tmp/corpus-build
+    """
+    from .synth import write_corpus
+
+    try:
+        paths = write_corpus(out, documents=documents, seed=seed)
+    except OSError as exc:
+        raise _fail(exc) from None
+    click.echo(f"Wrote {len(paths)} synthetic documents and synth-manifest.json to {out}/")
+
+
 def main() -> None:
     cli(prog_name="aflm-graph")
 

@@ -153,7 +153,9 @@ def find_document(gold: Gold, documents_dir: Path | None = None) -> Path:
     for c in candidates:
         if c.is_file():
             return c
-    raise GoldError(f"{gold.path}: source document {gold.source_file!r} not found (looked in {[str(c) for c in candidates]})")
+    raise GoldError(
+        f"{gold.path}: source document {gold.source_file!r} not found (looked in {[str(c) for c in candidates]})"
+    )
 
 
 def evaluate(

@@ -17,7 +17,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,12 +35,17 @@ CONCEPT_KINDS = ("theme", "actor", "group", "instrument")
 # Above these sizes a view stays usable by collapsing recommendations into their documents, then by
 # keeping the most connected nodes; either step is stated in the view itself.
 MAX_RECOMMENDATIONS = 400
+MAX_DOCUMENTS = 60
 MAX_NODES = 900
+MAX_EDGES = 3000
 # vis-network's physics only refines layouts up to this size; bigger graphs keep networkx's layout.
 PHYSICS_MAX_NODES = 700
 LAYOUT_SEED = 7
 # Labels smaller than this many screen pixels are not drawn (vis-network); zooming in brings them back.
 LABEL_DRAW_THRESHOLD = 9
+# ...but the labels of this many hubs are kept at least HUB_LABEL_PX screen pixels high once the view is fitted.
+HUB_LABELS = 30
+HUB_LABEL_PX = 12
 
 
 class ViewError(ValueError):
@@ -93,7 +98,8 @@ EDGE_STYLES: dict[str, EdgeStyle] = {
 # colours for the edge kinds a query names (?kind or a CONSTRUCT's predicates), in order of first use
 QUERY_PALETTE = ("#0072B2", "#009E73", "#E69F00", "#CC79A7", "#D55E00", "#56B4E9", "#7F7F7F", "#F0E442")
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
 
 
 # --- the corpus, read from the build's store with SPARQL
@@ -109,12 +115,16 @@ class Document:
     member_state: str | None
     member_state_label: str | None
     forum: int | None
+    same_label_as_another: bool = False
 
     @property
     def label(self) -> str:
-        """Short enough for a node: who issued it and when (the title is in the tooltip)."""
+        """Short enough for a node: who issued it and when (the title is in the tooltip); unique in a build."""
         who = self.member_state_label or "Issuer unknown"
-        return f"{who}, {_short_date(self.date)}" if self.date else f"{who} ({self.id})"
+        if not self.date:
+            return f"{who} ({self.id})"
+        label = f"{who}, {_short_date(self.date)}"
+        return f"{label} ({self.id})" if self.same_label_as_another else label
 
     @property
     def origin(self) -> str:
@@ -148,14 +158,13 @@ class Concept:
 
 @dataclass
 class Corpus:
-    """What the views draw: documents, recommendations, concepts, the links between them and the data version."""
+    """What the views draw: documents, recommendations, concepts and the links between them."""
 
     documents: dict[str, Document]
     recommendations: dict[str, Recommendation]
     concepts: dict[str, Concept]
     mentions: dict[tuple[str, str], list[str]]  # (recommendation, concept) -> evidence, sorted
     links: list[tuple[str, str, str, float]]  # (a, b, relation, score), a < b
-    version: str = "unversioned build"
     member_states: dict[str, str] = field(default_factory=dict)  # present ones: IRI -> label
 
     def origin_of(self, recommendation: str) -> str:
@@ -220,7 +229,7 @@ def _first(values: Iterable[str]) -> str:
     return min(values, default="")
 
 
-def load_corpus(store: ox.Store, *, version: str = "unversioned build") -> Corpus:
+def load_corpus(store: ox.Store) -> Corpus:
     """Read the documents, recommendations, concepts and links of a build (a handful of SPARQL queries)."""
     grouped: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for row in _rows(store, _Q_DOCUMENTS):
@@ -240,6 +249,8 @@ def load_corpus(store: ox.Store, *, version: str = "unversioned build") -> Corpu
             member_state_label=_first(g["stateLabel"]) or (_local_label(_first(g["state"])) if g["state"] else None),
             forum=int(forum) if forum.isdigit() else None,
         )
+    labels = [d.label for d in documents.values()]
+    documents = {iri: replace(d, same_label_as_another=labels.count(d.label) > 1) for iri, d in documents.items()}
 
     recs_raw: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for row in _rows(store, _Q_RECOMMENDATIONS):
@@ -300,7 +311,6 @@ def load_corpus(store: ox.Store, *, version: str = "unversioned build") -> Corpu
         concepts=concepts,
         mentions={k: sorted(v) for k, v in sorted(mentions.items())},
         links=sorted(links),
-        version=version,
         member_states=dict(sorted(states.items(), key=lambda kv: (kv[1], kv[0]))),
     )
 
@@ -309,15 +319,17 @@ def _local_label(iri: str) -> str:
     return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1].replace("-", " ")
 
 
-def _short_date(value: str) -> str:
+def _date(value: str, *, short: bool = False) -> str:
+    """An ISO date as people write it ("14 September 2020"; short: "14 Sep 2020"), in any locale."""
     parts = value.split("-")
     if len(parts) == 3 and all(p.isdigit() for p in parts) and 1 <= int(parts[1]) <= 12:
-        return f"{int(parts[2])} {_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+        month = _MONTHS[int(parts[1]) - 1]
+        return f"{int(parts[2])} {month[:3] if short else month} {parts[0]}"
     return value
 
 
-def _long_date(value: str) -> str:
-    return _short_date(value)
+def _short_date(value: str) -> str:
+    return _date(value, short=True)
 
 
 def version_note(tool_version: str, data_sha256: str) -> str:
@@ -406,7 +418,7 @@ def corpus_graph(corpus: Corpus) -> nx.Graph:
                    tip=_tip(label, sub="Member state",
                             body=[f"{_plural(len(docs), 'document')} with {_plural(recs, 'recommendation')}."]))
     for doc in corpus.documents.values():
-        facts = [doc.member_state_label or "Issuer not stated in the source", _long_date(doc.date)]
+        facts = [doc.member_state_label or "Issuer not stated in the source", _date(doc.date)]
         if doc.forum:
             facts.append(f"for the {_ordinal(doc.forum)} AFML")
         g.add_node(doc.iri, kind="document", label=doc.label, origins=[doc.origin],
@@ -510,6 +522,13 @@ def _fit(view: View, corpus: Corpus) -> View:
             f"{recs:,} recommendations are too many to draw one by one: each document stands in for its "
             "recommendations and a link's width counts them. Open a member-state or theme view to read them."
         )
+    docs = len(_of_kind(view.graph, "document"))
+    if recs > MAX_RECOMMENDATIONS and docs > MAX_DOCUMENTS:
+        view.graph = collapse_documents(view.graph, corpus)
+        view.notices.append(
+            f"{docs:,} documents are too many to draw one by one: each member state stands in for its documents "
+            "(those of unknown issuer are drawn as one node). Open a member-state view for its documents."
+        )
     total = view.graph.number_of_nodes()
     view.graph, cut = keep_most_connected(view.graph, MAX_NODES)
     if cut:
@@ -517,8 +536,60 @@ def _fit(view: View, corpus: Corpus) -> View:
             f"Showing the {view.graph.number_of_nodes():,} most connected of {total:,} nodes; "
             f"{cut:,} less connected ones are left out (see `aflm-graph stats` for all of them)."
         )
+    edges = view.graph.number_of_edges()
+    view.graph, cut = keep_heaviest_edges(view.graph, MAX_EDGES)
+    if cut:
+        view.notices.append(f"Showing the {MAX_EDGES:,} strongest of {edges:,} links; the weakest are left out.")
     _refresh_origins(view.graph)
     return view
+
+
+def collapse_documents(g: nx.Graph, corpus: Corpus) -> nx.Graph:
+    """Stand each member state in for its documents (one node for all documents of unknown issuer)."""
+    import networkx as nx
+
+    unknown = "aflm-view:documents-of-unknown-issuer"
+    docs = _of_kind(g, "document")
+    stand_in = {d: corpus.documents[d].member_state or unknown for d in docs}
+    out = nx.Graph()
+    out.add_nodes_from((n, d) for n, d in g.nodes(data=True) if d["kind"] not in {"recommendation", "document"})
+    if unknown in stand_in.values():
+        count = sum(1 for v in stand_in.values() if v == unknown)
+        label = f"Documents of unknown issuer ({count:,})"
+        out.add_node(unknown, kind="document", label=label, origins=[label],
+                     tip=_tip(label, sub="Documents", body=["Documents whose source does not say who issued them."]))
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for a, b, data in g.edges(data=True):
+        doc, concept = (a, b) if a in stand_in else (b, a)
+        if data["kind"] == "mentions" and doc in stand_in:  # recommendations already collapsed into documents
+            counts[(stand_in[doc], concept)] += int(data.get("weight", 1))
+    for rec in _of_kind(g, "recommendation"):
+        doc = corpus.recommendations[rec].document
+        for concept in g.neighbors(rec):
+            if doc in stand_in and g.nodes[concept]["kind"] in CONCEPT_KINDS:
+                counts[(stand_in[doc], concept)] += 1
+    for (origin, concept), n in sorted(counts.items()):
+        out.add_edge(origin, concept, kind="mentions", target_kind=out.nodes[concept]["kind"], weight=n,
+                     tip=_tip(f"{out.nodes[origin]['label']} → {out.nodes[concept]['label']}",
+                              sub=f"{_plural(n, 'recommendation')} mention it"))
+    if unknown in out:
+        for node in out:
+            if out.nodes[node]["kind"] in CONCEPT_KINDS:
+                out.nodes[node]["origins"] = sorted(
+                    {out.nodes[o]["label"] for o in out.neighbors(node) if out.nodes[o]["kind"] != "theme"}
+                    | set(out.nodes[node].get("origins", [])))
+    return out
+
+
+def keep_heaviest_edges(g: nx.Graph, limit: int) -> tuple[nx.Graph, int]:
+    """The `limit` heaviest links (then in node order); nodes left without a link go too."""
+    if g.number_of_edges() <= limit:
+        return g, 0
+    ranked = sorted(g.edges(data=True), key=lambda e: (-float(e[2].get("weight", 1)), min(e[0], e[1]), max(e[0], e[1])))
+    out = g.copy()
+    out.remove_edges_from([(a, b) for a, b, _d in ranked[limit:]])
+    out.remove_nodes_from([n for n in sorted(out) if out.degree(n) == 0])
+    return out, g.number_of_edges() - limit
 
 
 def _concept_counts(g: nx.Graph) -> str:
@@ -869,6 +940,13 @@ def _layout(g: nx.Graph) -> dict[str, tuple[int, int]]:
     return {n: (round(float(x) * scale), round(float(y) * scale)) for n, (x, y) in positions.items()}
 
 
+def _hubs(g: nx.Graph) -> set[str]:
+    """The nodes whose labels the page keeps legible however far it zooms out: member states, then most linked."""
+    ranked = sorted((n for n, k in g.nodes(data="kind") if k not in {"recommendation", "value"}),
+                    key=lambda n: (g.nodes[n]["kind"] != "member-state", -g.degree(n, weight="weight"), n))
+    return set(ranked[:HUB_LABELS])
+
+
 def _document_anchors(g: nx.Graph) -> dict[str, tuple[int, int]]:
     """Documents pinned on a ring while physics runs: each pulls its recommendations to its own side.
 
@@ -914,8 +992,8 @@ def _node_options(g: nx.Graph, node: str, position: tuple[int, int]) -> dict[str
             style.font + 6 * math.sqrt(max(degree - 1, 0)), 46)
         options["font"] = {"size": round(font), "face": "sans-serif", "strokeWidth": 4, "strokeColor": "#FFFFFF"}
         options["mass"] = 1 if kind == "recommendation" else round(3 + degree / 4, 2)
-        if kind in {"member-state", "document"}:
-            options["mass"] = round(4 + degree, 2)  # hubs push each other apart: what they share sits between
+        if kind == "member-state":
+            options["mass"] = min(4 + degree, 12)  # hubs push each other apart: what they share sits between
     return options
 
 
@@ -968,7 +1046,8 @@ def vis_options(nodes: int, *, physics: bool = True) -> dict[str, Any]:
             "solver": "forceAtlas2Based",
             "forceAtlas2Based": {"gravitationalConstant": -45, "centralGravity": 0.015, "springLength": 90,
                                  "springConstant": 0.06, "damping": 0.6, "avoidOverlap": 1.0},
-            "stabilization": {"enabled": physics, "iterations": 500, "updateInterval": 25, "fit": True},
+            "stabilization": {"enabled": physics, "iterations": 500 if nodes <= 250 else 250, "updateInterval": 25,
+                              "fit": True},
             "minVelocity": 1.0,
             "maxVelocity": 40,
         },
@@ -1018,6 +1097,7 @@ class Rendered:
 def render(view: View, *, version: str) -> Rendered:
     """The view as one self-contained HTML page (same view and version: same bytes)."""
     import jinja2
+    from markupsafe import Markup
     from pyvis.network import Network
 
     g = view.graph
@@ -1029,9 +1109,12 @@ def render(view: View, *, version: str) -> Rendered:
     order = sorted(g.nodes, key=lambda n: (kind_rank.get(g.nodes[n]["kind"], 99), g.nodes[n]["label"].lower(), n))
     # pyvis renders the node and edge options; directed=True only skips its quadratic duplicate-edge check
     net = Network(directed=True, cdn_resources="in_line")
+    hubs = _hubs(g)
     for node in order:
         label = _wrap(g.nodes[node]["label"] or node)
         options = _node_options(g, node, positions[node])
+        if node in hubs:
+            options["hub"] = True
         if node in anchors:
             options["fixed"] = True
         net.add_node(node, label=label, **options)
@@ -1049,7 +1132,7 @@ def render(view: View, *, version: str) -> Rendered:
     edge_kinds = [k for k in styles if any(d["kind"] == k for _a, _b, d in g.edges(data=True))]
     origins = sorted({o for n in g.nodes for o in g.nodes[n].get("origins", [])})
     payload = {"nodes": nodes, "edges": edge_list, "options": json.loads(options),
-               "physics": physics}
+               "physics": physics, "hubLabelPx": HUB_LABEL_PX}
     js, css = _assets()
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
@@ -1067,9 +1150,9 @@ def render(view: View, *, version: str) -> Rendered:
                       | {f"{n['origins'][0]} {n['name']}" for n in nodes
                          if n["kind"] == "recommendation" and n["origins"]}),
         table=view.table,
-        data_json=jinja2.utils.markupsafe.Markup(script_json(payload)),
-        vis_js=jinja2.utils.markupsafe.Markup(js),
-        vis_css=jinja2.utils.markupsafe.Markup(css),
+        data_json=Markup(script_json(payload)),
+        vis_js=Markup(js),
+        vis_css=Markup(css),
         shape_svg=_shape_svg,
         cell_color=_cell_color,
     )
@@ -1140,7 +1223,7 @@ def make_view(
 
 def build_views(store: ox.Store, *, version: str) -> dict[str, Rendered]:
     """The views every build writes: the overview, compare and one per member state present."""
-    corpus = load_corpus(store, version=version)
+    corpus = load_corpus(store)
     views = [overview_view(corpus), compare_view(corpus)]
     views += [member_state_view(corpus, iri) for iri in corpus.member_states]
     return {f"{v.name}.html": render(v, version=version) for v in views}
@@ -1160,7 +1243,7 @@ def write_view(
 
     store = open_store(build)
     version = data_version(build)
-    view = make_view(load_corpus(store, version=version), kind, arg, store=store, params=params)
+    view = make_view(load_corpus(store), kind, arg, store=store, params=params)
     rendered = render(view, version=version)
     path = out or Path(f"{view.name}.html")
     atomic_write_bytes(path, rendered.html.encode("utf-8"))

@@ -172,7 +172,7 @@ class ConceptPattern:
             slug=self.slug(key),
             scheme=self.scheme,
             pref_label=self._fill(self.label_template, key),
-            definition=self.definition,
+            definition=f"{self._fill(self.label_template, key)}. {self.definition}",
             top_concept=True,
             exact_match=(self._fill(self.match_template, key),) if self.match_template else (),
             see_also=(self._fill(self.see_also_template, key),) if self.see_also_template else (),
@@ -298,7 +298,9 @@ def _compile_check(pattern: str, where: str, *, key_groups: bool) -> None:
             raise VocabularyError(f"{where}: aflm:triggerPattern {pattern!r} has no named group (?P<n>...)")
         bad = sorted(n for n in names if not _KEY_GROUP.match(n))
         if bad:
-            raise VocabularyError(f"{where}: aflm:triggerPattern {pattern!r}: named groups other than n, n2, ...: {bad}")
+            raise VocabularyError(
+                f"{where}: aflm:triggerPattern {pattern!r}: named groups other than n, n2, ...: {bad}"
+            )
     elif names:
         raise VocabularyError(
             f"{where}: aflm:triggerPattern {pattern!r} of a concept may not use named groups {sorted(names)}"
@@ -320,7 +322,12 @@ def _fold_chars() -> dict[int, str]:
         table[cp] = " "
     for cp in range(0xC0, 0x250):
         base = unicodedata.normalize("NFD", chr(cp))
-        if len(base) > 1 and base[0].isascii() and base[0].isalpha() and all(unicodedata.combining(c) for c in base[1:]):
+        if (
+            len(base) > 1
+            and base[0].isascii()
+            and base[0].isalpha()
+            and all(unicodedata.combining(c) for c in base[1:])
+        ):
             table[cp] = base[0]
     return table
 
@@ -371,7 +378,9 @@ def _build(
         if is_pattern:
             defined_by = [i for i in _iris(props, RDFS_IS_DEFINED_BY) if i in kind_of_scheme]
             if len(defined_by) != 1:
-                raise VocabularyError(f"{where}: needs rdfs:isDefinedBy exactly one of the schemes {sorted(schemes.values())}")
+                raise VocabularyError(
+                    f"{where}: needs rdfs:isDefinedBy exactly one of the schemes {sorted(schemes.values())}"
+                )
             if not trigger_patterns:
                 raise VocabularyError(f"{where}: no aflm:triggerPattern")
             slug_t = _one(_texts(props, AFLM + "slugTemplate"), where, "aflm:slugTemplate")
@@ -389,7 +398,9 @@ def _build(
                     trigger_patterns=trigger_patterns,
                     slug_template=slug_t,
                     label_template=label_t,
-                    match_template=_one(_texts(props, AFLM + "matchTemplate"), where, "aflm:matchTemplate", required=False),
+                    match_template=_one(
+                        _texts(props, AFLM + "matchTemplate"), where, "aflm:matchTemplate", required=False
+                    ),
                     see_also_template=_one(
                         _texts(props, AFLM + "seeAlsoTemplate"), where, "aflm:seeAlsoTemplate", required=False
                     ),
@@ -430,7 +441,9 @@ def _build(
             source=origin[s],
         )
 
-    vocabulary = Vocabulary(concepts=dict(sorted(concepts.items())), patterns=tuple(patterns), schemes=schemes, sources=files)
+    vocabulary = Vocabulary(
+        concepts=dict(sorted(concepts.items())), patterns=tuple(patterns), schemes=schemes, sources=files
+    )
     _check(vocabulary)
     return vocabulary
 
@@ -451,9 +464,7 @@ def _check(vocabulary: Vocabulary) -> None:
                 raise VocabularyError(f"{where}: empty trigger label {phrase!r}")
             other = seen.get((c.scheme, key))
             if other is not None:
-                raise VocabularyError(
-                    f"{where}: duplicated trigger {phrase!r} (already {other[1]!r} of <{other[0]}>)"
-                )
+                raise VocabularyError(f"{where}: duplicated trigger {phrase!r} (already {other[1]!r} of <{other[0]}>)")
             seen[(c.scheme, key)] = (c.iri, phrase)
         for p in c.trigger_patterns:
             other = seen.get((c.scheme, "re:" + p))
