@@ -200,3 +200,9 @@ def test_staged_directory_keeps_the_old_folder_on_error(tmp_path: Path) -> None:
         (stage / "keep.txt").write_text("new")
     assert (target / "keep.txt").read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_outputs_are_readable_by_others(seed_build: Path) -> None:
+    # mkstemp/mkdtemp make 0600/0700; a build is meant to be copied to shared drives and served
+    assert seed_build.stat().st_mode & 0o055 == 0o055
+    assert (seed_build / "aflm.ttl").stat().st_mode & 0o044 == 0o044

@@ -167,3 +167,28 @@ aflmsh:ShortTexts a sh:NodeShape ;
     report = build([ROOT / "seeds"], tmp_path / "unchecked", validate=False)
     assert "validate" not in report.stages
     assert (tmp_path / "unchecked" / "aflm.nq").is_file()
+
+
+@pytest.mark.parametrize("name", ["S01-valid.trig", "S03-invalid-offsets-outside-text.trig",
+                                  "S12-invalid-evidence-mismatch.trig"])
+def test_sparql_constraints_on_pyoxigraph_agree_with_pyshacl(name: str) -> None:
+    """validate.py runs sh:sparql itself (pySHACL through rdflib is ~100x slower); both must report the same."""
+    import pyoxigraph as ox
+
+    from aflm_graph.validate import (
+        SHACL_GRAPHS,
+        _rdflib_graph,
+        load_quads,
+        shacl_findings,
+        sparql_findings,
+    )
+
+    quads = load_quads(SHAPES_FIXTURES / name)
+    shapes = load_shapes()
+    store = ox.Store()
+    store.bulk_extend(quads)
+    ours = {(f.focus, f.value, f.message) for f in sparql_findings(store, shapes)}
+    theirs = {(f.focus, f.value, f.message) for f in shacl_findings(_rdflib_graph(quads, SHACL_GRAPHS), shapes)
+              if f.shape == "EvidenceOffsetsShape"}
+    assert ours == theirs
+    assert bool(ours) == ("invalid" in name)

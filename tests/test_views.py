@@ -263,6 +263,27 @@ def test_a_big_corpus_is_collapsed_per_document_and_the_view_says_so() -> None:
     assert _payload(rendered.html)["physics"] is True
 
 
+def test_many_documents_are_collapsed_into_their_member_states(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(views, "MAX_DOCUMENTS", 10)
+    corpus = _big_corpus(views.MAX_RECOMMENDATIONS * 3)
+    view = views.overview_view(corpus)
+    g = view.graph
+    # none of the 40 documents names a member state: one node stands in for all of them
+    assert [g.nodes[n]["label"] for n, k in g.nodes(data="kind") if k == "document"] == [
+        "Documents of unknown issuer (40)"]
+    assert sum(d["weight"] for _a, _b, d in g.edges(data=True)) == len(corpus.mentions)
+    assert any("40 documents are too many" in n for n in view.notices)
+
+
+def test_the_edge_cap_keeps_the_strongest_links(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(views, "MAX_EDGES", 100)
+    view = views.overview_view(_big_corpus(views.MAX_RECOMMENDATIONS * 3))
+    weights = sorted((d["weight"] for _a, _b, d in view.graph.edges(data=True)), reverse=True)
+    assert len(weights) == 100
+    assert any("strongest of" in n for n in view.notices)
+    assert all(view.graph.degree(n) > 0 for n in view.graph)
+
+
 def test_the_node_cap_keeps_the_most_connected_and_says_how_many_were_cut(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(views, "MAX_NODES", 50)
     view = views.overview_view(_big_corpus(views.MAX_RECOMMENDATIONS * 3))

@@ -112,7 +112,8 @@ def fixture_views(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[P
     out: dict[str, tuple[Path, views.View]] = {}
     for kind, arg in FIXTURE_VIEWS:
         query = str(folder / arg) if arg and arg.endswith(".rq") else arg
-        view = views.make_view(corpus, kind, query, store=store, params={"theme": "health-care"} if arg == "theme-network" else {})
+        params = {"theme": "health-care"} if arg == "theme-network" else {}
+        view = views.make_view(corpus, kind, query, store=store, params=params)
         path = folder / f"{view.name}.html"
         path.write_text(views.render(view, version="fixture").html, encoding="utf-8")
         out[view.name] = (path, view)
@@ -153,8 +154,8 @@ def _check_view(opened: Opened, view: views.View) -> None:
 
     # search: a node's label typed in the box selects that node and brings it to the middle
     labels = [g.nodes[n]["label"] for n in g]
-    target = max((n for n in g if labels.count(g.nodes[n]["label"]) == 1 and g.nodes[n]["kind"] != "recommendation"),
-                 key=lambda n: (g.degree(n), n))
+    target = max((n for n in g if labels.count(g.nodes[n]["label"]) == 1),
+                 key=lambda n: (g.nodes[n]["kind"] != "recommendation", g.degree(n), n))
     opened.page.fill("#search", g.nodes[target]["label"])
     opened.page.press("#search", "Enter")
     assert opened.js("() => window.aflmView.network.getSelectedNodes()") == [target]

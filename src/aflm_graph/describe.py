@@ -13,10 +13,10 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .namespaces import (
@@ -105,28 +105,29 @@ class Statistics:
     property_triples: dict[str, int] = field(default_factory=dict)
 
 
-def statistics(triples: Sequence[ox.Triple]) -> Statistics:
-    """Counts over distinct triples: entities are the IRI subjects in our own IRI space (VoID's void:entities)."""
+def statistics(triples: Iterable[Any]) -> Statistics:
+    """Counts over distinct triples (or the quads of one graph): entities are the IRI subjects in our own IRI space
+    (VoID's void:entities). Terms are compared as pyoxigraph objects, never turned into strings: linear and cheap."""
     import pyoxigraph as ox
 
-    subjects: set[str] = set()
-    objects: set[str] = set()
-    entities: set[str] = set()
-    typed: dict[str, set[str]] = {}
+    count = 0
+    subjects: set[Any] = set()
+    objects: set[Any] = set()
+    typed: dict[str, set[Any]] = {}
     per_property: Counter[str] = Counter()
+    rdf_type = ox.NamedNode(RDF.type)
     for t in triples:
-        s = str(t.subject)
-        subjects.add(s)
-        objects.add(str(t.object))
-        predicate = t.predicate.value
-        per_property[predicate] += 1
-        if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(BASE):
-            entities.add(s)
-        if predicate == RDF.type and isinstance(t.object, ox.NamedNode):
-            typed.setdefault(t.object.value, set()).add(s)
+        count += 1
+        subject, predicate, obj = t.subject, t.predicate, t.object
+        subjects.add(subject)
+        objects.add(obj)
+        per_property[predicate.value] += 1
+        if predicate == rdf_type and isinstance(obj, ox.NamedNode):
+            typed.setdefault(obj.value, set()).add(subject)
+    entities = sum(1 for s in subjects if isinstance(s, ox.NamedNode) and s.value.startswith(BASE))
     return Statistics(
-        triples=len(triples),
-        entities=len(entities),
+        triples=count,
+        entities=entities,
         classes=len(typed),
         properties=len(per_property),
         distinct_subjects=len(subjects),
@@ -134,12 +135,6 @@ def statistics(triples: Sequence[ox.Triple]) -> Statistics:
         class_entities={c: len(members) for c, members in sorted(typed.items())},
         property_triples=dict(sorted(per_property.items())),
     )
-
-
-def _graph_triples(quads: Sequence[ox.Quad], graph: str) -> list[ox.Triple]:
-    import pyoxigraph as ox
-
-    return list({ox.Triple(q.subject, q.predicate, q.object) for q in quads if q.graph_name.value == graph})
 
 
 def namespace_of(iri: str) -> str:
@@ -256,7 +251,10 @@ def dataset_facts(folder: Path, quads: Sequence[ox.Quad], triples: Sequence[ox.T
     import pyoxigraph as ox
 
     names = (GRAPH_DATA, GRAPH_ONTOLOGY, GRAPH_REFERENCE, GRAPH_VOCAB)
-    graphs = {g: statistics(_graph_triples(quads, g)) for g in names}
+    by_graph: dict[str, list[ox.Quad]] = {g: [] for g in names}
+    for q in quads:  # canonical quads are distinct, so each graph's quads are its distinct triples
+        by_graph.setdefault(q.graph_name.value, []).append(q)
+    graphs = {g: statistics(by_graph[g]) for g in names}
     merged = statistics(triples)
     vocabularies = sorted(
         {namespace_of(p) for p in merged.property_triples} | {namespace_of(c) for c in merged.class_entities}

@@ -201,14 +201,23 @@ def write_exports(
 def _compactor(prefixes: dict[str, str]) -> Callable[[str], str]:
     ordered = sorted(prefixes.items(), key=lambda kv: (-len(kv[1]), kv[0]))  # longest namespace wins
 
+    cache: dict[str, str] = {}
+
     def compact(iri: str) -> str:
+        found = cache.get(iri)
+        if found is not None:
+            return found
+        found = iri
         for prefix, ns in ordered:
             if iri.startswith(ns):
                 local = iri[len(ns):]
                 # "p://x" would read as an absolute IRI, and "_" is the blank-node prefix
                 if not local.startswith("//") and prefix != "_":
-                    return f"{prefix}:{local}"
-        return iri
+                    found = f"{prefix}:{local}"
+                    break
+        if len(cache) < 100_000:  # predicates, classes and datatypes recur; most subjects do not
+            cache[iri] = found
+        return found
 
     return compact
 

@@ -59,7 +59,8 @@ class StatsTable:
                  "  ".join("-" * w for w in widths)]
         lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in body]
         more = len(self.rows) - len(shown)
-        footer = f"({len(self.rows)} row{'' if len(self.rows) == 1 else 's'}" + (f", {more} more in {self.name}.csv)" if more else ")")
+        rows = f"{len(self.rows)} row" + ("" if len(self.rows) == 1 else "s")
+        footer = f"({rows}" + (f", {more} more in {self.name}.csv)" if more else ")")
         lines.append(footer + (f"  {self.note}" if self.note else ""))
         return "\n".join(lines) + "\n"
 

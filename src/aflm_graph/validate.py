@@ -1,21 +1,24 @@
-"""Check a build against `ontology/shapes.ttl` (pySHACL) and the `queries/*-violation.rq` quality checks.
+"""Check a build against `ontology/shapes.ttl` and the `queries/*-violation.rq` quality checks.
 
-pySHACL runs with no inference, no owl:imports and no JavaScript, on the data, reference and
-vocabulary graphs only (the ontology graph holds no instances, and leaving it out keeps pySHACL's
-per-node work small). The violation queries run on pyoxigraph, which is fast at any size; a shapes
-file whose SPARQL would reach the network (SERVICE, LOAD, FROM a foreign graph) is refused before
-rdflib's engine, which follows SERVICE by default, ever sees it.
+SHACL core constraints run in pySHACL (no inference, no owl:imports, no JavaScript) on the data,
+reference and vocabulary graphs, cut down to the triples whose predicates the shapes name (the
+ontology graph holds no instances). SHACL-SPARQL constraints (`sh:sparql`) run here on pyoxigraph
+with `$this` pre-bound as the SHACL spec says: pySHACL sends them through rdflib's query engine,
+which took 47 s for one constraint on 150k triples where pyoxigraph takes well under one. The
+violation queries run on pyoxigraph too. A shapes file whose SPARQL would reach the network
+(SERVICE, LOAD, FROM a foreign graph) is refused before any engine sees it.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .namespaces import GRAPH_DATA, GRAPH_REFERENCE, GRAPH_VOCAB, PREFIXES
+from .namespaces import GRAPH_DATA, GRAPH_REFERENCE, GRAPH_VOCAB, PREFIXES, XSD
 from .resources import ontology_dir, queries_dir
 
 if TYPE_CHECKING:
@@ -25,6 +28,8 @@ SH = "http://www.w3.org/ns/shacl#"
 SHACL_GRAPHS = (GRAPH_DATA, GRAPH_REFERENCE, GRAPH_VOCAB)  # what the shapes look at
 QUERY_KEYS = ("select", "ask", "construct", "update")  # sh: properties that hold SPARQL text
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 
 
 class ValidationError(ValueError):
@@ -130,17 +135,60 @@ def load_shapes(path: Path | None = None) -> Any:
     return graph
 
 
-def _rdflib_graph(quads: Iterable[ox.Quad], graphs: Sequence[str]) -> Any:
-    """The union of some named graphs as an rdflib Graph (through N-Triples: rdflib's fastest parser)."""
+def _rdflib_graph(quads: Iterable[ox.Quad], graphs: Sequence[str], predicates: set[str] | None = None) -> Any:
+    """The union of some named graphs as an rdflib Graph, only the triples with one of `predicates` (if given).
+
+    Terms are made directly (cached), ~1.5x faster than through rdflib's N-Triples parser.
+    """
     import pyoxigraph as ox
-    import rdflib
+    from rdflib import BNode, Graph, Literal, URIRef
 
     wanted = set(graphs)
-    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads if q.graph_name.value in wanted]
-    graph = rdflib.Graph()
-    if triples:
-        graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    cache: dict[Any, Any] = {}
+
+    def term(node: Any) -> Any:
+        found = cache.get(node)
+        if found is None:
+            if isinstance(node, ox.NamedNode):
+                found = URIRef(node.value)
+            elif isinstance(node, ox.BlankNode):
+                found = BNode(node.value)
+            elif node.language:
+                found = Literal(node.value, lang=node.language)
+            else:
+                datatype = node.datatype.value
+                found = Literal(node.value, datatype=None if datatype == XSD.string else URIRef(datatype))
+            cache[node] = found
+        return found
+
+    graph = Graph()
+    add = graph.add
+    for q in quads:
+        if q.graph_name.value in wanted and (predicates is None or q.predicate.value in predicates):
+            add((term(q.subject), term(q.predicate), term(q.object)))
     return graph
+
+
+def shape_predicates(shapes: Any) -> set[str]:
+    """Every IRI the shapes graph mentions, plus rdf:type and rdfs:subClassOf: the data predicates SHACL can read."""
+    from rdflib import URIRef
+
+    named = {str(t) for triple in shapes for t in triple if isinstance(t, URIRef)}
+    return named | {RDF_TYPE, RDFS_SUBCLASS}
+
+
+def core_shapes(shapes: Any) -> Any:
+    """The shapes graph without its SHACL-SPARQL constraints (those run on pyoxigraph, `sparql_findings`)."""
+    from rdflib import Graph, URIRef
+
+    core = Graph()
+    for prefix, ns in shapes.namespaces():
+        core.bind(prefix, ns)
+    sparql = URIRef(SH + "sparql")
+    for triple in shapes:
+        if triple[1] != sparql:
+            core.add(triple)
+    return core
 
 
 def _term(node: Any) -> str:
@@ -223,6 +271,101 @@ def shacl_findings(data: Any, shapes: Any) -> list[Finding]:
     return findings
 
 
+def _ox_term(node: Any) -> Any:
+    import pyoxigraph as ox
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(node, URIRef):
+        return ox.NamedNode(str(node))
+    if isinstance(node, BNode):
+        return ox.BlankNode(str(node))
+    if isinstance(node, Literal):
+        if node.language:
+            return ox.Literal(str(node), language=node.language)
+        return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype or XSD.string)))
+    raise ValidationError(f"cannot use {node!r} as a SPARQL term")
+
+
+def _from_ox(node: Any) -> str:
+    import pyoxigraph as ox
+
+    if isinstance(node, ox.NamedNode):
+        return compact(node.value)
+    if isinstance(node, ox.BlankNode):
+        return f"_:{node.value}"
+    if isinstance(node, ox.Literal):
+        text = node.value if len(node.value) <= 60 else node.value[:59] + "…"
+        return f'"{text}"'
+    return str(node)
+
+
+_PLACEHOLDER = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def sparql_findings(store: ox.Store, shapes: Any, graphs: Sequence[str] = SHACL_GRAPHS) -> list[Finding]:
+    """Run the shapes' SHACL-SPARQL constraints (sh:sparql with sh:select) on pyoxigraph.
+
+    As in SHACL 1.0 section 5: the focus nodes come from the shape's targets, `$this` is pre-bound
+    to each (pyoxigraph substitution), the prefixes come from sh:prefixes / sh:declare, and every
+    solution is a result whose message fills `{?var}` from the solution.
+    """
+    import pyoxigraph as ox
+    from rdflib import Literal, URIRef
+
+    def sh(name: str) -> URIRef:
+        return URIRef(SH + name)
+
+    default_graph = [ox.NamedNode(g) for g in graphs]
+    findings = []
+    for shape, constraint in sorted(shapes.subject_objects(sh("sparql"))):
+        if shapes.value(constraint, sh("deactivated")) == Literal(True):
+            continue
+        select = shapes.value(constraint, sh("select"))
+        if select is None:
+            raise ValidationError(f"{shape}: only sh:select SPARQL constraints are supported")
+        prefixes = {
+            str(shapes.value(d, sh("prefix"))): str(shapes.value(d, sh("namespace")))
+            for source in shapes.objects(constraint, sh("prefixes"))
+            for d in shapes.objects(source, sh("declare"))
+        }
+        focus = {_ox_term(n) for n in shapes.objects(shape, sh("targetNode"))}
+        for cls in shapes.objects(shape, sh("targetClass")):
+            rows = store.query(
+                "SELECT DISTINCT ?x ?class WHERE { ?x a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* ?class }",
+                default_graph=default_graph, substitutions={ox.Variable("class"): _ox_term(cls)},
+            )
+            focus |= {row["x"] for row in rows}  # type: ignore[index]
+        templates = list(shapes.objects(constraint, sh("message"))) or list(shapes.objects(shape, sh("message")))
+        template = str(sorted(templates, key=lambda m: (getattr(m, "language", None) != "en", str(m)))[0]) if (
+            templates) else "SPARQL constraint violated"
+        severity = str(shapes.value(shape, sh("severity")) or SH + "Violation").rsplit("#", 1)[-1]
+        path = shapes.value(shape, sh("path"))
+        for node in sorted(focus, key=str):
+            try:
+                solutions = store.query(str(select), prefixes=prefixes, default_graph=default_graph,
+                                        substitutions={ox.Variable("this"): node})
+            except SyntaxError as exc:
+                raise ValidationError(f"{_shape_name(shapes, shape)}: sh:select is not valid SPARQL ({exc})") from None
+            names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
+            for solution in solutions:
+                row = {n: solution[n] for n in names if solution[n] is not None}  # type: ignore[index]
+
+                def fill(match: re.Match[str], row: dict[str, Any] = row) -> str:
+                    value = row.get(match.group(1))
+                    return "" if value is None else value.value
+
+                findings.append(Finding(
+                    severity=severity,
+                    focus=_from_ox(node),
+                    path=_from_ox(row["path"]) if "path" in row else (_path(shapes, path) if path else ""),
+                    message=" ".join(_PLACEHOLDER.sub(fill, template).split()),
+                    source="shapes",
+                    shape=_shape_name(shapes, shape),
+                    value=_from_ox(row["value"]) if "value" in row else "",
+                ))
+    return findings
+
+
 # --- violation queries
 
 
@@ -276,16 +419,17 @@ def validate_quads(
     queries = violation_queries(queries_folder)
     if not queries:
         raise ValidationError(f"{queries_folder or queries_dir()}: no *-violation.rq queries found")
-    data = _rdflib_graph(quads, SHACL_GRAPHS)
+    data = _rdflib_graph(quads, SHACL_GRAPHS, shape_predicates(shapes))
+    store = ox.Store()
+    store.bulk_extend(quads)
     seconds["load"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    findings = shacl_findings(data, shapes)
+    findings = shacl_findings(data, core_shapes(shapes))
     seconds["shacl"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    store = ox.Store()
-    store.bulk_extend(quads)
+    findings += sparql_findings(store, shapes)
     findings += query_findings(store, queries)
     seconds["queries"] = time.perf_counter() - t
 
@@ -297,7 +441,7 @@ def validate_quads(
                                                     f.source))
     return ValidationReport(
         findings=findings,
-        triples=len(data),
+        triples=sum(1 for q in quads if q.graph_name.value in SHACL_GRAPHS),
         shapes=len(node_shapes),
         queries=len(queries),
         seconds=seconds,

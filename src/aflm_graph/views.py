@@ -166,6 +166,8 @@ class Corpus:
     mentions: dict[tuple[str, str], list[str]]  # (recommendation, concept) -> evidence, sorted
     links: list[tuple[str, str, str, float]]  # (a, b, relation, score), a < b
     member_states: dict[str, str] = field(default_factory=dict)  # present ones: IRI -> label
+    _graph: Any = field(default=None, repr=False, compare=False)  # corpus_graph's answer, made once
+
 
     def origin_of(self, recommendation: str) -> str:
         return self.documents[self.recommendations[recommendation].document].origin
@@ -192,20 +194,29 @@ SELECT ?rec ?doc ?label ?position ?text ?subLabel ?subTitle WHERE {
   OPTIONAL { ?rec aflm:inSubTheme ?sub OPTIONAL { ?sub aflm:printedLabel ?subLabel }
              OPTIONAL { ?sub dcterms:title ?subTitle } }
 }"""
+# (no rdf:type patterns below: rows are joined to the recommendations read above, and the type
+# checks would double the time on a big build)
 _Q_CONCEPT_LINKS = _PREFIXES + """
-SELECT ?rec ?property ?concept ?label ?definition WHERE {
+SELECT ?rec ?property ?concept WHERE {
   VALUES ?property { aflm:hasTheme aflm:addressesActor aflm:targetsGroup aflm:citesInstrument }
-  ?rec a aflm:Recommendation ; ?property ?concept .
-  OPTIONAL { ?concept skos:prefLabel ?label }
-  OPTIONAL { ?concept skos:definition ?definition }
+  ?rec ?property ?concept .
+}"""
+_Q_CONCEPTS = _PREFIXES + """
+SELECT ?concept ?label ?definition WHERE {
+  { SELECT DISTINCT ?concept WHERE {
+      VALUES ?property { aflm:hasTheme aflm:addressesActor aflm:targetsGroup aflm:citesInstrument }
+      ?rec ?property ?concept } }
+  OPTIONAL { ?concept skos:prefLabel ?label FILTER (lang(?label) = "" || langMatches(lang(?label), "en")) }
+  OPTIONAL { ?concept skos:definition ?definition
+             FILTER (lang(?definition) = "" || langMatches(lang(?definition), "en")) }
 }"""
 _Q_EVIDENCE = _PREFIXES + """
 SELECT ?rec ?concept ?evidence WHERE {
-  ?m a aflm:ConceptMention ; aflm:mentionIn ?rec ; aflm:mentionOf ?concept ; aflm:evidence ?evidence .
+  ?m aflm:mentionIn ?rec ; aflm:mentionOf ?concept ; aflm:evidence ?evidence .
 }"""
 _Q_TEXT_LINKS = _PREFIXES + """
 SELECT ?a ?b ?relation ?score WHERE {
-  ?l a aflm:TextLink ; aflm:linkSource ?a ; aflm:linkTarget ?b .
+  ?l aflm:linkSource ?a ; aflm:linkTarget ?b .
   OPTIONAL { ?l aflm:relation ?relation }
   OPTIONAL { ?l aflm:score ?score }
 }"""
@@ -279,10 +290,12 @@ def load_corpus(store: ox.Store) -> Corpus:
         if row["rec"] not in recommendations:
             continue
         concept_raw[row["concept"]]["kind"].add(_PROPERTY_KIND[row["property"]])
-        for key in ("label", "definition"):
-            if key in row:
-                concept_raw[row["concept"]][key].add(row[key])
         mentions.setdefault((row["rec"], row["concept"]), set())  # a link without a recorded mention still counts
+    for row in _rows(store, _Q_CONCEPTS):
+        if row["concept"] in concept_raw:
+            for key in ("label", "definition"):
+                if key in row:
+                    concept_raw[row["concept"]][key].add(row[key])
     for row in _rows(store, _Q_EVIDENCE):
         key = (row["rec"], row["concept"])
         if key in mentions:
@@ -399,7 +412,16 @@ def _tip(heading: str, *, sub: str = "", body: Iterable[str] = (), quotes: Itera
 
 
 def corpus_graph(corpus: Corpus) -> nx.Graph:
-    """The whole corpus as one graph: member states - documents - recommendations - concepts, plus text links."""
+    """The whole corpus as one graph: member states - documents - recommendations - concepts, plus text links.
+
+    Made once per corpus and shared by every view: read it, take subgraphs or copies, never change it.
+    """
+    if corpus._graph is None:
+        corpus._graph = _corpus_graph(corpus)
+    return corpus._graph
+
+
+def _corpus_graph(corpus: Corpus) -> nx.Graph:
     import networkx as nx
 
     g = nx.Graph()
@@ -613,7 +635,7 @@ def _refresh_origins(g: nx.Graph) -> None:
 
 def overview_view(corpus: Corpus) -> View:
     """Member states / documents -> recommendations -> the themes, actors, target groups and instruments."""
-    g = corpus_graph(corpus)
+    g = corpus_graph(corpus).copy()
     view = View(
         name="overview",
         title="AFML recommendations on migrant workers: overview",
@@ -752,6 +774,9 @@ def compare_view(corpus: Corpus) -> View:
     return view
 
 
+WIDE = 1.6  # rings are ellipses as wide as a screen: labels at the top and bottom get room side by side
+
+
 def _rings(g: nx.Graph, hubs: list[str]) -> dict[str, tuple[int, int]]:
     """Hubs on an inner ring, the rest on an outer ring, each placed towards the hubs it links to most.
 
@@ -759,9 +784,9 @@ def _rings(g: nx.Graph, hubs: list[str]) -> dict[str, tuple[int, int]]:
     member state apart and every theme readable, with what they share between them.
     """
     hubs = [h for h in hubs if h in g]
-    inner = 0.0 if len(hubs) == 1 else max(160.0, 90 * len(hubs) / math.pi)
+    inner = 0.0 if len(hubs) == 1 else max(220.0, 90 * len(hubs) / math.pi)
     angle = {h: math.pi - 2 * math.pi * i / max(len(hubs), 1) for i, h in enumerate(hubs)}
-    positions = {h: (round(inner * math.cos(angle[h])), round(-inner * math.sin(angle[h]))) for h in hubs}
+    positions = {h: (round(WIDE * inner * math.cos(angle[h])), round(-inner * math.sin(angle[h]))) for h in hubs}
     rest = [n for n in g if n not in positions]
 
     def preferred(node: str) -> float:
@@ -770,11 +795,11 @@ def _rings(g: nx.Graph, hubs: list[str]) -> dict[str, tuple[int, int]]:
         return math.atan2(y, x) if math.hypot(x, y) > 1e-9 else math.pi / 2
 
     order = sorted(rest, key=lambda n: (preferred(n) % (2 * math.pi), n))
-    outer = max(inner + 300.0, 70 * len(order) / math.pi)
+    outer = max(inner + 320.0, 100 * len(order) / math.pi)
     start = preferred(order[0]) % (2 * math.pi) if order else 0.0
     for i, node in enumerate(order):
         a = start + 2 * math.pi * i / len(order)
-        positions[node] = (round(outer * math.cos(a)), round(-outer * math.sin(a)))
+        positions[node] = (round(WIDE * outer * math.cos(a)), round(-outer * math.sin(a)))
     return positions
 
 
@@ -941,10 +966,16 @@ def _layout(g: nx.Graph) -> dict[str, tuple[int, int]]:
 
 
 def _hubs(g: nx.Graph) -> set[str]:
-    """The nodes whose labels the page keeps legible however far it zooms out: member states, then most linked."""
-    ranked = sorted((n for n, k in g.nodes(data="kind") if k not in {"recommendation", "value"}),
-                    key=lambda n: (g.nodes[n]["kind"] != "member-state", -g.degree(n, weight="weight"), n))
-    return set(ranked[:HUB_LABELS])
+    """The nodes whose labels the page keeps legible however far it zooms out.
+
+    Member states, documents when there are a few, then the most linked of the rest: the concepts,
+    whose names say what the graph is about (a wall of document dates would not).
+    """
+    docs = _of_kind(g, "document")
+    first = set(_of_kind(g, "member-state")) | (set(docs) if len(docs) <= 8 else set())
+    ranked = sorted((n for n, k in g.nodes(data="kind") if k not in {"recommendation", "value", "document"}),
+                    key=lambda n: (n not in first, -g.degree(n, weight="weight"), n))
+    return first | set(ranked[: max(HUB_LABELS - len(first), 0)])
 
 
 def _document_anchors(g: nx.Graph) -> dict[str, tuple[int, int]]:
@@ -962,10 +993,17 @@ def _document_anchors(g: nx.Graph) -> dict[str, tuple[int, int]]:
                 round(-radius * math.sin(math.pi - 2 * math.pi * i / len(docs)))) for i, d in enumerate(docs)}
 
 
-def _node_options(g: nx.Graph, node: str, position: tuple[int, int]) -> dict[str, Any]:
+def _node_styles(g: nx.Graph) -> dict[str, NodeStyle]:
+    """The styles of this view: documents are labelled boxes when few, small markers when many."""
+    if len(_of_kind(g, "document")) <= 8:
+        return NODE_STYLES
+    return {**NODE_STYLES, "document": replace(NODE_STYLES["document"], shape="triangleDown", size=14, font=15)}
+
+
+def _node_options(g: nx.Graph, node: str, position: tuple[int, int], styles: Mapping[str, NodeStyle]) -> dict[str, Any]:
     attrs = g.nodes[node]
     kind = attrs["kind"]
-    style = NODE_STYLES.get(kind, NODE_STYLES["other"])
+    style = styles.get(kind, styles["other"])
     degree = g.degree(node)
     options: dict[str, Any] = {
         "shape": style.shape,
@@ -980,7 +1018,7 @@ def _node_options(g: nx.Graph, node: str, position: tuple[int, int]) -> dict[str
         "origins": attrs.get("origins", []),
         "search": " ".join([attrs["label"], attrs["tip"].get("heading", "")]).lower(),
     }
-    if kind == "document":
+    if style.shape == "box":
         options["font"] = {"size": style.font, "color": "#FFFFFF", "face": "sans-serif"}
         options["margin"] = 8
     else:
@@ -1110,9 +1148,10 @@ def render(view: View, *, version: str) -> Rendered:
     # pyvis renders the node and edge options; directed=True only skips its quadratic duplicate-edge check
     net = Network(directed=True, cdn_resources="in_line")
     hubs = _hubs(g)
+    node_styles = _node_styles(g)
     for node in order:
         label = _wrap(g.nodes[node]["label"] or node)
-        options = _node_options(g, node, positions[node])
+        options = _node_options(g, node, positions[node], node_styles)
         if node in hubs:
             options["hub"] = True
         if node in anchors:
@@ -1142,7 +1181,7 @@ def render(view: View, *, version: str) -> Rendered:
     html = env.get_template("view.html.j2").render(
         view=view,
         version=version,
-        node_styles={k: NODE_STYLES[k] for k in kinds_present},
+        node_styles={k: node_styles[k] for k in kinds_present},
         kind_counts=kind_counts,
         edge_styles={k: styles[k] for k in edge_kinds},
         origins=origins,
@@ -1168,6 +1207,7 @@ def _shape_svg(shape: str, color: str) -> str:
         "ellipse": f'<ellipse cx="9" cy="9" rx="8" ry="5" {common}/>',
         "diamond": f'<polygon points="9,1.5 16.5,9 9,16.5 1.5,9" {common}/>',
         "triangle": f'<polygon points="9,2 16.5,15.5 1.5,15.5" {common}/>',
+        "triangleDown": f'<polygon points="1.5,2.5 16.5,2.5 9,16" {common}/>',
         "square": f'<rect x="3" y="3" width="12" height="12" {common}/>',
         "box": f'<rect x="1" y="4" width="16" height="10" rx="2" {common}/>',
         "hexagon": f'<polygon points="5,2 13,2 17,9 13,16 5,16 1,9" {common}/>',
