@@ -100,9 +100,12 @@ def test_recommendations_query_on_the_seeds(seed_build: Path) -> None:
     assert [r["label"] for r in second] == [str(i) for i in range(1, 22)]
     assert [int(r["position"]) for r in second] == list(range(1, 22))
     assert second[13]["subtheme"] == "2"
-    assert second[13]["subtheme_title"] == "Cohesive and responsive labour migration policy for future preparedness in ASEAN"
+    assert second[13]["subtheme_title"] == (
+        "Cohesive and responsive labour migration policy for future preparedness in ASEAN"
+    )
     assert second[13]["text"] == (
-        "Institute a proper mechanism to prevent non-payment, reduction or substitution of wages and to recover the same."
+        "Institute a proper mechanism to prevent non-payment, reduction or substitution of wages"
+        " and to recover the same."
     )
 
 
@@ -135,7 +138,8 @@ def test_every_recommendation_carries_its_source_span_and_provenance(seed_build:
 def test_member_states_link_to_wikidata(seed_build: Path) -> None:
     result = run_embedded(
         open_store(seed_build),
-        "SELECT ?w WHERE { <https://w3id.org/aflm/id/member-state/cambodia> <http://www.w3.org/2002/07/owl#sameAs> ?w }",
+        "SELECT ?w WHERE { <https://w3id.org/aflm/id/member-state/cambodia> "
+        "<http://www.w3.org/2002/07/owl#sameAs> ?w }",
     )
     assert [r[0].value for r in result.rows] == ["http://www.wikidata.org/entity/Q424"]
 

@@ -26,7 +26,7 @@ def invoke(*args: str) -> tuple[int, str, str]:
 def test_every_command_has_help_with_an_example_and_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert cli.commands
-    for name, command in cli.commands.items():
+    for name in cli.commands:
         code, out, _ = invoke(name, "--help")
         assert code == 0
         assert "Example" in out, f"{name} --help has no example"
@@ -85,7 +85,7 @@ def test_queries_lists_the_named_queries() -> None:
 def test_errors_are_one_line_with_non_zero_exit(seed_build: Path, args: list[str], message: str) -> None:
     if "--build" not in args:
         args = [*args, "--build", str(seed_build)]
-    code, stdout, stderr = invoke(*args)
+    code, _, stderr = invoke(*args)
     assert code != 0
     lines = stderr.strip().splitlines()
     assert len(lines) == 1, stderr

@@ -279,7 +279,7 @@ def test_embedded_query_with_a_timeout_is_stopped(tmp_path: Path) -> None:
 
 
 def test_results_as_a_pandas_dataframe(tmp_path: Path) -> None:
-    pandas = pytest.importorskip("pandas", reason="pandas is an optional extra: pip install 'aflm-graph[pandas]'")
+    import pandas  # in the test extra; an optional extra for users
     build = fixture_build(FIXTURES / "fixture.trig", tmp_path / "build")
     frame = run(CATALOGUE["member-states-for-theme"], build=build, params={"theme": "social-protection"}).to_dataframe()
     assert isinstance(frame, pandas.DataFrame)

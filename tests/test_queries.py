@@ -39,7 +39,7 @@ def test_every_named_query_has_a_header_and_parses() -> None:
 
 
 def test_header_yaml_errors_name_the_file() -> None:
-    with pytest.raises(QueryError, match="x.rq"):
+    with pytest.raises(QueryError, match=r"x\.rq"):
         parse_header("#+ summary: [unclosed\nSELECT * {}", source="x.rq")
 
 

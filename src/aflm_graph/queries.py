@@ -112,7 +112,9 @@ def _params(raw: Any, source: str) -> tuple[Param, ...]:
             raise QueryError(f"{source}: parameter {name!r} must be a SPARQL variable name with a mapping")
         kind = str(spec.get("type", "string"))
         if kind not in PARAM_TYPES:
-            raise QueryError(f"{source}: parameter {name!r} has unknown type {kind!r} (one of {', '.join(PARAM_TYPES)})")
+            raise QueryError(
+                f"{source}: parameter {name!r} has unknown type {kind!r} (one of {', '.join(PARAM_TYPES)})"
+            )
         out.append(
             Param(
                 name=str(name),
