@@ -748,3 +748,9 @@ def test_title_skips_a_leading_line_that_names_no_document() -> None:
     doc = parse("Draft for discussion only\nRecommendations of Indonesia\n2020-10-05\n\n1. Do it.\n")
     assert (doc.title, doc.member_state, doc.date) == ("Recommendations of Indonesia", "Indonesia", "2020-10-05")
     assert doc.preamble == "Draft for discussion only"
+
+
+def test_xml_noncharacters_are_dropped_at_ingest() -> None:
+    # U+FFFE and U+FFFF cannot appear in XML (RDF/XML, SPARQL XML results): they are removed like other invisibles
+    doc = parse("Recommendations\n\n1. Ensure \ufffe access\uffff for all.\n")
+    assert doc.recommendations[0].text == "Ensure access for all."

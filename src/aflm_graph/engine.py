@@ -169,12 +169,14 @@ def run(
     allow_partial: bool = False,
     row_cap: int | None = None,
     default_graphs: Sequence[str] = (),
+    max_memory_mb: int | None = None,
 ) -> Result:
     """Run a named query (or query text) on a build, or on a remote SPARQL endpoint, with its parameters bound.
 
-    Embedded: bound by the engine's substitution; `timeout` runs it in a worker process that is killed
-    at the limit (pyoxigraph cannot stop a running query). Remote (`endpoint`): bound as a VALUES block
-    of escaped terms; a partial answer raises `remote.PartialResultError` unless `allow_partial`.
+    Embedded: bound by the engine's substitution; `timeout` (or `max_memory_mb`) runs it in a worker
+    process that is killed at the limit (pyoxigraph cannot stop a running query); the worker's memory
+    is capped at `max_memory_mb` (default `endpoint.DEFAULT_MAX_MEMORY_MB`). Remote (`endpoint`): bound
+    as a VALUES block of escaped terms; a partial answer raises `remote.PartialResultError` unless `allow_partial`.
     """
     named = query if isinstance(query, NamedQuery) else NamedQuery(name="<query>", text=query)
     bindings = bindings_for(named, params or {})
@@ -185,10 +187,11 @@ def run(
             endpoint, named.text, bindings, timeout=timeout or 60.0, allow_partial=allow_partial, row_cap=row_cap,
             default_graphs=default_graphs,
         )
-    elif timeout is not None:
-        from .endpoint import run_with_timeout
+    elif timeout is not None or max_memory_mb is not None:
+        from .endpoint import DEFAULT_MAX_MEMORY_MB, run_with_timeout
 
-        result = run_with_timeout(Path(build), named.text, bindings, timeout=timeout)
+        result = run_with_timeout(Path(build), named.text, bindings, timeout=timeout or 3600.0,
+                                  memory_mb=max_memory_mb or DEFAULT_MAX_MEMORY_MB)
     else:
         result = run_embedded(open_store(Path(build)), named.text, bindings)
     if named.columns and result.form == "select" and tuple(result.columns) != named.columns:
@@ -276,7 +279,8 @@ def to_graph(result: Result, fmt: str) -> str:
         {ox.Triple(*(ox_term(t) for t in row if t is not None)) for row in result.rows}, key=str  # type: ignore[misc]
     )
     rdf_format = ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES
-    prefixes = PREFIXES if fmt == "turtle" else None
+    # data IRIs stay whole: prefixed names for them would need escapes that some parsers reject
+    prefixes = {k: v for k, v in PREFIXES.items() if k != "id"} if fmt == "turtle" else None
     return ox.serialize(triples, format=rdf_format, prefixes=prefixes).decode("utf-8")
 
 

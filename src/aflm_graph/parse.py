@@ -79,6 +79,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, fields
 from itertools import pairwise
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .pdf import PdfLimits
 
 __all__ = [
     "COMPOUND_HEADS",
@@ -315,7 +319,7 @@ _SPACE_MAP = dict.fromkeys(
     map(ord, "\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\x1f"),
     " ",
 )
-_INVISIBLE_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]|\u00ad(?!$)")
+_INVISIBLE_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff\ufffe\uffff]|\u00ad(?!$)")
 _MULTISPACE_RE = re.compile(r" {2,}")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")  # control characters other than \t \n \v \f \r
 _FURNITURE_RE = re.compile(
@@ -541,8 +545,8 @@ def decode_bytes(data: bytes, source: str | Path) -> str:
     return text
 
 
-def parse_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> Document:
-    """Parse a .txt (UTF-8) or .pdf document together with its sidecar, if any."""
+def parse_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES, pdf_limits: PdfLimits | None = None) -> Document:
+    """Parse a .txt (UTF-8) or .pdf document together with its sidecar, if any (PDFs within `pdf_limits`)."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -550,10 +554,12 @@ def parse_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> Document:
         raise ParseError(path, f"cannot read file ({exc.strerror}); expected a readable document", line=1) from None
     meta = read_meta(path)
     if path.suffix.lower() == ".pdf":
-        from .pdf import extract_text  # local import: pdf imports this module
+        from .pdf import PdfLimits, extract_text  # local import: pdf imports this module
 
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        text = extract_text(path)
+        with path.open("rb") as handle:  # streamed: the PDF itself is only read whole in the extractor process
+            sha = hashlib.file_digest(handle, "sha256").hexdigest()
+        limits = pdf_limits or PdfLimits()
+        text = extract_text(path, timeout_s=limits.timeout_s, memory_mb=limits.memory_mb, max_pages=limits.max_pages)
         if len(text) > max_bytes:
             raise ParseError(path, f"extracted text has {len(text)} characters; expected at most {max_bytes}", line=1)
         try:
