@@ -13,6 +13,17 @@ BUILD_OPTION = click.option(
 )
 
 
+def _param_values(params: tuple[str, ...]) -> dict[str, str]:
+    """`--param NAME=VALUE` options as a mapping (the value may itself contain `=`)."""
+    values: dict[str, str] = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.ClickException(f"--param {item!r}: expected NAME=VALUE")
+        values[name.strip()] = value
+    return values
+
+
 def _fail(exc: BaseException) -> click.ClickException:
     return click.ClickException(" ".join(str(exc).split()) or exc.__class__.__name__)
 
@@ -36,7 +47,17 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--no-validate", is_flag=True,
               help="Skip the SHACL shapes and violation queries (run `aflm-graph validate` later).")
-def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool) -> None:
+@click.option("--keep-going", "-k", is_flag=True,
+              help="Leave out a document that cannot be read (each named on stderr with its reason), build the "
+              "rest, and exit with status 1.")
+@click.option("--pdf-timeout", type=click.FloatRange(min=1), default=30.0, show_default=True, metavar="SECONDS",
+              help="Wall-clock limit of the text extraction of one PDF (it runs in its own process).")
+@click.option("--pdf-memory", type=click.IntRange(min=64), default=512, show_default=True, metavar="MB",
+              help="Memory limit of the PDF extraction process (a decompression bomb stops there).")
+@click.option("--pdf-max-pages", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Largest PDF read, in pages.")
+def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool, keep_going: bool,
+          pdf_timeout: float, pdf_memory: int, pdf_max_pages: int) -> None:
     """Build the graph from documents (files or folders; default seeds/).
 
     Writes every export (Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML), the dataset
@@ -49,6 +70,7 @@ def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool) ->
         aflm-graph build seeds/ more-documents/ --out build
         aflm-graph build --no-validate --out draft
     """
+    from .pdf import PdfLimits
     from .pipeline import BuildError
     from .pipeline import build as run_build
 
@@ -66,15 +88,21 @@ def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool) ->
             bar.__exit__(None, None, None)  # type: ignore[attr-defined]
 
     try:
-        report = run_build(list(paths) or None, out, progress=progress, validate=not no_validate)
+        report = run_build(list(paths) or None, out, progress=progress, validate=not no_validate,
+                           keep_going=keep_going, pdf_limits=PdfLimits(pdf_timeout, pdf_memory, pdf_max_pages))
     except (BuildError, OSError, ValueError) as exc:
         raise _fail(exc) from None
+    for reason in report.failed.values():
+        click.echo(f"Left out: {reason}", err=True)
     if not quiet:
         links = ", ".join(f"{n} {r}" for r, n in sorted(report.links.items())) or "no links"
         click.echo(
             f"Built {report.out}/: {report.documents} documents, {report.recommendations} recommendations, "
             f"{report.mentions} concept mentions, {links}, {report.triples} triples in {report.seconds:.2f} s"
         )
+    if report.failed:
+        click.echo(f"{len(report.failed)} document(s) left out (see above); the build holds the others", err=True)
+        sys.exit(1)
 
 
 @cli.command()
@@ -92,9 +120,12 @@ def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool) ->
               help="The endpoint's result-row limit, to detect truncation (default: 10000 for Virtuoso).")
 @click.option("--default-graph", "default_graphs", multiple=True, metavar="IRI",
               help="Remote only: query the merge of these graphs (default-graph-uri) instead of the server's default.")
+@click.option("--max-memory", "max_memory_mb", type=click.IntRange(min=64), metavar="MB",
+              help="Embedded: run in a worker whose memory is capped at MB (default with --timeout: 2048).")
 def query(
     name_or_file: str, build_dir: Path, params: tuple[str, ...], fmt: str, endpoint: str | None,
     timeout: float | None, allow_partial: bool, row_cap: int | None, default_graphs: tuple[str, ...],
+    max_memory_mb: int | None,
 ) -> None:
     """Run a named query (see `aflm-graph queries`) or a .rq file on the build or a SPARQL endpoint.
 
@@ -107,17 +138,12 @@ def query(
     from .engine import render, run
     from .queries import QueryError, resolve
 
-    values: dict[str, str] = {}
-    for item in params:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise click.ClickException(f"--param {item!r}: expected NAME=VALUE")
-        values[name.strip()] = value
+    values = _param_values(params)
     try:
         named = resolve(name_or_file)
         result = run(
             named, build=build_dir, params=values, endpoint=endpoint, timeout=timeout, allow_partial=allow_partial,
-            row_cap=row_cap, default_graphs=default_graphs,
+            row_cap=row_cap, default_graphs=default_graphs, max_memory_mb=max_memory_mb,
         )
         click.echo(render(result, fmt), nl=False)
         for warning in result.warnings:
@@ -170,7 +196,7 @@ def info(build_dir: Path) -> None:
     except FileNotFoundError:
         raise click.ClickException(f"{manifest}: no build here; run `aflm-graph build` first") from None
     except (OSError, ValueError) as exc:
-        raise _fail(f"{manifest}: unreadable ({exc})") from None
+        raise click.ClickException(f"{manifest}: unreadable ({exc})") from None
     click.echo(f"aflm-graph {data['version']} build in {build_dir}/")
     for doc in data["documents"]:
         click.echo(f"  {doc['source_file']}: {doc['recommendations']} recommendations (id {doc['id']})")
@@ -206,12 +232,7 @@ def view(kind: str, arg: str | None, build_dir: Path, out: Path | None, params: 
     from .queries import QueryError
     from .views import ViewError, write_view
 
-    values: dict[str, str] = {}
-    for item in params:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise click.ClickException(f"--param {item!r}: expected NAME=VALUE")
-        values[name.strip()] = value
+    values = _param_values(params)
     try:
         path, rendered = write_view(kind, arg, build=build_dir, out=out, params=values)
     except (ViewError, QueryError, OSError) as exc:
@@ -307,9 +328,14 @@ def push(
 @click.option("--max-rows", type=click.IntRange(min=1), default=100_000, show_default=True,
               help="Largest result served; a larger one is refused (422), never silently cut.")
 @click.option("--max-body", type=click.IntRange(min=1024), default=65_536, show_default=True,
-              help="Largest request body in bytes.")
+              help="Largest request body in bytes (a larger one is refused, 413).")
+@click.option("--max-memory", "max_memory_mb", type=click.IntRange(min=64), default=2048, show_default=True,
+              metavar="MB", help="Memory cap of each query worker; a query that needs more is stopped (500).")
+@click.option("--max-waiting", type=click.IntRange(min=0), default=64, show_default=True,
+              help="Requests that may wait for a busy worker; more are refused at once (429, Retry-After).")
 def serve(
     build_dir: Path, host: str, port: int, workers: int, timeout: float, max_rows: int, max_body: int,
+    max_memory_mb: int, max_waiting: int,
 ) -> None:
     """Serve the build as a read-only SPARQL 1.1 endpoint at http://HOST:PORT/sparql.
 
@@ -325,7 +351,8 @@ def serve(
     from .endpoint import serve as run_serve
     from .queries import QueryError
 
-    limits = Limits(timeout=timeout, max_rows=max_rows, max_body=max_body, workers=workers)
+    limits = Limits(timeout=timeout, max_rows=max_rows, max_body=max_body, workers=workers,
+                    max_memory_mb=max_memory_mb, max_waiting=max_waiting)
     click.echo(
         f"Serving {build_dir}/ read-only at http://{host}:{port}/sparql ({workers} workers, {timeout:g} s and "
         f"{max_rows} rows per query); Ctrl-C stops it.", err=True,
@@ -434,7 +461,8 @@ def evaluate(gold: tuple[Path, ...], documents_dir: Path | None, details: bool) 
         aflm-graph evaluate tests/data/gold/
         aflm-graph evaluate tests/data/synthetic/*.gold.yaml --details
     """
-    from .evaluate import GoldError, evaluate as run_evaluation, format_scores
+    from .evaluate import GoldError, format_scores
+    from .evaluate import evaluate as run_evaluation
 
     paths: list[Path] = []
     for item in gold:
