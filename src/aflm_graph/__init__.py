@@ -55,7 +55,7 @@ def query(
     try:
         named = resolve(name_or_text)
     except QueryError:
-        if "{" not in name_or_text:
+        if "{" not in name_or_text and len(name_or_text.split()) < 2:  # a name or a path, not SPARQL text
             raise
         named = NamedQuery(name="<query>", text=name_or_text)
     return run(named, build=build, params=params)

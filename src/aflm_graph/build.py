@@ -25,7 +25,6 @@ from .namespaces import (
     GRAPH_ONTOLOGY,
     GRAPH_REFERENCE,
     GRAPH_VOCAB,
-    OWL,
     PROV,
     RDF,
     RDFS,
@@ -40,6 +39,7 @@ from .namespaces import (
 )
 from .reference import member_states
 from .resources import ontology_dir, vocab_dir
+from .statements import Statements, iri_term, literal_term, sort_unique
 
 if TYPE_CHECKING:
     from .annotate import Mention
@@ -64,31 +64,35 @@ class AnnotatedDocument:
     mentions: tuple[tuple[Mention, ...], ...]
 
 
-class _Quads:
-    """Collects quads for one graph, caching the NamedNodes that recur on every line."""
+class _Lines:
+    """Collects one graph's statements as N-Triples text (statements.py), one string per statement.
 
-    def __init__(self, graph: str) -> None:
-        self.graph = ox.NamedNode(graph)
-        self.items: list[ox.Quad] = []
-        self._nodes: dict[str, ox.NamedNode] = {}
+    IRIs this module mints (namespaces.py percent-encodes every key) are written as they are; any
+    other IRI (a concept, a member state, a link out) is checked once by pyoxigraph.
+    """
 
-    def node(self, iri: str) -> ox.NamedNode:
-        found = self._nodes.get(iri)
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self._checked: dict[str, str] = {}
+
+    def term(self, iri: str) -> str:
+        found = self._checked.get(iri)
         if found is None:
-            found = self._nodes[iri] = ox.NamedNode(iri)
+            found = self._checked[iri] = str(ox.NamedNode(iri))
         return found
 
     def iri(self, s: str, p: str, o: str) -> None:
-        self.items.append(ox.Quad(self.node(s), self.node(p), self.node(o), self.graph))
+        self.items.append(f"{self.term(s)} {self.term(p)} {self.term(o)}")
 
     def lit(self, s: str, p: str, value: str, datatype: str | None = None, language: str | None = None) -> None:
-        if language is not None:
-            literal = ox.Literal(value, language=language)
-        elif datatype is not None and datatype != XSD.string:
-            literal = ox.Literal(value, datatype=self.node(datatype))
-        else:
-            literal = ox.Literal(value)
-        self.items.append(ox.Quad(self.node(s), self.node(p), literal, self.graph))
+        self.items.append(f"{self.term(s)} {self.term(p)} {literal_term(value, datatype, language)}")
+
+
+_T = {name: iri_term(getattr(AFLM, name)) for name in AFLM.terms()}
+_TYPE = iri_term(RDF.type)
+_INTEGER = XSD.integer
+_KIND_TERM = {kind: iri_term(prop) for kind, prop in KIND_PROPERTY.items()}
+_KIND_LITERAL = {kind: literal_term(kind) for kind in KIND_PROPERTY}
 
 
 def recommendation_iris(document: Document) -> list[str]:
@@ -102,7 +106,7 @@ def recommendation_iris(document: Document) -> list[str]:
     return out
 
 
-def _document_quads(out: _Quads, doc: AnnotatedDocument, recs: list[str]) -> set[str]:
+def _document_quads(out: _Lines, doc: AnnotatedDocument, recs: list[str]) -> set[str]:
     """Emit one document; return the IRIs of the concepts it mentions."""
     d = doc.document
     states = member_states()
@@ -160,28 +164,36 @@ def _document_quads(out: _Quads, doc: AnnotatedDocument, recs: list[str]) -> set
         if st.preamble:
             out.lit(sn, AFLM.preamble, st.preamble)
 
+    # The bulk of the graph: written straight as text. Minted IRIs need no check (namespaces.py
+    # percent-encodes every key); a concept IRI is checked once (out.term).
+    items = out.items
+    t, kinds, kind_literals, integer = _T, _KIND_TERM, _KIND_LITERAL, _INTEGER
+    rec_type, mention_type = f"{_TYPE} {t['Recommendation']}", f"{_TYPE} {t['ConceptMention']}"
+    in_document = f"{t['inDocument']} {out.term(dn)}"
     concepts: set[str] = set()
     for rec, rn, mentions in zip(d.recommendations, recs, doc.mentions, strict=True):
-        out.iri(rn, RDF.type, AFLM.Recommendation)
-        out.iri(rn, AFLM.inDocument, dn)
+        r = f"<{rn}>"
+        items.append(f"{r} {rec_type}")
+        items.append(f"{r} {in_document}")
         if rec.subtheme is not None:
-            out.iri(rn, AFLM.inSubTheme, subtheme_iri(d.id, rec.subtheme))
-        out.lit(rn, AFLM.printedLabel, rec.label)
-        out.lit(rn, AFLM.position, str(rec.position), XSD.integer)
-        out.lit(rn, AFLM.text, rec.text)
-        out.lit(rn, AFLM.sourceStart, str(rec.span.start), XSD.integer)
-        out.lit(rn, AFLM.sourceEnd, str(rec.span.end), XSD.integer)
+            items.append(f"{r} {t['inSubTheme']} <{subtheme_iri(d.id, rec.subtheme)}>")
+        items.append(f"{r} {t['printedLabel']} {literal_term(rec.label)}")
+        items.append(f'{r} {t["position"]} "{int(rec.position)}"^^<{integer}>')
+        items.append(f"{r} {t['text']} {literal_term(rec.text)}")
+        items.append(f'{r} {t["sourceStart"]} "{int(rec.span.start)}"^^<{integer}>')
+        items.append(f'{r} {t["sourceEnd"]} "{int(rec.span.end)}"^^<{integer}>')
         for m in mentions:
             concepts.add(m.concept)
-            out.iri(rn, KIND_PROPERTY[m.kind], m.concept)
-            mn = mention_iri(rn, m.kind, m.concept.rsplit("/", 1)[-1], m.start)
-            out.iri(mn, RDF.type, AFLM.ConceptMention)
-            out.iri(mn, AFLM.mentionIn, rn)
-            out.iri(mn, AFLM.mentionOf, m.concept)
-            out.lit(mn, AFLM.mentionKind, m.kind)
-            out.lit(mn, AFLM.evidence, m.evidence)
-            out.lit(mn, AFLM.evidenceStart, str(m.start), XSD.integer)
-            out.lit(mn, AFLM.evidenceEnd, str(m.end), XSD.integer)
+            c = out.term(m.concept)
+            items.append(f"{r} {kinds[m.kind]} {c}")
+            mn = f"<{mention_iri(rn, m.kind, m.concept.rsplit('/', 1)[-1], m.start)}>"
+            items.append(f"{mn} {mention_type}")
+            items.append(f"{mn} {t['mentionIn']} {r}")
+            items.append(f"{mn} {t['mentionOf']} {c}")
+            items.append(f"{mn} {t['mentionKind']} {kind_literals[m.kind]}")
+            items.append(f"{mn} {t['evidence']} {literal_term(m.evidence)}")
+            items.append(f'{mn} {t["evidenceStart"]} "{int(m.start)}"^^<{integer}>')
+            items.append(f'{mn} {t["evidenceEnd"]} "{int(m.end)}"^^<{integer}>')
     return concepts
 
 
@@ -190,18 +202,27 @@ def link_iri(relation: str, a: str, b: str) -> str:
     return f"{DATA}link/{relation}/{digest}"
 
 
-def _link_quads(out: _Quads, links: Iterable[Link], recs: Sequence[str]) -> None:
+def _link_quads(out: _Lines, links: Iterable[Link], recs: Sequence[str]) -> None:
+    items = out.items
+    t = _T
+    link_type = f"{_TYPE} {t['TextLink']}"
+    props = {"duplicate": t["duplicateOf"], "similar": t["similarTo"]}
+    relations: dict[str, str] = {}
+    decimal = XSD.decimal
     for link in links:
         a, b = sorted((recs[link.a], recs[link.b]))
-        ln = link_iri(link.relation, a, b)
-        out.iri(ln, RDF.type, AFLM.TextLink)
-        out.iri(ln, AFLM.linkSource, a)
-        out.iri(ln, AFLM.linkTarget, b)
-        out.lit(ln, AFLM.relation, link.relation)
-        out.lit(ln, AFLM.score, f"{link.score:.4f}", XSD.decimal)
-        prop = AFLM.duplicateOf if link.relation == "duplicate" else AFLM.similarTo
-        out.iri(a, prop, b)
-        out.iri(b, prop, a)
+        ln = f"<{link_iri(link.relation, a, b)}>"
+        relation = relations.get(link.relation)
+        if relation is None:
+            relation = relations[link.relation] = literal_term(link.relation)
+        items.append(f"{ln} {link_type}")
+        items.append(f"{ln} {t['linkSource']} <{a}>")
+        items.append(f"{ln} {t['linkTarget']} <{b}>")
+        items.append(f"{ln} {t['relation']} {relation}")
+        items.append(f'{ln} {t["score"]} "{link.score:.4f}"^^<{decimal}>')
+        prop = props["duplicate"] if link.relation == "duplicate" else props["similar"]
+        items.append(f"<{a}> {prop} <{b}>")
+        items.append(f"<{b}> {prop} <{a}>")
 
 
 def _file_quads(paths: Iterable[Path], graph: str) -> Iterator[ox.Quad]:
@@ -211,7 +232,7 @@ def _file_quads(paths: Iterable[Path], graph: str) -> Iterator[ox.Quad]:
             yield ox.Quad(t.subject, t.predicate, t.object, g)
 
 
-def _minted_concept_quads(out: _Quads, iris: Iterable[str], vocabulary: Vocabulary) -> None:
+def _minted_concept_quads(out: _Lines, iris: Iterable[str], vocabulary: Vocabulary) -> None:
     """Describe concepts minted by a vocabulary pattern (e.g. ilo-c100) so every linked concept has a label."""
     for iri in sorted(iris):
         concept = vocabulary.concept(iri)
@@ -241,6 +262,49 @@ def static_quads() -> list[ox.Quad]:
     return quads
 
 
+def build_statements(
+    documents: Sequence[AnnotatedDocument],
+    links: Sequence[Link],
+    *,
+    vocabulary: Vocabulary,
+    include_static: bool = True,
+) -> Statements:
+    """All statements of a build, per named graph, sorted (statements.py); `links` index recommendations in
+    document order, then position order."""
+    data = _Lines()
+    software = SOFTWARE_IRI
+    data.iri(software, RDF.type, PROV.SoftwareAgent)
+    data.lit(software, SCHEMA.name, "aflm-graph")
+    data.lit(software, SCHEMA.softwareVersion, __version__)
+    all_recs: list[str] = []
+    concepts: set[str] = set()
+    items: list[str] = data.items
+    for doc in documents:
+        recs = recommendation_iris(doc.document)
+        all_recs.extend(recs)
+        data.items = []
+        concepts |= _document_quads(data, doc, recs)
+        data.items.sort()  # sorted runs: the final sort merges them cheaply
+        items.extend(data.items)
+    data.items = items
+    _link_quads(data, links, all_recs)
+    graphs: dict[str, list[str]] = {GRAPH_DATA: sort_unique(data.items)}
+    del items
+    data.items = []
+    if include_static:
+        from .export import canonical_quads
+
+        static = static_quads()
+        described = {q.subject.value for q in static if q.predicate.value == RDF.type}
+        minted = _Lines()
+        _minted_concept_quads(minted, concepts - described, vocabulary)
+        for graph, lines in Statements.from_quads(canonical_quads(static)).graphs.items():
+            graphs[graph] = lines
+        if minted.items:
+            graphs[GRAPH_VOCAB] = sort_unique(graphs.get(GRAPH_VOCAB, []) + minted.items)
+    return Statements(graphs)
+
+
 def build_quads(
     documents: Sequence[AnnotatedDocument],
     links: Sequence[Link],
@@ -248,27 +312,8 @@ def build_quads(
     vocabulary: Vocabulary,
     include_static: bool = True,
 ) -> list[ox.Quad]:
-    """All quads of a build, sorted; `links` index recommendations in document order, then position order."""
-    data = _Quads(GRAPH_DATA)
-    software = SOFTWARE_IRI
-    data.iri(software, RDF.type, PROV.SoftwareAgent)
-    data.lit(software, SCHEMA.name, "aflm-graph")
-    data.lit(software, SCHEMA.softwareVersion, __version__)
-    all_recs: list[str] = []
-    concepts: set[str] = set()
-    for doc in documents:
-        recs = recommendation_iris(doc.document)
-        all_recs.extend(recs)
-        concepts |= _document_quads(data, doc, recs)
-    _link_quads(data, links, all_recs)
-    quads = data.items
-    if include_static:
-        static = static_quads()
-        described = {q.subject.value for q in static if q.predicate.value == RDF.type}
-        minted = _Quads(GRAPH_VOCAB)
-        _minted_concept_quads(minted, concepts - described, vocabulary)
-        quads = quads + static + minted.items
-    return sort_quads(quads)
+    """All quads of a build as pyoxigraph objects, sorted (`build_statements` is the form that scales)."""
+    return build_statements(documents, links, vocabulary=vocabulary, include_static=include_static).quads()
 
 
 def sort_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:

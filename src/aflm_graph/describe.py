@@ -175,18 +175,17 @@ class Distribution:
         return self.file.replace(".", "-")
 
 
-def distributions(folder: Path) -> list[Distribution]:
-    """The dumps present in `folder`, with their sizes and SHA-256 checksums."""
+def distributions(folder: Path, known: dict[str, tuple[int, str]] | None = None) -> list[Distribution]:
+    """The dumps present in `folder`, with their sizes and SHA-256 checksums (`known`: already computed ones)."""
     from .export import FORMATS
+    from .statements import file_digest
 
     out = []
     for spec in FORMATS.values():
         path = folder / spec.file
         if path.is_file():
-            data = path.read_bytes()
-            out.append(
-                Distribution(spec.file, spec.media_type, spec.w3c_format, len(data), hashlib.sha256(data).hexdigest())
-            )
+            size, digest = (known or {}).get(spec.file) or file_digest(path)
+            out.append(Distribution(spec.file, spec.media_type, spec.w3c_format, size, digest))
     return out
 
 
@@ -247,45 +246,179 @@ class DatasetFacts:
     files: list[Distribution]
 
 
-def dataset_facts(folder: Path, quads: Sequence[ox.Quad], triples: Sequence[ox.Triple]) -> DatasetFacts:
-    import pyoxigraph as ox
+def dataset_facts(folder: Path, quads: Sequence[ox.Quad], triples: Sequence[ox.Triple] | None = None) -> DatasetFacts:
+    """The facts of a build's quads (pyoxigraph objects); a build computes them from its statements."""
+    from .statements import Statements
+
+    return statement_facts(folder, Statements.from_quads(quads))
+
+
+_TERM_VALUE_CACHE_LIMIT = 10_000
+
+
+def _value(term: str) -> str:
+    """The value of an N-Triples term (IRI, blank node label or literal lexical form)."""
+    if term[0] == "<":
+        return term[1:-1]
+    if term[0] == "_":
+        return term[2:]
+    from .statements import parse_literal
+
+    return parse_literal(term)[0]
+
+
+@dataclass
+class _Scan:
+    """What one pass over one graph's distinct statements collects."""
+
+    count: int = 0
+    subjects: set[str] = field(default_factory=set)
+    objects: set[str] = field(default_factory=set)
+    typed: dict[str, set[str]] = field(default_factory=dict)
+    per_property: Counter[str] = field(default_factory=Counter)
+    first: dict[str, str] = field(default_factory=dict)  # class -> first (smallest) IRI subject typed with it
+    dated: dict[str, set[str]] = field(default_factory=dict)  # subject -> dcterms:date values
+    sources: set[str] = field(default_factory=set)
+    links: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+_RDF_TYPE = f"<{RDF.type}>"
+_DATE = f"<{DCTERMS.date}>"
+_DERIVED = "<http://www.w3.org/ns/prov#wasDerivedFrom>"
+_LINK_TERMS = {f"<{p}>" for p in LINK_PREDICATES}
+
+
+def _link_target(o: str) -> str | None:
+    if o[0] != "<" or o.startswith("<<"):
+        return None
+    for prefix, (target, _) in LINK_TARGETS.items():
+        if o.startswith(prefix, 1):
+            return target
+    return None
+
+
+def _scan(items: Sequence[str]) -> _Scan:
+    scan = _Scan(count=len(items))
+    subjects, objects, typed, first, dated = scan.subjects, scan.objects, scan.typed, scan.first, scan.dated
+    counts: dict[str, int] = {}
+    for statement in items:
+        s, p, o = statement.split(" ", 2)
+        subjects.add(s)
+        objects.add(o)
+        counts[p] = counts.get(p, 0) + 1
+        if p == _RDF_TYPE:
+            if o[0] == "<" and o[1] != "<":
+                members = typed.get(o)
+                if members is None:
+                    members = typed[o] = set()
+                    if s[0] == "<" and s[1] != "<":
+                        first[o] = s
+                elif o not in first and s[0] == "<" and s[1] != "<":
+                    first[o] = s
+                members.add(s)
+        elif p == _DATE:
+            dated.setdefault(s, set()).add(_value(o))
+        elif p == _DERIVED:
+            scan.sources.add(_value(o))
+        elif p in _LINK_TERMS:
+            target = _link_target(o)
+            if target is not None:
+                scan.links[(p[1:-1], target)] += 1
+    scan.per_property.update(counts)
+    return scan
+
+
+def _statistics(count: int, subjects: set[str], objects: set[str], typed: dict[str, set[str]],
+                per_property: Counter[str]) -> Statistics:
+    base = "<" + BASE
+    return Statistics(
+        triples=count,
+        entities=sum(1 for s in subjects if s.startswith(base)),
+        classes=len(typed),
+        properties=len(per_property),
+        distinct_subjects=len(subjects),
+        distinct_objects=len(objects),
+        class_entities={c[1:-1]: len(members) for c, members in sorted(typed.items())},
+        property_triples=dict(sorted((p[1:-1], n) for p, n in per_property.items())),
+    )
+
+
+def statement_facts(
+    folder: Path, statements: Any, *, known: dict[str, tuple[int, str]] | None = None
+) -> DatasetFacts:
+    """The facts of a build from its statements (statements.Statements): one pass over each named graph.
+
+    The merged graph's figures are combined from the graphs' (sets are united; a statement held by
+    several graphs is counted once), so the big data graph is read once.
+    """
+    import bisect
 
     names = (GRAPH_DATA, GRAPH_ONTOLOGY, GRAPH_REFERENCE, GRAPH_VOCAB)
-    by_graph: dict[str, list[ox.Quad]] = {g: [] for g in names}
-    for q in quads:  # canonical quads are distinct, so each graph's quads are its distinct triples
-        by_graph.setdefault(q.graph_name.value, []).append(q)
-    graphs = {g: statistics(by_graph[g]) for g in names}
-    merged = statistics(triples)
+    scans = {g: _scan(statements.graph(g)) for g in names}
+    for g, items in statements.graphs.items():
+        if g not in scans:
+            scans[g] = _scan(items)
+    graphs = {
+        g: _statistics(scans[g].count, scans[g].subjects, scans[g].objects, scans[g].typed, scans[g].per_property)
+        for g in names
+    }
+    # statements held by more than one graph (the merged graph holds them once)
+    biggest = max(statements.graphs, key=lambda g: len(statements.graphs[g]), default=None)
+    held: Counter[str] = Counter()
+    for g, items in statements.graphs.items():
+        if g != biggest:
+            held.update(items)
+    if biggest is not None:
+        big = statements.graphs[biggest]
+        for statement in list(held):
+            i = bisect.bisect_left(big, statement)
+            if i < len(big) and big[i] == statement:
+                held[statement] += 1
+    repeats = {st: n - 1 for st, n in held.items() if n > 1}
+
+    subjects: set[str] = set()
+    objects: set[str] = set()
+    typed: dict[str, set[str]] = {}
+    per_property: Counter[str] = Counter()
+    links: Counter[tuple[str, str]] = Counter()
+    dated: dict[str, set[str]] = {}
+    count = 0
+    for scan in sorted(scans.values(), key=lambda sc: -sc.count):  # the big sets are extended, not copied
+        count += scan.count
+        subjects |= scan.subjects
+        objects |= scan.objects
+        for c, members in scan.typed.items():
+            typed.setdefault(c, set()).update(members)
+        per_property.update(scan.per_property)
+        links.update(scan.links)
+        for subject, values in scan.dated.items():
+            dated.setdefault(subject, set()).update(values)
+    for statement, extra in repeats.items():
+        _, p, o = statement.split(" ", 2)
+        count -= extra
+        per_property[p] -= extra
+        if p in _LINK_TERMS:
+            target = _link_target(o)
+            if target is not None:
+                links[(p[1:-1], target)] -= extra
+    merged = _statistics(count, subjects, objects, typed, per_property)
+
     vocabularies = sorted(
         {namespace_of(p) for p in merged.property_triples} | {namespace_of(c) for c in merged.class_entities}
     )
     vocabularies = [v for v in vocabularies if not v.startswith(DATA)]
+    data = scans[GRAPH_DATA]
     first: dict[str, str] = {}
-    sources: set[str] = set()
-    dates: set[str] = set()
-    links: Counter[tuple[str, str]] = Counter()
-    wanted = {AFLM.RecommendationsDocument, AFLM.Recommendation, AFLM.ConceptMention, SKOS.Concept}
-    documents: set[str] = set()
-    for q in quads:
-        if q.graph_name.value == GRAPH_DATA and q.predicate.value == RDF.type:
-            kind = q.object.value
-            if kind in wanted and isinstance(q.subject, ox.NamedNode) and kind not in first:
-                first[kind] = q.subject.value  # quads are sorted: the first is the smallest IRI
-            if kind == AFLM.RecommendationsDocument:
-                documents.add(q.subject.value)
-        elif q.graph_name.value == GRAPH_VOCAB and q.predicate.value == RDF.type and q.object.value == SKOS.Concept:
-            first.setdefault(SKOS.Concept, q.subject.value)
-        if q.predicate.value == "http://www.w3.org/ns/prov#wasDerivedFrom" and q.graph_name.value == GRAPH_DATA:
-            sources.add(q.object.value)
-    for t in triples:
-        if t.predicate.value == DCTERMS.date and t.subject.value in documents:
-            dates.add(t.object.value)
-        if t.predicate.value in LINK_PREDICATES and isinstance(t.object, ox.NamedNode):
-            for prefix, (target, _) in LINK_TARGETS.items():
-                if t.object.value.startswith(prefix):
-                    links[(t.predicate.value, target)] += 1
-                    break
-    issued, modified = release_dates(quads)
+    for kind in (AFLM.RecommendationsDocument, AFLM.Recommendation, AFLM.ConceptMention, SKOS.Concept):
+        found = data.first.get(f"<{kind}>")
+        if found is not None:
+            first[kind] = found[1:-1]
+    vocab_first = scans[GRAPH_VOCAB].first.get(f"<{SKOS.Concept}>")
+    if vocab_first is not None:
+        first.setdefault(SKOS.Concept, vocab_first[1:-1])
+    documents = data.typed.get(f"<{AFLM.RecommendationsDocument}>", set())
+    dates = {value for subject, values in dated.items() if subject in documents for value in values}
+    issued, modified = release_dates(_small_quads(statements, (GRAPH_ONTOLOGY, GRAPH_VOCAB)))
     examples = [first[k] for k in (AFLM.RecommendationsDocument, AFLM.Recommendation, AFLM.ConceptMention,
                                    SKOS.Concept) if k in first]
     return DatasetFacts(
@@ -295,11 +428,21 @@ def dataset_facts(folder: Path, quads: Sequence[ox.Quad], triples: Sequence[ox.T
         modified=modified,
         vocabularies=vocabularies,
         examples=examples,
-        sources=sorted(sources),
+        sources=sorted(data.sources),
         dates=sorted(dates),
-        links=dict(sorted(links.items())),
-        files=distributions(folder),
+        links=dict(sorted((k, n) for k, n in links.items() if n > 0)),
+        files=distributions(folder, known),
     )
+
+
+def _small_quads(statements: Any, names: Sequence[str]) -> list[ox.Quad]:
+    """pyoxigraph quads of some (small) graphs of a build's statements."""
+    import pyoxigraph as ox
+
+    from .statements import graph_term
+
+    text = "".join(f"{st} {graph_term(g)} .\n" for g in names for st in statements.graph(g))
+    return list(ox.parse(input=text.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
 
 
 def void_dcat(facts: DatasetFacts, *, version: str = __version__) -> list[ox.Triple]:
@@ -456,11 +599,16 @@ def schema_org(facts: DatasetFacts, *, version: str = __version__) -> dict[str, 
     return doc
 
 
-def describe_files(folder: Path, quads: Sequence[ox.Quad], *, triples: Sequence[ox.Triple]) -> dict[str, bytes]:
+def describe_files(folder: Path, quads: Sequence[ox.Quad], *, triples: Sequence[ox.Triple] | None = None
+                   ) -> dict[str, bytes]:
     """`void.ttl` (VoID + DCAT) and `dataset.jsonld` (schema.org) for the dumps present in `folder`."""
+    return describe_facts(dataset_facts(folder, quads))
+
+
+def describe_facts(facts: DatasetFacts) -> dict[str, bytes]:
+    """The two description files of some dataset facts."""
     from .export import turtle
 
-    facts = dataset_facts(folder, quads, triples)
     description = turtle(void_dcat(facts), DESCRIPTION_PREFIXES)
     schema = json.dumps(schema_org(facts), ensure_ascii=False, indent=2) + "\n"
     return {"void.ttl": description, "dataset.jsonld": schema.encode("utf-8")}

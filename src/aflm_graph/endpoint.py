@@ -57,14 +57,20 @@ MEDIA = {
 }
 
 
+DEFAULT_MAX_MEMORY_MB = 2048  # per query worker: a runaway ORDER BY reached 2.3 GB in 8 s on the seed build
+
+
 @dataclass(frozen=True)
 class Limits:
-    """What one query may take: wall-clock seconds, result rows, request body bytes; and how many workers run."""
+    """What one query may take (wall-clock seconds, result rows, worker memory), request body bytes, how many
+    workers run and how many requests may wait for one (more are answered 429 at once)."""
 
     timeout: float = 20.0
     max_rows: int = 100_000
     max_body: int = 64 * 1024
     workers: int = 2
+    max_memory_mb: int = DEFAULT_MAX_MEMORY_MB
+    max_waiting: int = 64
 
 
 class WorkerTimeout(Exception):
@@ -158,10 +164,26 @@ def _answer(store: ox.Store, job: tuple[str, str, str | None, int | None]) -> tu
     return ("ok", len(result.rows), _render(result, fmt or "json"))
 
 
-def _worker_main(build: str, conn: Connection) -> None:
+def limit_memory(megabytes: int | None) -> None:
+    """Cap this process's data segment (heap and anonymous maps): past it, allocations fail and the worker dies
+    (pyoxigraph aborts) instead of the machine swapping. RLIMIT_DATA rather than RLIMIT_AS: the store's
+    file maps and the interpreter's address-space reservations do not count against it."""
+    if not megabytes:
+        return
+    try:
+        import resource
+
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - not POSIX, or a lower hard limit already
+        pass
+
+
+def _worker_main(build: str, conn: Connection, memory_mb: int | None = None) -> None:
     """Entry point of a worker process: open the store read-only, then answer jobs until the pipe closes."""
     from .engine import open_store
 
+    limit_memory(memory_mb)
     try:
         store = open_store(Path(build))
     except (QueryError, OSError) as exc:
@@ -182,10 +204,11 @@ def _worker_main(build: str, conn: Connection) -> None:
 class Worker:
     """One spawned worker process and the pipe to it; `kill` ends it by its own pid."""
 
-    def __init__(self, build: Path) -> None:
+    def __init__(self, build: Path, memory_mb: int | None = None) -> None:
         context = multiprocessing.get_context("spawn")
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(str(build), child), daemon=True,
+        self.memory_mb = memory_mb
+        self.process = context.Process(target=_worker_main, args=(str(build), child, memory_mb), daemon=True,
                                        name="aflm-graph-query-worker")
         self.process.start()
         child.close()
@@ -216,6 +239,14 @@ class Worker:
         self.process.join(10)
         self.conn.close()
 
+    def death(self) -> str:
+        """Why the worker died, in a user's words (called once its pipe broke)."""
+        self.process.join(5)
+        code = self.process.exitcode
+        if self.memory_mb and code is not None and code < 0:  # pyoxigraph aborts when an allocation fails
+            return f"the query ran out of its memory limit ({self.memory_mb} MB) and was stopped"
+        return f"the query worker died (exit code {code}; out of memory?)"
+
 
 def run_with_timeout(
     build: Path,
@@ -223,19 +254,30 @@ def run_with_timeout(
     bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
     *,
     timeout: float,
+    memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
 ) -> Result:
-    """Run one query on a build in a fresh worker process and kill it at `timeout` seconds."""
+    """Run one query on a build in a fresh worker process, killed at `timeout` seconds or `memory_mb` megabytes.
+
+    The time limit covers the whole call, the worker's start included: `--timeout 2` returns within ~2 s.
+    """
     check_safe(text)
     bound = bind_values(text, bindings) if bindings else text
-    worker = Worker(build)
+    deadline = time.monotonic() + timeout
+    worker = Worker(build, memory_mb)
     try:
-        worker.wait_ready()
         try:
-            reply = worker.call(("result", bound, None, None), timeout)
+            worker.wait_ready(max(timeout, 0.1))
+        except QueryError:
+            if time.monotonic() < deadline:
+                raise
+            message = f"query stopped after {timeout:g} s (its time limit; the worker was still starting)"
+            raise QueryError(message) from None
+        try:
+            reply = worker.call(("result", bound, None, None), max(0.05, deadline - time.monotonic()))
         except WorkerTimeout:
             raise QueryError(f"query stopped after {timeout:g} s (its time limit)") from None
         except (EOFError, OSError):
-            raise QueryError("the query worker died (out of memory?)") from None
+            raise QueryError(worker.death()) from None
     finally:
         worker.kill()
     if reply[0] == "error":
@@ -249,16 +291,19 @@ def run_with_timeout(
 class Pool:
     """A fixed number of workers; a worker whose query overruns is killed and replaced."""
 
-    def __init__(self, build: Path, size: int) -> None:
+    def __init__(self, build: Path, size: int, *, memory_mb: int | None = None, max_waiting: int | None = None) -> None:
         self.build = build
         self.size = max(1, size)
+        self.memory_mb = memory_mb
+        self.max_waiting = max_waiting
+        self.waiting = 0
         self.idle: asyncio.Queue[Worker] = asyncio.Queue()
         self.all: set[Worker] = set()
         self._lock = threading.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _spawn(self) -> Worker:
-        worker = Worker(self.build)
+        worker = Worker(self.build, self.memory_mb)
         worker.wait_ready()
         with self._lock:
             self.all.add(worker)
@@ -289,7 +334,7 @@ class Pool:
         except WorkerTimeout:
             reply = ("error", 503, f"the query ran past this endpoint's limit of {timeout:g} s and was stopped")
         except (EOFError, OSError):
-            reply = ("error", 500, "the query worker died (out of memory?) and was replaced")
+            reply = ("error", 500, f"{await asyncio.to_thread(worker.death)}; the worker was replaced")
         else:
             self.idle.put_nowait(worker)
             return reply
@@ -307,14 +352,21 @@ class Pool:
             print(f"aflm-graph serve: could not replace a query worker: {exc}", flush=True)
 
     async def run(self, job: tuple[str, str, str | None, int | None], timeout: float) -> tuple:
-        started = time.monotonic()
+        if self.idle.empty() and self.max_waiting is not None and self.waiting >= self.max_waiting:
+            # shed load at once: a request that would only wait out its time limit gets a clear answer now
+            return ("error", 429, f"all {self.size} query workers are busy and {self.waiting} requests wait; "
+                                  "try again shortly")
+        self.waiting += 1
         try:
             worker = await asyncio.wait_for(self.idle.get(), timeout)
         except TimeoutError:
             return ("error", 503, f"all {self.size} query workers stayed busy for {timeout:g} s; try again")
-        remaining = max(0.1, timeout - (time.monotonic() - started))
+        finally:
+            self.waiting -= 1
+        # The query gets its whole time limit however long it waited: were the wait taken out of it, a busy
+        # pool would kill sound queries that waited long, and respawning their workers would slow it further.
         # Shielded: a client that goes away must not hand back a worker that is still running its query.
-        return await asyncio.shield(self._use(worker, job, remaining))
+        return await asyncio.shield(self._use(worker, job, timeout))
 
 
 def negotiate(accept: str, offered: Mapping[str, str], default: str) -> str | None:
@@ -364,7 +416,7 @@ def create_app(build: Path, limits: Limits | None = None) -> Starlette:
 
     limits = limits or Limits()
     build = Path(build).resolve()
-    pool = Pool(build, limits.workers)
+    pool = Pool(build, limits.workers, memory_mb=limits.max_memory_mb, max_waiting=limits.max_waiting)
 
     def error(status: int, message: str) -> Response:
         return PlainTextResponse(message + "\n", status_code=status)
@@ -381,6 +433,8 @@ def create_app(build: Path, limits: Limits | None = None) -> Starlette:
         return bytes(body)
 
     async def sparql(request: Request) -> Response:
+        if len(request.url.query) > limits.max_body:  # a GET carries its query in the URL: the same cap
+            return error(414, f"query string over {limits.max_body} bytes; POST the query instead")
         params: dict[str, list[str]] = {}
         for key, value in request.query_params.multi_items():
             params.setdefault(key, []).append(value)
@@ -437,7 +491,10 @@ def create_app(build: Path, limits: Limits | None = None) -> Starlette:
                 return error(406, f"none of the accepted types is offered; try {', '.join(sorted(offered))}")
         reply = await pool.run(("render", text, fmt, limits.max_rows), limits.timeout)
         if reply[0] == "error":
-            return error(reply[1], reply[2])
+            response = error(reply[1], reply[2])
+            if reply[1] in {429, 503}:
+                response.headers["Retry-After"] = "1"
+            return response
         _, rows, payload = reply
         return Response(payload, media_type=MEDIA[fmt], headers={"X-Result-Rows": str(rows)})
 

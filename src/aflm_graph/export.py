@@ -15,15 +15,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .namespaces import PREFIXES, RDF, XSD
+from .namespaces import PREFIXES, RDF
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
+
+    from .statements import Statements
 
 
 class ExportError(ValueError):
@@ -195,6 +197,75 @@ def write_exports(
     return written
 
 
+def write_build_exports(
+    folder: Path,
+    statements: Statements,
+    merged: Sequence[str],
+    *,
+    record: Callable[[str, int, str], None],
+) -> None:
+    """Write a build's exports from its statements (statements.py), streaming, into `folder` (a staging folder).
+
+    `aflm.nq` must be there already (the pipeline writes it first). N-Triples is the merged statements
+    joined; Turtle and TriG stream the N-Triples and N-Quads files through pyoxigraph's serialisers;
+    JSON-LD and RDF/XML are written from the statements. `record(name, bytes, sha256)` gets every file.
+    The bytes are those of `serialize` on the same graph.
+    """
+    import pyoxigraph as ox
+
+    from .statements import ntriples_chunks, write_chunks
+
+    nt, nq = folder / "aflm.nt", folder / "aflm.nq"
+    record("aflm.nt", *write_chunks(nt, ntriples_chunks(merged)))
+    record("aflm.ttl", *_convert(nt, folder / "aflm.ttl", ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE))
+    record("aflm.trig", *_convert(nq, folder / "aflm.trig", ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG))
+    record("aflm.jsonld", *write_chunks(folder / "aflm.jsonld", jsonld_chunks(merged)))
+    record("aflm.rdf", *write_rdfxml_file(folder / "aflm.rdf", merged))
+
+
+def _convert(source: Path, target: Path, source_format: ox.RdfFormat, target_format: ox.RdfFormat) -> tuple[int, str]:
+    """Stream a file through pyoxigraph's parser and serialiser (our prefixes, sorted in place); (bytes, sha256)."""
+    import pyoxigraph as ox
+
+    from .statements import file_digest
+
+    ox.serialize(ox.parse(path=str(source), format=source_format), output=str(target), format=target_format,
+                 prefixes=EXPORT_PREFIXES)
+    with open(target, "r+b") as handle:
+        head = handle.read(1 << 16)
+        end = 0
+        while head.startswith(b"@prefix ", end) and b"\n" in head[end:]:
+            end = head.index(b"\n", end) + 1
+        handle.seek(0)
+        handle.write(sort_prefix_lines(head[:end]))  # the same lines in another order: the same length
+    return file_digest(target)
+
+
+def write_rdfxml_file(target: Path, statements: Iterable[str], *, prefixes: dict[str, str] | None = None
+                      ) -> tuple[int, str]:
+    """RDF/XML of sorted statements into `target`; the body goes through a temporary file (see RdfXmlWriter)."""
+    import os
+
+    from .statements import HashingWriter, write_chunks
+
+    writer = RdfXmlWriter(prefixes)
+    body = target.with_name(f".{target.name}.{os.getpid()}.body.tmp")
+    try:
+        write_chunks(body, writer.body_chunks(statements))
+        out = HashingWriter(target)
+        try:
+            out.write(writer.head())
+            with open(body, "rb") as handle:
+                while block := handle.read(1 << 22):
+                    out.write(block)
+            out.write(writer.tail())
+        finally:
+            result = out.close()
+    finally:
+        body.unlink(missing_ok=True)
+    return result
+
+
 # --- JSON-LD (compacted with an inline @context of our prefixes; deterministic key and value order)
 
 
@@ -222,55 +293,89 @@ def _compactor(prefixes: dict[str, str]) -> Callable[[str], str]:
     return compact
 
 
-def to_jsonld(triples: Sequence[ox.Triple], *, prefixes: dict[str, str] | None = None) -> bytes:
+def to_jsonld(triples: Iterable[ox.Triple], *, prefixes: dict[str, str] | None = None) -> bytes:
     """JSON-LD 1.1 of sorted triples: one node object per subject, prefixes in an inline `@context`.
 
     Literals keep their lexical form (`{"@value": "3", "@type": "xsd:integer"}`, never a JSON number),
     so the round trip gives back the very same literal; rdf:type objects that are IRIs go to `@type`.
     """
-    import pyoxigraph as ox
+    from .statements import triples_to_statements
+
+    return "".join(jsonld_chunks(triples_to_statements(triples), prefixes=prefixes)).encode("utf-8")
+
+
+def _subject_id(s: str, compact: Callable[[str], str]) -> str:
+    if s.startswith("_:"):
+        return s
+    if s.startswith("<<"):
+        raise ExportError(f"{s}: quoted triples cannot be written as JSON-LD 1.1")
+    return compact(s[1:-1])
+
+
+def jsonld_chunks(statements: Iterable[str], *, prefixes: dict[str, str] | None = None) -> Iterator[str]:
+    """`to_jsonld` as text chunks, from sorted N-Triples statements (statements.py): what a build writes."""
+    from .statements import parse_literal
 
     context = dict(sorted((prefixes or EXPORT_PREFIXES).items()))
     compact = _compactor(context)
-    nodes: list[dict[str, object]] = []
-    current: dict[str, object] | None = None
-    current_subject = None
-    for t in triples:
-        if t.subject != current_subject:
-            current_subject = t.subject
-            subject = t.subject
-            node_id = f"_:{subject.value}" if isinstance(subject, ox.BlankNode) else compact(subject.value)
-            current = {"@id": node_id}
-            nodes.append(current)
-        assert current is not None
-        obj = t.object
-        if t.predicate.value == RDF.type and isinstance(obj, ox.NamedNode):
-            current.setdefault("@type", []).append(compact(obj.value))  # type: ignore[union-attr]
-            continue
-        if isinstance(obj, ox.NamedNode):
-            value: object = {"@id": compact(obj.value)}
-        elif isinstance(obj, ox.BlankNode):
-            value = {"@id": f"_:{obj.value}"}
-        elif isinstance(obj, ox.Literal):
-            if obj.language:
-                if getattr(obj, "direction", None) is not None:
-                    raise ExportError(f"{t.subject}: literals with a base direction are not supported in JSON-LD here")
-                value = {"@value": obj.value, "@language": obj.language}
-            elif obj.datatype.value == XSD.string:
-                value = obj.value
-            else:
-                value = {"@value": obj.value, "@type": compact(obj.datatype.value)}
-        else:  # RDF-star triple terms
-            raise ExportError(f"{t.subject}: quoted triples cannot be written as JSON-LD 1.1")
-        current.setdefault(compact(t.predicate.value), []).append(value)  # type: ignore[union-attr]
-    # keys in a fixed order: @id, @type, then properties by compact name
-    ordered_nodes = [
-        {k: node[k] for k in sorted(node, key=lambda k: (k != "@id", k != "@type", k))} for node in nodes
-    ]
-    # one node object per line: diffs read line by line and the file stays compact at millions of triples
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    rdf_type = f"<{RDF.type}>"
     head = json.dumps({"@context": context}, ensure_ascii=False, indent=1)[:-2]
-    lines = ",\n".join(json.dumps(node, ensure_ascii=False, separators=(",", ":")) for node in ordered_nodes)
-    return f'{head},\n "@graph": [\n{lines}\n ]\n}}\n'.encode()
+    yield f'{head},\n "@graph": [\n'
+    lines: list[str] = []
+    current: dict[str, list[object]] = {}
+    current_subject = None
+    node_id = ""
+    keys: dict[str, str] = {}
+
+    def flush_node() -> None:
+        # keys in a fixed order: @id, @type, then properties by compact name
+        node: dict[str, object] = {"@id": node_id}
+        if "@type" in current:
+            node["@type"] = current.pop("@type")
+        for key in sorted(current):
+            node[key] = current[key]
+        lines.append(encode(node))
+
+    for statement in statements:
+        s, p, o = statement.split(" ", 2)
+        if s != current_subject:
+            if current_subject is not None:
+                flush_node()
+                current = {}
+                if len(lines) >= 2_000:
+                    yield ",\n".join(lines) + ",\n"
+                    lines = []
+            current_subject = s
+            node_id = _subject_id(s, compact)
+        first = o[0]
+        if p == rdf_type and first == "<" and not o.startswith("<<"):
+            current.setdefault("@type", []).append(compact(o[1:-1]))
+            continue
+        if first == "<":
+            if o.startswith("<<"):
+                raise ExportError(f"{s}: quoted triples cannot be written as JSON-LD 1.1")
+            value: object = {"@id": compact(o[1:-1])}
+        elif first == "_":
+            value = {"@id": o}
+        else:
+            text, datatype, language = parse_literal(o)
+            if language is not None:
+                if "--" in language:
+                    raise ExportError(f"{s}: literals with a base direction are not supported in JSON-LD here")
+                value = {"@value": text, "@language": language}
+            elif datatype is None:
+                value = text
+            else:
+                value = {"@value": text, "@type": compact(datatype)}
+        key = keys.get(p)
+        if key is None:
+            key = keys[p] = compact(p[1:-1])
+        current.setdefault(key, []).append(value)
+    if current_subject is not None:
+        flush_node()
+    # one node object per line: diffs read line by line and the file stays compact at millions of triples
+    yield ",\n".join(lines) + "\n ]\n}\n"
 
 
 # --- RDF/XML
@@ -317,73 +422,95 @@ def _split_predicate(iri: str) -> tuple[str, str]:
     return iri[:i], iri[i:]
 
 
-def to_rdfxml(triples: Sequence[ox.Triple], *, prefixes: dict[str, str] | None = None) -> bytes:
+def to_rdfxml(triples: Iterable[ox.Triple], *, prefixes: dict[str, str] | None = None) -> bytes:
     """RDF/XML of sorted triples: one rdf:Description per subject, declared prefixes, nothing lost.
 
     Raises ExportError for what RDF/XML cannot express (a predicate IRI without an NCName ending,
     a character outside XML 1.0, a literal with a base direction, a quoted triple).
     """
-    import pyoxigraph as ox
+    from .statements import triples_to_statements
 
-    declared = prefixes or EXPORT_PREFIXES
-    given = {p: ns for p, ns in declared.items() if _XML_PREFIX.match(p) and not p.startswith("xml")}
-    given["rdf"] = RDF.NS
-    by_ns = {ns: p for p, ns in sorted(given.items())}
-    extra: dict[str, str] = {}  # namespaces of predicates that no declared prefix covers -> ns1, ns2, ...
-    qnames: dict[str, str] = {}
+    writer = RdfXmlWriter(prefixes)
+    body = "".join(writer.body_chunks(triples_to_statements(triples)))
+    return (writer.head() + body + writer.tail()).encode("utf-8")
 
-    def qname(iri: str) -> str:
-        found = qnames.get(iri)
+
+class RdfXmlWriter:
+    """RDF/XML from sorted N-Triples statements (statements.py). The `xmlns` declarations come first in
+    the file but are only known once every predicate has been seen: write `body_chunks`, then `head()`."""
+
+    def __init__(self, prefixes: dict[str, str] | None = None) -> None:
+        declared = prefixes or EXPORT_PREFIXES
+        self.given = {p: ns for p, ns in declared.items() if _XML_PREFIX.match(p) and not p.startswith("xml")}
+        self.given["rdf"] = RDF.NS
+        self.by_ns = {ns: p for p, ns in sorted(self.given.items())}
+        self.extra: dict[str, str] = {}  # namespaces of predicates that no declared prefix covers -> ns1, ns2, ...
+        self.qnames: dict[str, str] = {}
+
+    def qname(self, iri: str) -> str:
+        found = self.qnames.get(iri)
         if found is not None:
             return found
         ns, local = _split_predicate(iri)
         if not local or not ns:
             raise ExportError(f"<{iri}>: RDF/XML cannot name this predicate (its IRI does not end in an XML name)")
-        prefix = by_ns.get(ns) or extra.get(ns)
+        prefix = self.by_ns.get(ns) or self.extra.get(ns)
         if prefix is None:
-            prefix = extra[ns] = f"ns{len(extra) + 1}"
-        qnames[iri] = f"{prefix}:{local}"
-        return qnames[iri]
+            prefix = self.extra[ns] = f"ns{len(self.extra) + 1}"
+        self.qnames[iri] = f"{prefix}:{local}"
+        return self.qnames[iri]
 
-    body: list[str] = []
-    current = None
-    for t in triples:
-        subject, obj = t.subject, t.object
-        where = str(subject)
-        if subject != current:
-            if current is not None:
-                body.append("\t</rdf:Description>\n")
-            current = subject
-            if isinstance(subject, ox.BlankNode):
-                body.append(f'\t<rdf:Description rdf:nodeID="{_xml_attr(subject.value, where)}">\n')
-            elif isinstance(subject, ox.NamedNode):
-                body.append(f'\t<rdf:Description rdf:about="{_xml_attr(subject.value, where)}">\n')
+    def body_chunks(self, statements: Iterable[str]) -> Iterator[str]:
+        from .statements import parse_literal
+
+        body: list[str] = []
+        current = None
+        for statement in statements:
+            s, p, o = statement.split(" ", 2)
+            if s != current:
+                if current is not None:
+                    body.append("\t</rdf:Description>\n")
+                    if len(body) >= 20_000:
+                        yield "".join(body)
+                        body = []
+                current = s
+                if s.startswith("_:"):
+                    body.append(f'\t<rdf:Description rdf:nodeID="{_xml_attr(s[2:], s)}">\n')
+                elif s.startswith("<<"):
+                    raise ExportError(f"{s}: quoted triples cannot be written as RDF/XML")
+                else:
+                    body.append(f'\t<rdf:Description rdf:about="{_xml_attr(s[1:-1], s)}">\n')
+            name = self.qname(p[1:-1])
+            first = o[0]
+            if first == "<":
+                if o.startswith("<<"):
+                    raise ExportError(f"{s}: quoted triples cannot be written as RDF/XML")
+                body.append(f'\t\t<{name} rdf:resource="{_xml_attr(o[1:-1], s)}"/>\n')
+            elif first == "_":
+                body.append(f'\t\t<{name} rdf:nodeID="{_xml_attr(o[2:], s)}"/>\n')
             else:
-                raise ExportError(f"{where}: quoted triples cannot be written as RDF/XML")
-        name = qname(t.predicate.value)
-        if isinstance(obj, ox.NamedNode):
-            body.append(f'\t\t<{name} rdf:resource="{_xml_attr(obj.value, where)}"/>\n')
-        elif isinstance(obj, ox.BlankNode):
-            body.append(f'\t\t<{name} rdf:nodeID="{_xml_attr(obj.value, where)}"/>\n')
-        elif isinstance(obj, ox.Literal):
-            text = _xml_text(obj.value, where)
-            if obj.language:
-                if getattr(obj, "direction", None) is not None:
-                    raise ExportError(f"{where}: literals with a base direction are not supported in RDF/XML here")
-                body.append(f'\t\t<{name} xml:lang="{_xml_attr(obj.language, where)}">{text}</{name}>\n')
-            elif obj.datatype.value == XSD.string:
-                body.append(f"\t\t<{name}>{text}</{name}>\n")
-            else:
-                datatype = _xml_attr(obj.datatype.value, where)
-                body.append(f'\t\t<{name} rdf:datatype="{datatype}">{text}</{name}>\n')
-        else:
-            raise ExportError(f"{where}: quoted triples cannot be written as RDF/XML")
-    if current is not None:
-        body.append("\t</rdf:Description>\n")
-    declared = {**{p: ns for p, ns in given.items()}, **{p: ns for ns, p in extra.items()}}
-    xmlns = "".join(f'\n\txmlns:{p}="{_xml_attr(ns, "prefix " + p)}"' for p, ns in sorted(declared.items()))
-    head = f'<?xml version="1.0" encoding="UTF-8"?>\n<rdf:RDF{xmlns}>\n'
-    return (head + "".join(body) + "</rdf:RDF>\n").encode("utf-8")
+                value, datatype, language = parse_literal(o)
+                text = _xml_text(value, s)
+                if language is not None:
+                    if "--" in language:
+                        raise ExportError(f"{s}: literals with a base direction are not supported in RDF/XML here")
+                    body.append(f'\t\t<{name} xml:lang="{_xml_attr(language, s)}">{text}</{name}>\n')
+                elif datatype is None:
+                    body.append(f"\t\t<{name}>{text}</{name}>\n")
+                else:
+                    body.append(f'\t\t<{name} rdf:datatype="{_xml_attr(datatype, s)}">{text}</{name}>\n')
+        if current is not None:
+            body.append("\t</rdf:Description>\n")
+        yield "".join(body)
+
+    def head(self) -> str:
+        declared = {**self.given, **{p: ns for ns, p in self.extra.items()}}
+        xmlns = "".join(f'\n\txmlns:{p}="{_xml_attr(ns, "prefix " + p)}"' for p, ns in sorted(declared.items()))
+        return f'<?xml version="1.0" encoding="UTF-8"?>\n<rdf:RDF{xmlns}>\n'
+
+    @staticmethod
+    def tail() -> str:
+        return "</rdf:RDF>\n"
 
 
 # --- the release bundle

@@ -1,4 +1,10 @@
-"""Write outputs so that a crash leaves the previous result whole: temporary path first, then an atomic swap."""
+"""Write outputs so that a crash leaves the previous result whole: temporary path first, then an atomic swap.
+
+Temporary files and staging folders carry the writer's pid in their names (`.aflm.ttl.<pid>.xxxx.tmp`,
+`.build.new-<pid>-xxxx`). A run killed with SIGKILL cannot clean up after itself, so the next writer
+of the same target removes the leftovers of writers that are no longer running, and never touches
+those of one that is (two builds may run at once).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -21,10 +28,46 @@ def _umask() -> int:
     return mask
 
 
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def remove_leftovers(target: Path) -> list[Path]:
+    """Remove the temporary files and staging folders that killed writers of `target` left next to it."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(?:new-|old-)?(\d+)[.\-].*")
+    removed = []
+    try:
+        siblings = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for path in siblings:
+        match = pattern.fullmatch(path.name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.name.endswith(".tmp"):
+            with contextlib.suppress(OSError):
+                path.unlink()
+        else:
+            continue
+        removed.append(path)
+    return removed
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary file in the same folder and `os.replace`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_leftovers(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are meant to be shared
         with os.fdopen(fd, "wb") as handle:
@@ -60,7 +103,8 @@ def staged_directory(target: Path) -> Iterator[Path]:
     """
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    remove_leftovers(target)
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-{os.getpid()}-", dir=target.parent))
     os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes 0700
     try:
         yield stage
@@ -72,7 +116,7 @@ def staged_directory(target: Path) -> Iterator[Path]:
         raise NotADirectoryError(f"{target}: exists and is not a folder")
     if target.exists():
         if not _exchange(stage, target):
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-", dir=target.parent))
             os.rmdir(old)
             os.rename(target, old)
             os.rename(stage, target)

@@ -21,6 +21,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from .parse import ParseError
@@ -28,6 +29,7 @@ from .parse import ParseError
 __all__ = [
     "PdfDamagedError",
     "PdfError",
+    "PdfLimits",
     "PdfNeedsOcrError",
     "PdfPasswordError",
     "PdfTooBigError",
@@ -61,6 +63,15 @@ class PdfDamagedError(PdfError):
 
 class PdfTooBigError(PdfError):
     kind = "too big / timed out"
+
+
+@dataclass(frozen=True)
+class PdfLimits:
+    """What extracting one PDF may take: wall-clock seconds, memory of the extractor process, pages."""
+
+    timeout_s: float = 30.0
+    memory_mb: int = 512
+    max_pages: int = 500
 
 
 _ERRORS: dict[str, type[PdfError]] = {

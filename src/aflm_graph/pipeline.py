@@ -8,9 +8,14 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .fsutil import atomic_write_bytes, staged_directory
+
+if TYPE_CHECKING:
+    from .pdf import PdfLimits
+    from .statements import Statements
 
 Progress = Callable[[str, int, int], None]
 DOCUMENT_SUFFIXES = (".txt", ".pdf")
@@ -31,18 +36,29 @@ class BuildReport:
     seconds: float
     stages: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # document -> why it was left out (keep_going)
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
-    """Document files under the given files and folders (recursively), in a stable order."""
+    """Document files under the given files and folders (recursively), in a stable order.
+
+    Only files under the given folders are read: a symbolic link in a folder that leads outside it
+    (to /etc/passwd, say) is refused, not followed.
+    """
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(
+            inside = sorted(
                 p for p in path.rglob("*")
                 if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES and not p.name.startswith(".")
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
+            root = path.resolve()
+            for p in inside:
+                if not p.resolve().is_relative_to(root):
+                    raise BuildError(f"{p}: refused: a link to {p.resolve()}, outside {path}; only files under "
+                                     "the given paths are read (name the file itself to build it)")
+            found += inside
         elif path.is_file():
             found.append(path)
         else:
@@ -63,14 +79,18 @@ def build(
     *,
     progress: Progress | None = None,
     validate: bool = True,
+    keep_going: bool = False,
+    pdf_limits: PdfLimits | None = None,
 ) -> BuildReport:
     """Build the graph of every document under `paths` (default `seeds/`) into the folder `out`.
 
     With `validate` (the default) a graph that violates ontology/shapes.ttl or a violation query
-    raises BuildError before anything is written, so the previous `out` stays whole.
+    raises BuildError before anything is written, so the previous `out` stays whole. A document that
+    cannot be read stops the build, or with `keep_going` is left out and named in `report.failed`
+    with its reason (a PDF that needs a password or OCR, or is damaged or too big for `pdf_limits`).
     """
     from .annotate import annotate
-    from .build import AnnotatedDocument, build_quads
+    from .build import AnnotatedDocument, build_statements
     from .link import link
     from .parse import ParseError, parse_file
     from .vocab import load_vocabulary
@@ -82,12 +102,17 @@ def build(
 
     t = time.perf_counter()
     documents = []
+    failed: dict[str, str] = {}
     for i, path in enumerate(files, 1):
         try:
-            documents.append(parse_file(path))
+            documents.append(parse_file(path, pdf_limits=pdf_limits))
         except ParseError as exc:
-            raise BuildError(str(exc)) from None
+            if not keep_going:
+                raise BuildError(str(exc)) from None
+            failed[str(path)] = " ".join(str(exc).split())
         tick("parse", i, len(files))
+    if not documents:
+        raise BuildError(f"no document could be read ({len(failed)} failed): " + "; ".join(failed.values()))
     seen: dict[str, str] = {}
     for doc in documents:
         if doc.id in seen:
@@ -111,29 +136,15 @@ def build(
     stages["link"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    try:
-        quads = build_quads(annotated, links, vocabulary=vocabulary)
+    try:  # sorted N-Triples statements per graph: what every output is written from (statements.py)
+        statements = build_statements(annotated, links, vocabulary=vocabulary)
     except ValueError as exc:
         raise BuildError(str(exc)) from None
     stages["build"] = time.perf_counter() - t
 
-    if validate:  # SHACL shapes + queries/*-violation.rq (validate.py)
-        from .validate import ValidationError, validate_quads
-
-        t = time.perf_counter()
-        try:
-            checked = validate_quads(quads)
-        except ValidationError as exc:
-            raise BuildError(str(exc)) from None
-        stages["validate"] = time.perf_counter() - t
-        if not checked.conforms:
-            raise BuildError(checked.summary())
-
-    t = time.perf_counter()
     out = Path(out)
-    with staged_directory(out) as stage:
-        outputs = write_outputs(stage, quads, documents=documents)
-    stages["write"] = time.perf_counter() - t
+    with staged_directory(out) as stage:  # a failed validation removes the stage: the previous `out` stays
+        outputs = write_outputs(stage, statements, documents=documents, validate=validate, stages=stages)
 
     relations: dict[str, int] = {}
     for item in links:
@@ -144,47 +155,102 @@ def build(
         recommendations=len(texts),
         mentions=sum(len(m) for d in annotated for m in d.mentions),
         links=relations,
-        triples=len(quads),
+        triples=len(statements),
         seconds=time.perf_counter() - started,
         stages=stages,
         outputs=outputs,
+        failed=failed,
     )
 
 
-def write_outputs(folder: Path, quads: list, *, documents: Sequence) -> dict[str, int]:  # type: ignore[type-arg]
-    """Write the dumps, the store and the manifest into `folder` (a staging folder); return bytes per file."""
+def write_outputs(
+    folder: Path,
+    statements: Statements,
+    *,
+    documents: Sequence,  # type: ignore[type-arg]
+    validate: bool = True,
+    stages: dict[str, float] | None = None,
+) -> dict[str, int]:
+    """Write the dumps, the store, the description, the views and the manifest into `folder` (a staging folder).
+
+    The N-Quads dump is written first; the store bulk-loads it in a thread (pyoxigraph lets go of the
+    GIL) while the other exports are written. With `validate`, the shapes and violation queries then
+    run on that store, and a violation raises BuildError before the views are made (the caller's
+    staging folder is discarded, so nothing is published). Returns bytes per file; `stages` gets the
+    seconds of export, store, validate and views (store overlaps export).
+    """
+    import threading
+
     import pyoxigraph as ox
 
-    from .export import canonical_quads, turtle, write_exports
+    from .describe import describe_facts, statement_facts
+    from .export import write_build_exports
+    from .statements import write_chunks
 
-    quads = canonical_quads(quads, assume_sorted=True)  # stable blank-node labels, if any (export.py)
+    timing = {} if stages is None else stages
     sizes: dict[str, int] = {}
     checksums: dict[str, str] = {}
 
+    def record(name: str, size: int, digest: str) -> None:
+        sizes[name] = size
+        checksums[name] = digest
+
     def put(name: str, data: bytes) -> None:
         atomic_write_bytes(folder / name, data)
-        sizes[name] = len(data)
-        checksums[name] = hashlib.sha256(data).hexdigest()
+        record(name, len(data), hashlib.sha256(data).hexdigest())
 
-    put("aflm.nq", ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
-    triples = sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads}, key=_triple_key)
-    put("aflm.ttl", turtle(triples))  # prefixes declared in sorted order (export.py)
-    # N-Triples, JSON-LD, RDF/XML, TriG, then void.ttl + dataset.jsonld describing them all (export.py)
-    write_exports(folder, quads, put=put, triples=triples)
-
+    t = time.perf_counter()
+    record("aflm.nq", *write_chunks(folder / "aflm.nq", statements.nquads_chunks()))
     store = ox.Store(str(folder / "store"))
-    store.bulk_extend(quads)
-    store.flush()
+    loaded: dict[str, object] = {}
+
+    def load(store: ox.Store) -> None:
+        started = time.perf_counter()
+        try:
+            store.bulk_load(path=str(folder / "aflm.nq"), format=ox.RdfFormat.N_QUADS)
+            store.flush()
+        except BaseException as exc:  # re-raised in the main thread
+            loaded["error"] = exc
+        loaded["seconds"] = time.perf_counter() - started
+
+    loader = threading.Thread(target=load, args=(store,), name="aflm-store-load", daemon=True)
+    loader.start()
+    try:
+        merged = statements.merged()
+        # N-Triples, Turtle, TriG, JSON-LD, RDF/XML, then void.ttl + dataset.jsonld describing them all
+        write_build_exports(folder, statements, merged, record=record)
+        facts = statement_facts(folder, statements, known={n: (sizes[n], checksums[n]) for n in sizes})
+        for name, data in describe_facts(facts).items():
+            put(name, data)
+        timing["export"] = time.perf_counter() - t
+    finally:
+        loader.join()
+    if "error" in loaded:
+        raise loaded["error"]  # type: ignore[misc]
+    timing["store"] = float(loaded["seconds"])  # type: ignore[arg-type]
+
+    if validate:  # SHACL shapes + queries/*-violation.rq, on the staged store (shacl_sparql.py, validate.py)
+        from .shacl_sparql import validate_statements
+        from .validate import ValidationError
+
+        t = time.perf_counter()
+        try:
+            checked = validate_statements(statements, store)
+        except ValidationError as exc:
+            raise BuildError(str(exc)) from None
+        timing["validate"] = time.perf_counter() - t
+        if not checked.conforms:
+            raise BuildError(checked.summary())
+
     # the HTML views read this staged store, so they are part of the atomic build (views.py)
     from .views import build_views, version_note
 
+    t = time.perf_counter()
     for name, view in build_views(store, version=version_note(__version__, checksums["aflm.nq"])).items():
         put(f"views/{name}", view.html.encode("utf-8"))
+    timing["views"] = time.perf_counter() - t
     del store
 
-    graphs: dict[str, int] = {}
-    for q in quads:
-        graphs[q.graph_name.value] = graphs.get(q.graph_name.value, 0) + 1
     manifest = {
         "tool": "aflm-graph",
         "version": __version__,
@@ -192,14 +258,10 @@ def write_outputs(folder: Path, quads: list, *, documents: Sequence) -> dict[str
             {"source_file": d.source_file, "id": d.id, "sha256": d.sha256, "recommendations": len(d.recommendations)}
             for d in documents
         ],
-        "quads": len(quads),
-        "triples": len(triples),
-        "graphs": dict(sorted(graphs.items())),
+        "quads": len(statements),
+        "triples": len(merged),
+        "graphs": {g: len(items) for g, items in sorted(statements.graphs.items())},
         "files": {name: {"bytes": sizes[name], "sha256": checksums[name]} for name in sorted(sizes)},
     }
     put("manifest.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
     return sizes
-
-
-def _triple_key(triple: object) -> tuple[str, str, str]:
-    return (str(triple.subject), str(triple.predicate), str(triple.object))  # type: ignore[attr-defined]

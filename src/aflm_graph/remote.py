@@ -18,6 +18,7 @@ import ipaddress
 import json
 import os
 import re
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -39,6 +40,7 @@ USER_AGENT = f"aflm-graph/{__version__} (+https://w3id.org/aflm; SPARQL client)"
 USER_ENV = "AFLM_ENDPOINT_USER"
 PASSWORD_ENV = "AFLM_ENDPOINT_PASSWORD"
 VIRTUOSO_DEFAULT_ROW_CAP = 10_000  # [SPARQL] ResultSetMaxRows as shipped; it truncates silently
+MAX_ANSWER_BYTES = 1 << 30  # a query answer larger than this is refused (memory), whatever the server sends
 DEFAULT_CHUNK_TRIPLES = 50_000  # Virtuoso takes ~100k per Graph Store request; a 1M-triple PUT stalls
 
 
@@ -87,20 +89,96 @@ def parse_json_results(body: bytes) -> Result:
     return Result("select", columns=columns, rows=rows)
 
 
+def parse_xml_results(body: bytes) -> Result:
+    """SPARQL 1.1 XML results (SELECT or ASK), read by pyoxigraph: it expands no entity and fetches no DTD."""
+    import pyoxigraph as ox
+
+    from .engine import from_oxigraph
+    from .rdfio import UnsafeInputError, check_xml
+
+    try:
+        check_xml(body, source="the endpoint's XML results")  # the same rule as for RDF/XML, whatever the parser
+        answer = ox.parse_query_results(body, format=ox.QueryResultsFormat.XML)  # parsed lazily: iterate inside
+        if isinstance(answer, ox.QueryBoolean):
+            return Result("ask", boolean=bool(answer))
+        columns = [v.value for v in answer.variables]
+        rows = [[from_oxigraph(solution[c]) for c in columns] for solution in answer]
+    except UnsafeInputError as exc:
+        raise QueryError(str(exc)) from None
+    except (SyntaxError, ValueError) as exc:
+        raise QueryError(f"the endpoint's XML results do not parse: {' '.join(str(exc).split())}") from None
+    return Result("select", columns=columns, rows=rows)
+
+
 def parse_graph(body: bytes, content_type: str) -> Result:
     """A CONSTRUCT/DESCRIBE answer (N-Triples, Turtle or RDF/XML) as subject/predicate/object rows."""
     import pyoxigraph as ox
 
     from .engine import from_oxigraph
+    from .rdfio import UnsafeInputError, read_quads
 
     mime = content_type.split(";")[0].strip().lower()
     fmt = ox.RdfFormat.RDF_XML if "xml" in mime else ox.RdfFormat.TURTLE  # N-Triples is a subset of Turtle
-    try:
-        triples = list(ox.parse(body, format=fmt))
-    except SyntaxError as exc:
+    try:  # through the safe reader: RDF/XML entity bombs and external entities are refused (rdfio.py)
+        triples = read_quads(body, fmt, name=f"the endpoint's {mime or 'graph'} answer")
+    except UnsafeInputError as exc:
+        raise QueryError(str(exc)) from None
+    except ValueError as exc:
         raise QueryError(f"the endpoint's {mime or 'graph'} answer does not parse: {exc}") from None
     rows = [[from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object)] for t in triples]
     return Result("graph", columns=["subject", "predicate", "object"], rows=rows)  # type: ignore[arg-type]
+
+
+def _socket(response: object) -> socket.socket | None:
+    """The socket under an http.client response (to shorten its read timeout to what is left), if reachable."""
+    raw = getattr(getattr(response, "fp", None), "raw", None)
+    sock = getattr(raw, "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def fetch_answer(request: urllib.request.Request, *, timeout: float, max_bytes: int = MAX_ANSWER_BYTES,
+                 ) -> tuple[int, dict[str, str], bytes]:
+    """Send a query request and read the whole answer within `timeout` seconds and `max_bytes` bytes.
+
+    Our own opener (never the process-wide one a library may have installed) refuses redirects, so
+    neither the query nor any credential goes to a place the user did not name. Every failure is a
+    one-line QueryError that names the endpoint and what happened.
+    """
+    endpoint = request.full_url.split("?", 1)[0]
+    opener = urllib.request.build_opener(_RefuseRedirects(QueryError))
+    deadline = time.monotonic() + timeout
+    late = QueryError(f"{endpoint}: no complete answer within {timeout:g} s (the client's time limit)")
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            status = int(response.status)
+            headers = {k.lower(): v for k, v in response.headers.items()}
+            sock = _socket(response)
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise late
+                if sock is not None:
+                    sock.settimeout(remaining)
+                chunk = response.read1(1 << 16)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > max_bytes:
+                    raise QueryError(f"{endpoint}: the answer is over {max_bytes} bytes (the client's size limit)")
+                chunks.append(chunk)
+    except urllib.error.HTTPError as exc:
+        detail = _one_line(exc.read(4096))
+        raise QueryError(f"{endpoint}: HTTP {exc.code} {exc.reason}{': ' + detail if detail else ''}") from None
+    except TimeoutError:
+        raise late from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, TimeoutError):
+            raise late from None
+        raise QueryError(f"{endpoint}: no answer ({reason}; timeout {timeout:g} s)") from None
+    return status, headers, b"".join(chunks)
 
 
 _LIMIT = re.compile(r"\bLIMIT\s+(\d+)\s*(?:OFFSET\s+\d+\s*)?$", re.IGNORECASE)
@@ -132,6 +210,7 @@ def run_remote(
     row_cap: int | None = None,
     default_graphs: Sequence[str] = (),
     extra_params: Mapping[str, str] | None = None,
+    max_bytes: int = MAX_ANSWER_BYTES,
 ) -> Result:
     """Run a read-only query on a SPARQL 1.1 endpoint; parameters travel as a VALUES block of escaped terms.
 
@@ -139,7 +218,8 @@ def run_remote(
     else the given one, else Virtuoso's shipped 10,000 when the server says it is Virtuoso. A result
     with that many rows (and no LIMIT of its own that explains it) is reported as partial, as are
     HTTP 206 and `X-SQL-State: S1TAT` answers. `extra_params` go to the endpoint as they are (a
-    server's own options, e.g. Virtuoso's `timeout` in milliseconds).
+    server's own options, e.g. Virtuoso's `timeout` in milliseconds). The whole answer must arrive
+    within `timeout` seconds and `max_bytes` bytes; a redirect is refused, never followed.
     """
     from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
     from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
@@ -164,19 +244,20 @@ def run_remote(
         client.addCustomHttpHeader("Accept", "application/sparql-results+json, application/json;q=0.9")
     client.setQuery(bound)
     try:
-        answer = client.query()
-        response = answer.response
-        status = int(getattr(response, "status", None) or response.getcode())
-        headers = {k.lower(): v for k, v in response.info().items()}
-        body = response.read()
+        # SPARQLWrapper builds the request (protocol, parameters, conneg); it is sent by `fetch_answer`, not by
+        # SPARQLWrapper's urlopen, which follows redirects through whatever opener was installed process-wide
+        # and whose timeout bounds each socket read rather than the whole answer.
+        request = client._createRequest()
     except SPARQLWrapperException as exc:
         raise QueryError(f"{endpoint}: {type(exc).__name__}: {_one_line(str(exc))}") from None
-    except urllib.error.HTTPError as exc:
-        raise QueryError(f"{endpoint}: HTTP {exc.code} {exc.reason}: {_one_line(exc.read())}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise QueryError(f"{endpoint}: no answer ({reason}; timeout {timeout:g} s)") from None
-    result = parse_graph(body, headers.get("content-type", "")) if graph_form else parse_json_results(body)
+    status, headers, body = fetch_answer(request, timeout=timeout, max_bytes=max_bytes)
+    media = headers.get("content-type", "").split(";")[0].strip().lower()
+    if graph_form:
+        result = parse_graph(body, media)
+    elif media in {"application/sparql-results+xml", "application/xml", "text/xml"}:
+        result = parse_xml_results(body)
+    else:
+        result = parse_json_results(body)
 
     reasons = []
     if status == 206:
@@ -240,8 +321,11 @@ def check_push_url(url: str, *, with_credentials: bool) -> None:
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
     """Never follow a redirect: the request (and its credentials) would go somewhere the user did not name."""
 
+    def __init__(self, error: type[Exception] = PushError) -> None:
+        self.error = error
+
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
-        raise PushError(
+        raise self.error(
             f"{req.full_url}: the endpoint redirected ({code}) to {newurl}; redirects are not followed "
             "(credentials are never forwarded), pass the final URL"
         )

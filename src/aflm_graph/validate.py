@@ -450,7 +450,7 @@ def validate_quads(
 
 
 def load_quads(path: Path) -> list[ox.Quad]:
-    """Quads from a build folder (its aflm.nq) or an RDF dataset file (.nq, .trig).
+    """Quads from a build folder (its aflm.nq) or an RDF file (.nq, .trig, .ttl, .nt, .jsonld, .rdf).
 
     A file that lacks one of the static named graphs (ontology, reference, vocabularies) gets it
     from ontology/, as a build would: a hand-written fixture then only needs its data.
@@ -463,11 +463,15 @@ def load_quads(path: Path) -> list[ox.Quad]:
     file = path / "aflm.nq" if path.is_dir() else path
     if not file.is_file():
         raise ValidationError(f"{file}: no build here; run `aflm-graph build` first (or pass --build DIR)")
-    fmt = ox.RdfFormat.TRIG if file.suffix == ".trig" else ox.RdfFormat.N_QUADS
-    try:
-        quads = list(ox.parse(path=str(file), format=fmt))
-    except SyntaxError as exc:
-        raise ValidationError(f"{file}: {' '.join(str(exc).split())}") from None
+    from .rdfio import read_quads
+
+    try:  # pyoxigraph only, through the safe reader: no remote JSON-LD context, no XML entity is ever resolved
+        quads = read_quads(file)
+    except ValueError as exc:  # also UnsafeInputError
+        raise ValidationError(" ".join(str(exc).split())) from None
+    if file.suffix.lower() not in {".nq", ".nquads", ".trig"}:  # a triple format: its triples are the data
+        data = ox.NamedNode(GRAPH_DATA)
+        quads = [ox.Quad(q.subject, q.predicate, q.object, data) for q in quads]
     present = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
     if not path.is_dir():
         quads += [q for q in static_quads() if q.graph_name.value not in present]
