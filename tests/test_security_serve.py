@@ -178,3 +178,18 @@ def test_two_hundred_concurrent_slow_queries_get_answers_or_a_clear_busy(served:
     }
     record_figure("serve.load", figures)
     assert percentile(latencies, 95) < TIMEOUT + 1, figures
+
+
+def test_the_limits_are_settings_shown_with_their_defaults() -> None:
+    from click.testing import CliRunner
+
+    from aflm_graph.cli import cli
+
+    serve_help = " ".join(CliRunner().invoke(cli, ["serve", "--help"]).output.split())
+    for option, default in [("--timeout", "20.0"), ("--max-rows", "100000"), ("--max-body", "65536"),
+                            ("--max-memory", "2048"), ("--max-waiting", "64"), ("--workers", "2")]:
+        assert option in serve_help and f"default: {default}" in serve_help, option
+    build_help = " ".join(CliRunner().invoke(cli, ["build", "--help"]).output.split())
+    for option, default in [("--pdf-timeout", "30.0"), ("--pdf-memory", "512"), ("--pdf-max-pages", "500")]:
+        assert option in build_help and f"default: {default}" in build_help, option
+    assert "--keep-going" in build_help

@@ -67,7 +67,7 @@ def check_quads(quads: list[ox.Quad]) -> None:
                 assert not not_xml_characters(term.value), (term.value, not_xml_characters(term.value))
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
+@settings(max_examples=100, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(title=ODD_TEXT, heading=ODD_TEXT, items=st.lists(ODD_TEXT, min_size=1, max_size=3), stem=ODD_TEXT)
 def test_odd_text_mints_valid_iris_and_round_trips_in_every_format(

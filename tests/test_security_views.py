@@ -12,14 +12,17 @@ syntax and line separators. Inline event handlers would pass the page's Content-
 
 from __future__ import annotations
 
+import concurrent.futures
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from aflm_graph import views
+from conftest import require_executable
 from test_views import fixture_store
-from test_views_browser import _dom_point, _tooltip, browser, open_view  # noqa: F401 - fixtures shared
+from test_views_browser import CHROMIUM_ARGS, VIEWPORT, Opened, _dom_point, _tooltip
 
 pytestmark = pytest.mark.browser
 
@@ -74,11 +77,52 @@ def _nothing_ran(opened: Any) -> None:
     assert opened.js("() => document.scripts.length") == 3  # the data, vis-network, the page's own script
 
 
+def in_browser(body: Callable[[Callable[[Path], Opened]], None]) -> None:
+    """Run `body(open_view)` with its own headless Chromium, in a thread of its own.
+
+    Playwright's sync API refuses to start where an event loop runs, as it does in this process while
+    tests/test_views_browser.py holds its session browser: a fresh thread has no loop.
+    """
+    executable = require_executable("chromium", why="the view tests open the pages in a real browser")
+
+    def run() -> None:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport=VIEWPORT, offline=True)
+            try:
+                def open_view(path: Path) -> Opened:
+                    page = context.new_page()
+                    opened = Opened(page)
+                    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://")
+                               else (opened.blocked.append(route.request.url), route.abort()))
+                    page.on("console", lambda m: opened.errors.append(m.text) if m.type == "error" else None)
+                    page.on("pageerror", lambda error: opened.errors.append(str(error)))
+                    page.on("dialog", lambda dialog: (opened.dialogs.append(dialog.message), dialog.dismiss()))
+                    page.goto(path.as_uri())
+                    page.wait_for_function("() => window.aflmView && window.aflmView.stable === true",
+                                           timeout=30_000)
+                    return opened
+
+                body(open_view)
+            finally:
+                context.close()
+                browser.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(run).result(timeout=300)
+
+
 def test_hostile_text_everywhere_in_a_view_runs_nothing_and_reads_literally(
-    hostile_view: tuple[Path, views.View], open_view: Any,  # noqa: F811 - the fixture imported above
+    hostile_view: tuple[Path, views.View],
 ) -> None:
-    path, view = hostile_view
+    in_browser(lambda open_view: check_hostile_view(open_view, *hostile_view))
+
+
+def check_hostile_view(open_view: Callable[[Path], Opened], path: Path, view: views.View) -> None:
     opened = open_view(path)
+    assert opened.blocked == []
     _nothing_ran(opened)
     page = opened.page
 

@@ -1,4 +1,4 @@
-"""The compiled shapes (shacl_sparql.py) report exactly what pySHACL reports, so big builds validate the same way."""
+"""The compiled shapes (shacl_stream.py) report exactly what pySHACL reports, so big builds validate the same way."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from aflm_graph.shacl_sparql import Unsupported, compile_checks, compiled_findings, validate_statements
+from aflm_graph.shacl_stream import Unsupported, compile_shapes, sample_statements, stream_findings, validate_statements
 from aflm_graph.statements import Statements
 from aflm_graph.validate import (
     SHACL_GRAPHS,
@@ -38,9 +38,7 @@ def _key(findings: list) -> set[tuple[str, ...]]:
 
 def _both(quads: list[ox.Quad]) -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
     shapes = load_shapes()
-    store = ox.Store()
-    store.bulk_extend(quads)
-    compiled = _key(compiled_findings(store, shapes))
+    compiled = _key(stream_findings(Statements.from_quads(quads), shapes))
     reference = _key(shacl_findings(_rdflib_graph(quads, SHACL_GRAPHS, shape_predicates(shapes)), core_shapes(shapes)))
     return compiled, reference
 
@@ -104,17 +102,24 @@ def test_unsupported_shapes_are_refused_rather_than_guessed(tmp_path: Path) -> N
 @prefix aflm: <https://w3id.org/aflm/ontology#> .
 <urn:s> a sh:NodeShape ; sh:targetClass aflm:Recommendation ; sh:closed true ; sh:message "closed" .
 """)
-    store = ox.Store()
     with pytest.raises(Unsupported):
-        compile_checks(load_shapes(shapes_file), store)
+        compile_shapes(load_shapes(shapes_file))
 
 
 def test_a_big_build_validates_with_the_compiled_shapes_and_reports_the_same(seed_build: Path) -> None:
     quads = [q for q in load_quads(seed_build) if q.predicate.value != AFLM + "text" or q.subject.value != REC]
     statements = Statements.from_quads(quads)
-    store = ox.Store()
-    store.bulk_extend(quads)
-    small = validate_statements(statements, store)  # pySHACL: the seeds are under the limit
-    big = validate_statements(statements, store, pyshacl_limit=0)
+    small = validate_statements(statements)  # pySHACL: the seeds are under the limit
+    big = validate_statements(statements, pyshacl_limit=0)
     assert not small.conforms
     assert _key(small.findings) == _key(big.findings)
+    assert small.sampled is None
+
+
+def test_above_the_limit_the_sparql_checks_run_on_a_sample_of_whole_documents(seed_build: Path) -> None:
+    statements = Statements.from_quads(load_quads(seed_build))
+    sample, chosen, total = sample_statements(statements, size=len(statements) // 2)
+    assert total == 2 and chosen >= 1
+    assert len(sample) < len(statements)
+    report = validate_statements(statements, pyshacl_limit=0, full_query_limit=0)
+    assert report.conforms and report.sampled is not None

@@ -10,23 +10,27 @@ The public API is small and imports nothing heavy until it is called:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-__version__ = "0.1.0"
-__all__ = ["__version__", "load", "parse_file", "query", "run_pipeline"]
-
+# Nothing is imported here at run time, not even pathlib or typing: every `aflm-graph` command imports
+# this package first, and `aflm-graph --help` must start about as fast as Python itself (see _entry.py).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+
     import rdflib
 
     from .engine import Result
     from .parse import Document
     from .pipeline import BuildReport
 
+__version__ = "0.1.0"
+__all__ = ["__version__", "load", "parse_file", "query", "run_pipeline"]
+
 
 def parse_file(path: Path | str) -> Document:
     """Parse one document (.txt or .pdf) into plain dataclasses."""
+    from pathlib import Path
+
     from .parse import parse_file as _parse_file
 
     return _parse_file(Path(path))
@@ -37,6 +41,8 @@ def run_pipeline(paths: Sequence[Path | str] | None = None, out: Path | str = "b
 
     Named so as not to shadow the `aflm_graph.build` module (the stage that turns documents into quads).
     """
+    from pathlib import Path
+
     from .pipeline import build as _build
 
     return _build([Path(p) for p in paths] if paths else None, out)
@@ -67,6 +73,8 @@ def load(build_dir: Path | str = "build", *, store: str = "Oxigraph") -> rdflib.
     The default `store="Oxigraph"` keeps rdflib's API over pyoxigraph (via oxrdflib), which loads
     and queries many times faster than rdflib's memory store; pass `store="default"` for that one.
     """
+    from pathlib import Path
+
     import rdflib
 
     dump = Path(build_dir) / "aflm.nq"

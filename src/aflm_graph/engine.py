@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -95,6 +95,42 @@ def from_oxigraph(term: ox.NamedNode | ox.Literal | ox.BlankNode | None) -> Term
     return Term("triple", str(term))
 
 
+def _converter() -> Callable[[object], Term | None]:
+    """`from_oxigraph` for one result: by exact type, and each distinct term converted once (IRIs and
+    labels recur on many rows), which makes big results several times cheaper to read."""
+    import pyoxigraph as ox
+
+    named, literal, blank, string = ox.NamedNode, ox.Literal, ox.BlankNode, XSD.string
+    cache: dict[object, Term] = {}
+
+    def convert(term: object) -> Term | None:
+        if term is None:
+            return None
+        found = cache.get(term)
+        if found is not None:
+            return found
+        kind = type(term)
+        if kind is named:
+            found = Term("uri", term.value)  # type: ignore[attr-defined]
+        elif kind is literal:
+            language = term.language  # type: ignore[attr-defined]
+            if language:
+                found = Term("literal", term.value, lang=language)  # type: ignore[attr-defined]
+            else:
+                datatype = term.datatype.value  # type: ignore[attr-defined]
+                found = Term("literal", term.value, datatype=None if datatype == string else datatype)  # type: ignore[attr-defined]
+        elif kind is blank:
+            found = Term("bnode", term.value)  # type: ignore[attr-defined]
+        else:
+            found = from_oxigraph(term)  # type: ignore[arg-type]
+            assert found is not None
+        if len(cache) < 500_000:
+            cache[term] = found
+        return found
+
+    return convert
+
+
 # --- the embedded store
 
 _STORES: dict[Path, ox.Store] = {}
@@ -142,11 +178,12 @@ def run_embedded(store: ox.Store, text: str, bindings: Mapping[str, ox.NamedNode
         raise QueryError(_syntax_message(str(exc))) from None
     if form == "ask":
         return Result("ask", boolean=bool(answer))
+    convert = _converter()
     if form in {"construct", "describe"}:
-        rows = [[from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object)] for t in answer]
+        rows = [[convert(t.subject), convert(t.predicate), convert(t.object)] for t in answer]
         return Result("graph", columns=["subject", "predicate", "object"], rows=rows)
     columns = [v.value for v in answer.variables]
-    rows = [[from_oxigraph(solution[c]) for c in columns] for solution in answer]
+    rows = [[convert(t) for t in solution] for solution in answer]  # values come in the order of the variables
     return Result("select", columns=columns, rows=rows)
 
 

@@ -319,7 +319,10 @@ _SPACE_MAP = dict.fromkeys(
     map(ord, "\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\x1f"),
     " ",
 )
-_INVISIBLE_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff\ufffe\uffff]|\u00ad(?!$)")
+# controls, zero-width characters, BOM, non-characters, lone surrogates (no RDF literal can hold one), soft hyphens
+_INVISIBLE_RE = re.compile(
+    r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff\ufffe\uffff\ud800-\udfff]|\u00ad(?!$)"
+)
 _MULTISPACE_RE = re.compile(r" {2,}")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")  # control characters other than \t \n \v \f \r
 _FURNITURE_RE = re.compile(
@@ -420,6 +423,20 @@ _CANONICAL_STATE = {k.casefold(): v for k, v in MEMBER_STATES.items()}
 def canonical_member_state(name: str) -> str | None:
     """ASEAN's short name for a member state as written ("Vietnam" -> "Viet Nam"), else None."""
     return _CANONICAL_STATE.get(" ".join(name.split()).casefold().removeprefix("the "))
+
+
+def clean_name(name: str) -> str:
+    """A file name as a literal can hold it: undecodable bytes (surrogate escapes) as U+FFFD, no control characters.
+
+    Linux hands Python a name that is not UTF-8 with its bytes as lone surrogates, which no RDF syntax
+    can carry; any other lone surrogate or control character in a name given through the API is dealt
+    with the same way.
+    """
+    raw = b"".join(bytes([ord(c) - 0xDC00]) if "\udc80" <= c <= "\udcff" else c.encode("utf-8", "surrogatepass")
+                   for c in name)
+    decoded = raw.decode("utf-8", errors="replace")
+    return _MULTISPACE_RE.sub(" ", _INVISIBLE_RE.sub("", "".join(" " if c in _LINE_ENDS or c == "\t" else c
+                                                                for c in decoded))).strip()
 
 
 def slugify(stem: str) -> str:
@@ -1320,6 +1337,7 @@ def parse_text(
 ) -> Document:
     """Parse a decoded document: structure from the layout, facts from the text, gaps from `meta`."""
     meta = meta or DocumentMeta()
+    source_file = clean_name(source_file)
     text = text.removeprefix("\ufeff")
     content = _mark_paragraphs(_drop_furniture(_split_lines(text)))
     if not content:
@@ -1344,6 +1362,9 @@ def parse_text(
         body = item.build_text(words)
         first = item.paras[0].lines[0]
         last = item.paras[-1].lines[-1]
+        if not body:  # a bare label ("2." and nothing after it): no recommendation to record (found by fuzzing)
+            raise ParseError(source_file, f"item {item.label} has no text; expected the recommendation's words "
+                             "after its label", line=first.lineno)
         key = (item.subtheme, item.label)
         if key in first_seen and first_seen[key][0] != body:
             where = f" in sub-theme {item.subtheme}" if item.subtheme is not None else ""

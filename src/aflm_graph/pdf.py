@@ -160,6 +160,10 @@ def _extract(path: Path, max_pages: int) -> dict[str, object]:
             except MemoryError:
                 raise
             except Exception as exc:
+                if type(exc).__name__ == "LimitReachedError":  # pypdf's own cap on inflated streams
+                    return {"error": "too_big", "page": number,
+                            "detail": f"page {number} inflates past pypdf's limit (a decompression bomb?); "
+                            "expected a PDF of ordinary size"}
                 return {
                     "error": "damaged",
                     "page": number,
@@ -170,7 +174,8 @@ def _extract(path: Path, max_pages: int) -> dict[str, object]:
     except FileNotDecryptedError as exc:
         return {"error": "password", "detail": f"encrypted ({exc}); expected an unencrypted PDF"}
     except Exception as exc:
-        return {"error": "damaged", "detail": f"pypdf cannot read it ({type(exc).__name__}: {exc})"}
+        return {"error": "damaged", "detail": f"pypdf cannot read it ({type(exc).__name__}: {exc}); "
+                "expected a readable PDF (open and save it again, or export it anew)"}
     if not any(t.strip() for t in texts):
         return {
             "error": "ocr",
