@@ -500,6 +500,35 @@ def synth(documents: int, seed: int, out: Path) -> None:
     click.echo(f"Wrote {len(paths)} synthetic documents and synth-manifest.json to {out}/")
 
 
+@cli.command()
+@click.option("--quick", is_flag=True, help="A smoke run on tiny inputs (about a minute; its figures mean nothing).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("bench/results.json"),
+              show_default=True, help="Where to write the results (JSON).")
+@click.option("--sizes", metavar="N,N,...", help="Build sizes in documents (default 100,1000,10000).")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the temporary corpora and builds (default: the system's temporary folder).")
+def bench(quick: bool, out: Path, sizes: str | None, workdir: Path | None) -> None:
+    """Performance figures as ratios: build, load, queries, Turtle and start-up vs rdflib and raw pyoxigraph.
+
+    Builds synthetic corpora, measures each figure in a fresh process on this machine, prints the
+    table and writes the results as JSON. The full run takes several minutes.
+
+    \b
+    Example:
+        aflm-graph bench
+        aflm-graph bench --quick --out /tmp/results.json
+    """
+    from .bench import run, table
+
+    try:
+        chosen = tuple(int(n) for n in sizes.split(",")) if sizes else None
+    except ValueError:
+        raise click.UsageError(f"--sizes {sizes!r}: expected numbers separated by commas") from None
+    results = run(out, quick=quick, sizes=chosen, workdir=workdir)
+    click.echo(table(results), nl=False)
+    click.echo(f"Wrote {out}", err=True)
+
+
 def main() -> None:
     cli(prog_name="aflm-graph")
 

@@ -217,10 +217,61 @@ def write_build_exports(
 
     nt, nq = folder / "aflm.nt", folder / "aflm.nq"
     record("aflm.nt", *write_chunks(nt, ntriples_chunks(merged)))
-    record("aflm.ttl", *_convert(nt, folder / "aflm.ttl", ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE))
-    record("aflm.trig", *_convert(nq, folder / "aflm.trig", ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG))
-    record("aflm.jsonld", *write_chunks(folder / "aflm.jsonld", jsonld_chunks(merged)))
-    record("aflm.rdf", *write_rdfxml_file(folder / "aflm.rdf", merged))
+    if len(merged) < HELPER_THRESHOLD:
+        record("aflm.ttl", *_convert(nt, folder / "aflm.ttl", ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE))
+        record("aflm.trig", *_convert(nq, folder / "aflm.trig", ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG))
+        record("aflm.jsonld", *write_chunks(folder / "aflm.jsonld", jsonld_chunks(merged)))
+        record("aflm.rdf", *write_rdfxml_file(folder / "aflm.rdf", merged))
+        return
+    # A big graph: JSON-LD and RDF/XML are written by a second Python process reading aflm.nt line by
+    # line (its memory stays small), while this one writes Turtle and TriG: two cores, not one.
+    import subprocess
+    import sys
+
+    helper = subprocess.Popen(
+        [sys.executable, "-c", "from aflm_graph.export import _helper; _helper()", str(nt),
+         str(folder / "aflm.jsonld"), str(folder / "aflm.rdf")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        record("aflm.ttl", *_convert(nt, folder / "aflm.ttl", ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE))
+        record("aflm.trig", *_convert(nq, folder / "aflm.trig", ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG))
+    finally:
+        out, err = helper.communicate()
+    if helper.returncode != 0:
+        lines = err.decode("utf-8", "replace").strip().splitlines()
+        raise ExportError(lines[-1].split(": ", 1)[-1] if lines else f"the export helper failed ({helper.returncode})")
+    for name, (size, digest) in json.loads(out.decode().strip().splitlines()[-1]).items():
+        record(name, size, digest)
+
+
+HELPER_THRESHOLD = 300_000
+"""From this many triples, JSON-LD and RDF/XML are written by a second process (see write_build_exports)."""
+
+
+def _ntriples_statements(path: Path) -> Iterator[str]:
+    """The statements of an N-Triples file this module wrote (one `<s> <p> <o> .` per line)."""
+    with open(path, encoding="utf-8", newline="\n") as handle:
+        for line in handle:
+            yield line[:-3]
+
+
+def _helper() -> None:
+    """`python -c ...`: write aflm.jsonld and aflm.rdf from aflm.nt; print their sizes and checksums as JSON."""
+    import sys
+
+    from .statements import write_chunks
+
+    nt, jsonld, rdfxml = (Path(a) for a in sys.argv[1:4])
+    try:
+        written = {
+            jsonld.name: write_chunks(jsonld, jsonld_chunks(_ntriples_statements(nt))),
+            rdfxml.name: write_rdfxml_file(rdfxml, _ntriples_statements(nt)),
+        }
+    except ExportError as exc:
+        print(f"ExportError: {' '.join(str(exc).split())}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(json.dumps(written))
 
 
 def _convert(source: Path, target: Path, source_format: ox.RdfFormat, target_format: ox.RdfFormat) -> tuple[int, str]:

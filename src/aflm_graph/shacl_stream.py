@@ -726,8 +726,8 @@ def validate_statements(
     shapes_path: Path | None = None,
     queries_folder: Path | None = None,
     where: str = "build",
-    pyshacl_limit: int = PYSHACL_LIMIT,
-    full_query_limit: int = FULL_QUERY_LIMIT,
+    pyshacl_limit: int | None = None,
+    full_query_limit: int | None = None,
 ) -> StatementsReport:
     """Validate a build from its statements: the shapes on everything, then the SPARQL checks.
 
@@ -738,6 +738,8 @@ def validate_statements(
     """
     from . import validate  # looked up at call time, so a caller (or a test) can swap the shapes loader
 
+    pyshacl_limit = PYSHACL_LIMIT if pyshacl_limit is None else pyshacl_limit
+    full_query_limit = FULL_QUERY_LIMIT if full_query_limit is None else full_query_limit
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     shapes = validate.load_shapes(shapes_path)

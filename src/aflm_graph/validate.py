@@ -479,6 +479,24 @@ def load_quads(path: Path) -> list[ox.Quad]:
 
 
 def validate_build(build: Path | str = "build", **options: Any) -> ValidationReport:
-    """Validate the build in a folder (or one .nq / .trig file)."""
+    """Validate the build in a folder (or one .nq / .trig file).
+
+    A big graph (over `shacl_stream.PYSHACL_LIMIT` statements in the graphs the shapes read) is checked
+    the way a big build is (shacl_stream.py): the shapes streamed over every statement, and the SPARQL
+    checks on all of them, on the build's own store when there is one.
+    """
     path = Path(build)
-    return validate_quads(load_quads(path), where=str(path), **options)
+    quads = load_quads(path)
+    from . import shacl_stream
+
+    if sum(1 for q in quads if q.graph_name.value in SHACL_GRAPHS) <= shacl_stream.PYSHACL_LIMIT:
+        return validate_quads(quads, where=str(path), **options)
+    import pyoxigraph as ox
+
+    from .statements import Statements
+
+    statements = Statements.from_quads(quads)
+    del quads
+    store = ox.Store.read_only(str(path / "store")) if (path / "store").is_dir() else None
+    return shacl_stream.validate_statements(statements, store, where=str(path), full_query_limit=len(statements),
+                                            **options)

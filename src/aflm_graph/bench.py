@@ -1,0 +1,751 @@
+"""`aflm-graph bench`: performance figures, side by side with rdflib and raw pyoxigraph, in one run.
+
+Everything is measured on this machine in this run, on synthetic corpora (`aflm-graph synth`, seed
+1; never real sources), each measurement in a fresh Python process so that one cannot warm or
+bloat the next (peak memory is that process's own high-water mark, from `wait4`):
+
+- build: documents/s and recommendations/s end to end and per stage (parse, annotate, link, build,
+  export, store, validate, views) at 100, 1,000 and 10,000 documents, and each stage's growth
+  factor time(10x)/time(1x). The store loads in a thread while the exports are written, so stage
+  times add up to more than the total;
+- load: the same N-Triples file (about 1M triples) into our default store (`engine.open_store`
+  on a build without a store folder: pyoxigraph in memory), rdflib's memory store and raw
+  pyoxigraph, in triples/s and peak memory;
+- queries: every competency query (the named queries that are not violation checks, with the
+  parameters of their examples) at about 100k and 1M triples, on our engine (`engine.run` on the
+  build's on-disk store), raw pyoxigraph on that same store (`Store.query`, every row read), raw
+  pyoxigraph in memory, and rdflib's own SPARQL engine (rdflib.Dataset, memory store). Each is the
+  best of a few runs; an rdflib query runs in a forked process that is killed at the time limit and
+  reported as "> N s" (the geometric mean then counts the limit: a lower bound of the ratio);
+- Turtle: our writer (the build's: N-Triples streamed through pyoxigraph's serialiser with sorted
+  prefixes) vs pyoxigraph's serialiser on parsed triples vs rdflib's, at about 1M triples;
+- start-up: `aflm-graph --help` and `aflm-graph query documents` vs `python -c pass` (best and
+  median of 20 runs), and the peak memory of a query run on the 1M-triple build.
+
+Results go to `bench/results.json` (and the table to standard output). `--quick` runs the same
+code on tiny inputs in a minute or so (a smoke test: its figures mean nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SEED = 1
+TARGETS = {
+    "load_vs_rdflib": 8.0,  # load triples/s >= 8x rdflib
+    "queries_vs_rdflib": 10.0,  # geometric mean >= 10x faster than rdflib
+    "queries_vs_pyoxigraph": 1.5,  # within 1.5x of raw pyoxigraph
+    "turtle_vs_rdflib": 20.0,
+    "build_recommendations_per_s": 1000.0,  # at 10,000 documents
+    "growth": 12.0,  # every stage, 10x the input
+    "help_vs_python": 3.0,
+    "query_peak_rss_mb": 600.0,  # at 1M triples
+}
+STAGES = ("parse", "annotate", "link", "build", "export", "store", "validate", "views")
+
+
+@dataclass(frozen=True)
+class Plan:
+    sizes: tuple[int, ...]
+    small_triples: int  # the two query datasets
+    large_triples: int
+    rdflib_timeout: float  # per rdflib query or serialisation
+    repeats: int  # best of, for our engine and pyoxigraph
+    startup_runs: int
+
+
+FULL = Plan(sizes=(100, 1_000, 10_000), small_triples=100_000, large_triples=1_000_000, rdflib_timeout=10.0,
+            repeats=3, startup_runs=20)
+QUICK = Plan(sizes=(4, 12), small_triples=12_000, large_triples=25_000, rdflib_timeout=5.0, repeats=1,
+             startup_runs=3)
+
+
+# --- child processes: each measurement in a fresh interpreter, its peak RSS from wait4
+
+
+def _spawn(task: str, args: dict[str, Any], *, timeout: float | None = None) -> tuple[Any, float, float]:
+    """Run `TASKS[task](**args)` in a new Python process; (its JSON result, its peak RSS in MB, wall seconds)."""
+    code = "import sys; from aflm_graph.bench import _child; _child(sys.argv[1])"
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen([sys.executable, "-c", code, task], stdin=subprocess.PIPE, stdout=out,
+                                stderr=subprocess.PIPE, text=False)
+        assert proc.stdin is not None
+        proc.stdin.write(json.dumps(args).encode())
+        proc.stdin.close()
+        deadline = None if timeout is None else started + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if deadline is not None and time.perf_counter() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.02)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+        if proc.stderr:
+            proc.stderr.close()
+        out.seek(0)
+        lines = out.read().decode("utf-8", "replace").strip().splitlines()
+    seconds = time.perf_counter() - started
+    rss = usage.ru_maxrss / 1024  # KiB on Linux
+    if proc.returncode != 0 or not lines:
+        if deadline is not None and time.perf_counter() > deadline:
+            return {"timeout": True}, rss, seconds
+        raise RuntimeError(f"bench task {task} failed ({proc.returncode}): {err.strip()[-2000:]}")
+    return json.loads(lines[-1]), rss, seconds
+
+
+def _child(task: str) -> None:
+    args = json.loads(sys.stdin.read() or "{}")
+    result = TASKS[task](**args)
+    sys.stdout.write("\n" + json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+# --- tasks (run in the child)
+
+
+def _task_synth(out: str, documents: int, seed: int) -> dict[str, Any]:
+    from .synth import write_corpus
+
+    started = time.perf_counter()
+    write_corpus(Path(out), documents=documents, seed=seed)
+    return {"seconds": time.perf_counter() - started}
+
+
+def _task_build(corpus: str, out: str, validate: bool) -> dict[str, Any]:
+    from .pipeline import build
+
+    started = time.perf_counter()
+    report = build([Path(corpus)], out, validate=validate)
+    manifest = json.loads((Path(out) / "manifest.json").read_text())
+    return {
+        "seconds": time.perf_counter() - started,
+        "documents": report.documents,
+        "recommendations": report.recommendations,
+        "mentions": report.mentions,
+        "links": report.links,
+        "quads": report.triples,
+        "triples": manifest["triples"],
+        "stages": report.stages,
+    }
+
+
+def _task_load(engine: str, path: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    if engine == "ours":  # the build's N-Quads, through engine.open_store (no store folder: loads in memory)
+        from .engine import open_store
+
+        count = len(open_store(Path(path)))
+    elif engine == "pyoxigraph":
+        import pyoxigraph as ox
+
+        store = ox.Store()
+        store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES if path.endswith(".nt") else ox.RdfFormat.TURTLE)
+        count = len(store)
+    else:
+        import rdflib
+
+        graph = rdflib.Graph()
+        graph.parse(path, format="nt" if path.endswith(".nt") else "turtle")
+        count = len(graph)
+    return {"seconds": time.perf_counter() - started, "triples": count}
+
+
+def _competency_queries(build: Path) -> list[tuple[str, str, dict[str, str]]]:
+    """(name, text, params): every named query but the violation checks, with example parameters; a parameter
+    that names a document or a recommendation gets one of this build's (the examples name the seeds')."""
+    import pyoxigraph as ox
+
+    from .queries import named_queries
+
+    store = ox.Store.read_only(str(build / "store"))
+    first_doc = next(iter(store.query(
+        "SELECT ?d WHERE { ?d a <https://w3id.org/aflm/ontology#RecommendationsDocument> } ORDER BY ?d LIMIT 1",
+        use_default_graph_as_union=True)))["d"].value  # type: ignore[index]
+    first_rec = next(iter(store.query(
+        "SELECT ?r WHERE { ?r <https://w3id.org/aflm/ontology#inDocument> ?d } ORDER BY ?r LIMIT 1",
+        use_default_graph_as_union=True)))["r"].value  # type: ignore[index]
+    del store
+    out = []
+    for name, query in sorted(named_queries().items()):
+        if name.endswith("-violation"):
+            continue
+        params: dict[str, str] = {}
+        for p in query.params:
+            if not p.required:
+                continue
+            if p.type == "document":
+                params[p.name] = first_doc.rsplit("/", 1)[-1]
+            elif p.name == "recommendation":
+                params[p.name] = first_rec
+            elif p.example is not None:
+                params[p.name] = p.example
+        out.append((name, query.text, params))
+    return out
+
+
+def _consume(answer: Any) -> int:
+    """Read every value of a pyoxigraph answer (what a caller does with it); the number of rows."""
+    import pyoxigraph as ox
+
+    if isinstance(answer, ox.QueryBoolean):
+        return 1 if bool(answer) else 0
+    rows = 0
+    if isinstance(answer, ox.QueryTriples):
+        for t in answer:
+            _ = (t.subject, t.predicate, t.object)
+            rows += 1
+        return rows
+    for solution in answer:
+        for _value in solution:
+            pass
+        rows += 1
+    return rows
+
+
+def _task_queries(build: str, engine: str, repeats: int) -> dict[str, Any]:
+    """Each competency query `repeats` times on one engine; best seconds and rows per query."""
+    import pyoxigraph as ox
+
+    from .engine import open_store, run_embedded
+    from .queries import bind_values, bindings_for, named_queries
+
+    folder = Path(build)
+    queries = _competency_queries(folder)
+    catalogue = named_queries()
+    started = time.perf_counter()
+    if engine == "ours":
+        store = open_store(folder)
+    elif engine == "pyoxigraph":
+        store = ox.Store.read_only(str(folder / "store"))
+    else:  # pyoxigraph in memory
+        store = ox.Store()
+        store.bulk_load(path=str(folder / "aflm.nq"), format=ox.RdfFormat.N_QUADS)
+    opened = time.perf_counter() - started
+    results: dict[str, Any] = {}
+    for name, text, params in queries:
+        bindings = bindings_for(catalogue[name], params)
+        best = math.inf
+        rows = 0
+        for _ in range(repeats):
+            t = time.perf_counter()
+            if engine == "ours":
+                result = run_embedded(store, text, bindings)
+                rows = len(result.rows) if result.form != "ask" else 1
+            else:
+                substitutions = {ox.Variable(k): v for k, v in bindings.items()} or None
+                try:
+                    answer = store.query(text, use_default_graph_as_union=True, substitutions=substitutions)
+                except RuntimeError:  # a parameter that is not projected: a VALUES block, as engine.py does
+                    answer = store.query(bind_values(text, bindings), use_default_graph_as_union=True)
+                rows = _consume(answer)
+            best = min(best, time.perf_counter() - t)
+        results[name] = {"seconds": best, "rows": rows}
+    return {"open_seconds": opened, "queries": results}
+
+
+def _rdflib_term(term: Any) -> Any:
+    import pyoxigraph as ox
+    from rdflib import Literal, URIRef
+
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    return Literal(term.value, datatype=URIRef(term.datatype.value))
+
+
+def _in_fork(work: Callable[[], Any], timeout: float) -> tuple[Any, float] | None:
+    """Run `work` in a forked child (it shares the loaded graph); (its result, seconds), or None at the time limit."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read)
+        try:
+            t = time.perf_counter()
+            value = work()
+            payload = json.dumps({"value": value, "seconds": time.perf_counter() - t})
+        except Exception as exc:
+            payload = json.dumps({"error": f"{type(exc).__name__}: {exc}"[:300]})
+        with os.fdopen(write, "w") as handle:
+            handle.write(payload)
+        os._exit(0)
+    os.close(write)
+    deadline = time.perf_counter() + timeout
+    while True:
+        done, _ = os.waitpid(pid, os.WNOHANG)[0:2]
+        if done:
+            break
+        if time.perf_counter() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            os.close(read)
+            return None
+        time.sleep(0.01)
+    with os.fdopen(read) as handle:
+        data = json.loads(handle.read() or '{"error": "no answer"}')
+    if "error" in data:
+        raise RuntimeError(data["error"])
+    return data["value"], data["seconds"]
+
+
+def _task_rdflib(build: str, timeout: float, serialise: bool) -> dict[str, Any]:
+    """Load the build into rdflib's memory store, then each competency query and the Turtle serialisation,
+    each in a forked child killed at `timeout` seconds."""
+    import resource
+
+    import rdflib
+
+    from .queries import bindings_for, named_queries
+
+    folder = Path(build)
+    queries = _competency_queries(folder)
+    catalogue = named_queries()
+    started = time.perf_counter()
+    dataset = rdflib.Dataset(default_union=True)
+    dataset.parse(str(folder / "aflm.nq"), format="nquads")
+    loaded = time.perf_counter() - started
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    results: dict[str, Any] = {}
+    for name, text, params in queries:
+        bindings = {k: _rdflib_term(v) for k, v in bindings_for(catalogue[name], params).items()}
+
+        def work(text: str = text, bindings: dict[str, Any] = bindings) -> int:
+            answer = dataset.query(text, initBindings=bindings)
+            if answer.type == "ASK":
+                return 1
+            return sum(1 for _ in answer)
+
+        try:
+            outcome = _in_fork(work, timeout)
+        except RuntimeError as exc:
+            results[name] = {"error": str(exc)}
+            continue
+        results[name] = {"timeout": timeout} if outcome is None else {"seconds": outcome[1], "rows": outcome[0]}
+    turtle = None
+    if serialise:
+        graph = rdflib.Graph()
+        graph.parse(str(folder / "aflm.nt"), format="nt")
+        outcome = _in_fork(lambda: len(graph.serialize(format="turtle", encoding="utf-8")), timeout * 6)
+        turtle = {"timeout": timeout * 6} if outcome is None else {"seconds": outcome[1], "bytes": outcome[0]}
+    return {"load_seconds": loaded, "peak_rss_mb": rss, "queries": results, "turtle": turtle}
+
+
+def _task_turtle(build: str, engine: str) -> dict[str, Any]:
+    import pyoxigraph as ox
+
+    from .export import EXPORT_PREFIXES, _convert
+
+    folder = Path(build)
+    target = Path(tempfile.mkdtemp()) / "out.ttl"
+    try:
+        if engine == "ours":  # what a build does: the N-Triples dump streamed through the serialiser
+            t = time.perf_counter()
+            size, _ = _convert(folder / "aflm.nt", target, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE)
+            return {"seconds": time.perf_counter() - t, "bytes": size}
+        triples = list(ox.parse(path=str(folder / "aflm.nt"), format=ox.RdfFormat.N_TRIPLES))
+        t = time.perf_counter()
+        data = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=EXPORT_PREFIXES)
+        return {"seconds": time.perf_counter() - t, "bytes": len(data)}
+    finally:
+        shutil.rmtree(target.parent, ignore_errors=True)
+
+
+TASKS: dict[str, Callable[..., Any]] = {
+    "synth": _task_synth,
+    "build": _task_build,
+    "load": _task_load,
+    "queries": _task_queries,
+    "rdflib": _task_rdflib,
+    "turtle": _task_turtle,
+}
+
+
+# --- the parent: plan, measure, report
+
+
+def _machine() -> dict[str, Any]:
+    import pyoxigraph
+    import rdflib
+
+    memory = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "memory_mb": memory,
+        "load_average": list(os.getloadavg()),
+        "pyoxigraph": pyoxigraph.__version__ if hasattr(pyoxigraph, "__version__") else "",
+        "rdflib": rdflib.__version__,
+    }
+
+
+def _timed_runs(command: list[str], runs: int) -> dict[str, float]:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        times.append(time.perf_counter() - t)
+    return {"best": min(times), "median": statistics.median(times)}
+
+
+def _peak_rss(command: list[str]) -> float:
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(proc.pid, 0)
+    return usage.ru_maxrss / 1024
+
+
+def _geomean(values: list[float]) -> float:
+    values = [v for v in values if v > 0]
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _dataset(work: Path, size_builds: dict[int, dict[str, Any]], triples: int, label: str) -> dict[str, Any]:
+    """A build of about `triples` triples (documents chosen from the per-document size of the builds so far)."""
+    per_doc, static = 2_000.0, 5_000
+    if size_builds:
+        biggest = max(size_builds)
+        info = size_builds[biggest]
+        small = min(size_builds)
+        if biggest != small:
+            per_doc = (info["triples"] - size_builds[small]["triples"]) / (biggest - small)
+            static = max(0, int(info["triples"] - per_doc * biggest))
+    documents = max(1, round((triples - static) / per_doc))
+    corpus, out = work / f"corpus-{label}", work / f"build-{label}"
+    _spawn("synth", {"out": str(corpus), "documents": documents, "seed": SEED + 1})
+    info, _, _ = _spawn("build", {"corpus": str(corpus), "out": str(out), "validate": False})
+    info["path"] = str(out)
+    return info
+
+
+def run(out: Path | None = None, *, quick: bool = False, workdir: Path | None = None,
+        sizes: tuple[int, ...] | None = None, keep: bool = False) -> dict[str, Any]:
+    """Run the benchmark; write the results as JSON to `out` (default bench/results.json); return them."""
+    plan = QUICK if quick else FULL
+    if sizes:
+        plan = Plan(sizes=tuple(sizes), small_triples=plan.small_triples, large_triples=plan.large_triples,
+                    rdflib_timeout=plan.rdflib_timeout, repeats=plan.repeats, startup_runs=plan.startup_runs)
+    out = Path("bench/results.json") if out is None else Path(out)
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="aflm-bench-", dir=workdir))
+    results: dict[str, Any] = {
+        "command": "aflm-graph bench" + (" --quick" if quick else ""),
+        "quick": quick,
+        "machine": _machine(),
+    }
+    try:
+        results["build"] = _bench_builds(work, plan)
+        runs = {int(k): v for k, v in results["build"]["runs"].items()}
+        _say(f"datasets of ~{plan.small_triples:,} and ~{plan.large_triples:,} triples")
+        small = _dataset(work, runs, plan.small_triples, "small")
+        large = _dataset(work, runs, plan.large_triples, "large")
+        results["datasets"] = {"small": {k: small[k] for k in ("documents", "triples", "quads")},
+                               "large": {k: large[k] for k in ("documents", "triples", "quads")}}
+        results["load"] = _bench_load(Path(large["path"]), work)
+        results["queries"] = {}
+        rdflib_large = None
+        for label, info in (("small", small), ("large", large)):
+            _say(f"queries at {info['triples']:,} triples")
+            figures, rdflib_run = _bench_queries(Path(info["path"]), plan, serialise=label == "large")
+            results["queries"][label] = figures
+            if label == "large":
+                rdflib_large = rdflib_run
+        results["turtle"] = _bench_turtle(Path(large["path"]), rdflib_large)
+        results["startup"] = _bench_startup(Path(large["path"]), plan)
+        results["targets"] = _targets(results, plan)
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+    results["machine"]["load_average_after"] = list(os.getloadavg())
+    results["seconds"] = time.perf_counter() - started
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return results
+
+
+def _bench_builds(work: Path, plan: Plan) -> dict[str, Any]:
+    runs: dict[str, Any] = {}
+    for n in plan.sizes:
+        corpus, out = work / f"corpus-{n}", work / f"build-{n}"
+        _say(f"synth {n} documents")
+        synth, _, _ = _spawn("synth", {"out": str(corpus), "documents": n, "seed": SEED})
+        _say(f"build {n} documents")
+        info, rss, _ = _spawn("build", {"corpus": str(corpus), "out": str(out), "validate": True})
+        info["synth_seconds"] = synth["seconds"]
+        info["peak_rss_mb"] = rss
+        info["recommendations_per_s"] = info["recommendations"] / info["seconds"]
+        info["documents_per_s"] = info["documents"] / info["seconds"]
+        runs[str(n)] = info
+        shutil.rmtree(corpus, ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
+    growth: dict[str, dict[str, float]] = {}
+    for a, b in zip(plan.sizes, plan.sizes[1:], strict=False):
+        first, second = runs[str(a)], runs[str(b)]
+        factors = {s: second["stages"][s] / first["stages"][s] for s in STAGES
+                   if s in first["stages"] and s in second["stages"] and first["stages"][s] > 0}
+        factors["total"] = second["seconds"] / first["seconds"]
+        growth[f"{a}->{b}"] = {"input": b / a, **factors}
+    return {"runs": runs, "growth": growth}
+
+
+def _bench_load(build: Path, work: Path) -> dict[str, Any]:
+    nquads_only = work / "load-ours"
+    nquads_only.mkdir(exist_ok=True)
+    os.symlink(build / "aflm.nq", nquads_only / "aflm.nq")
+    figures: dict[str, Any] = {}
+    for engine, path in (("ours", str(nquads_only)), ("pyoxigraph", str(build / "aflm.nt")),
+                         ("rdflib", str(build / "aflm.nt"))):
+        _say(f"load into {engine}")
+        info, rss, _ = _spawn("load", {"engine": engine, "path": path})
+        figures[engine] = {"seconds": info["seconds"], "triples": info["triples"],
+                           "triples_per_s": info["triples"] / info["seconds"], "peak_rss_mb": rss}
+    figures["ours_vs_rdflib"] = figures["ours"]["triples_per_s"] / figures["rdflib"]["triples_per_s"]
+    figures["ours_vs_pyoxigraph"] = figures["ours"]["triples_per_s"] / figures["pyoxigraph"]["triples_per_s"]
+    return figures
+
+
+def _bench_queries(build: Path, plan: Plan, *, serialise: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    engines = {}
+    for engine in ("ours", "pyoxigraph", "pyoxigraph-memory"):
+        info, rss, _ = _spawn("queries", {"build": str(build), "engine": engine, "repeats": plan.repeats})
+        info["peak_rss_mb"] = rss
+        engines[engine] = info
+    rdflib_run, rss, _ = _spawn("rdflib", {"build": str(build), "timeout": plan.rdflib_timeout,
+                                           "serialise": serialise})
+    rdflib_run["peak_rss_mb"] = rss
+    per_query: dict[str, Any] = {}
+    vs_rdflib, vs_raw, vs_memory = [], [], []
+    lower_bound = False
+    for name, ours in engines["ours"]["queries"].items():
+        raw = engines["pyoxigraph"]["queries"][name]
+        memory = engines["pyoxigraph-memory"]["queries"][name]
+        theirs = rdflib_run["queries"].get(name, {})
+        row = {"ours": ours["seconds"], "pyoxigraph": raw["seconds"], "pyoxigraph_memory": memory["seconds"],
+               "rows": ours["rows"]}
+        if "seconds" in theirs:
+            row["rdflib"] = theirs["seconds"]
+            row["rdflib_rows"] = theirs["rows"]
+            rdflib_seconds = theirs["seconds"]
+        elif "timeout" in theirs:
+            row["rdflib_timeout"] = theirs["timeout"]
+            rdflib_seconds = theirs["timeout"]
+            lower_bound = True
+        else:
+            row["rdflib_error"] = theirs.get("error", "not run")
+            rdflib_seconds = None
+        floor = 1e-5  # a query faster than the clock's grain
+        if rdflib_seconds is not None:
+            row["speedup_vs_rdflib"] = rdflib_seconds / max(ours["seconds"], floor)
+            vs_rdflib.append(row["speedup_vs_rdflib"])
+        row["vs_pyoxigraph"] = ours["seconds"] / max(raw["seconds"], floor)
+        row["vs_pyoxigraph_memory"] = ours["seconds"] / max(memory["seconds"], floor)
+        vs_raw.append(row["vs_pyoxigraph"])
+        vs_memory.append(row["vs_pyoxigraph_memory"])
+        per_query[name] = row
+    figures = {
+        "queries": per_query,
+        "geomean_speedup_vs_rdflib": _geomean(vs_rdflib),
+        "geomean_speedup_vs_rdflib_is_lower_bound": lower_bound,
+        "geomean_time_vs_pyoxigraph": _geomean(vs_raw),
+        "geomean_time_vs_pyoxigraph_memory": _geomean(vs_memory),
+        "geomean_seconds": {e: _geomean([q["seconds"] for q in engines[e]["queries"].values()]) for e in engines},
+        "rdflib_load_seconds": rdflib_run["load_seconds"],
+        "rdflib_peak_rss_mb": rdflib_run["peak_rss_mb"],
+        "ours_peak_rss_mb": engines["ours"]["peak_rss_mb"],
+    }
+    return figures, rdflib_run
+
+
+def _bench_turtle(build: Path, rdflib_run: dict[str, Any] | None) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for engine in ("ours", "pyoxigraph"):
+        info, _, _ = _spawn("turtle", {"build": str(build), "engine": engine})
+        figures[engine] = info
+    turtle = (rdflib_run or {}).get("turtle") or {}
+    figures["rdflib"] = turtle
+    rdflib_seconds = turtle.get("seconds", turtle.get("timeout"))
+    if rdflib_seconds:
+        figures["ours_vs_rdflib"] = rdflib_seconds / figures["ours"]["seconds"]
+        figures["ours_vs_rdflib_is_lower_bound"] = "timeout" in turtle
+    figures["ours_vs_pyoxigraph"] = figures["ours"]["seconds"] / figures["pyoxigraph"]["seconds"]
+    return figures
+
+
+def _bench_startup(build: Path, plan: Plan) -> dict[str, Any]:
+    script = Path(sys.executable).with_name("aflm-graph")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "aflm_graph"]
+    _say("start-up")
+    python = _timed_runs([sys.executable, "-c", "pass"], plan.startup_runs)
+    helped = _timed_runs([*command, "--help"], plan.startup_runs)
+    queried = _timed_runs([*command, "query", "documents", "--build", str(build), "--format", "csv"], plan.startup_runs)
+    rss = _peak_rss([*command, "query", "recommendations", "--build", str(build), "--format", "csv"])
+    return {
+        "python": python,
+        "help": helped,
+        "query_documents": queried,
+        "help_vs_python": helped["best"] / python["best"],
+        "help_vs_python_median": helped["median"] / python["median"],
+        "query_vs_python": queried["best"] / python["best"],
+        "query_peak_rss_mb": rss,
+    }
+
+
+def _targets(results: dict[str, Any], plan: Plan) -> dict[str, Any]:
+    runs = results["build"]["runs"]
+    biggest = str(max(plan.sizes))
+    growth = results["build"]["growth"]
+    worst = max((f for g in growth.values() for s, f in g.items() if s in STAGES), default=float("nan"))
+    large = results["queries"]["large"]
+    small = results["queries"]["small"]
+
+    def target(value: float, goal: float, *, at_most: bool = False) -> dict[str, Any]:
+        met = value <= goal if at_most else value >= goal
+        return {"value": value, "target": goal, "met": bool(met) if not math.isnan(value) else False}
+
+    return {
+        "load_vs_rdflib": target(results["load"]["ours_vs_rdflib"], TARGETS["load_vs_rdflib"]),
+        "queries_vs_rdflib_large": target(large["geomean_speedup_vs_rdflib"], TARGETS["queries_vs_rdflib"]),
+        "queries_vs_rdflib_small": target(small["geomean_speedup_vs_rdflib"], TARGETS["queries_vs_rdflib"]),
+        "queries_vs_pyoxigraph_large": target(large["geomean_time_vs_pyoxigraph"], TARGETS["queries_vs_pyoxigraph"],
+                                              at_most=True),
+        "queries_vs_pyoxigraph_small": target(small["geomean_time_vs_pyoxigraph"], TARGETS["queries_vs_pyoxigraph"],
+                                              at_most=True),
+        "turtle_vs_rdflib": target(results["turtle"].get("ours_vs_rdflib", float("nan")), TARGETS["turtle_vs_rdflib"]),
+        "build_recommendations_per_s": target(runs[biggest]["recommendations_per_s"],
+                                              TARGETS["build_recommendations_per_s"]),
+        "stage_growth": target(worst, TARGETS["growth"], at_most=True),
+        "help_vs_python": target(results["startup"]["help_vs_python"], TARGETS["help_vs_python"], at_most=True),
+        "query_peak_rss_mb": target(results["startup"]["query_peak_rss_mb"], TARGETS["query_peak_rss_mb"],
+                                    at_most=True),
+    }
+
+
+# --- the table
+
+
+def _s(seconds: float | None) -> str:
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "-"
+    if seconds < 0.01:
+        return f"{seconds * 1000:.2f} ms"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.1f} s"
+
+
+def table(results: dict[str, Any]) -> str:
+    """The results as Markdown tables (what the README shows)."""
+    m = results["machine"]
+    lines = [
+        f"`{results['command']}`: {m['cpus']} cores, {m['memory_mb'] / 1024:.0f} GB, Python {m['python']}, "
+        f"pyoxigraph {m['pyoxigraph']}, rdflib {m['rdflib']}; load average "
+        f"{m['load_average'][0]:.1f} before, {m.get('load_average_after', [float('nan')])[0]:.1f} after; "
+        f"{results.get('seconds', float('nan')) / 60:.1f} min in all.",
+        "",
+        "**Build** (synthetic documents, seed 1; validation on; seconds per stage; the store loads while the "
+        "exports are written)",
+        "",
+        "| documents | recommendations | quads | total | rec/s | " + " | ".join(STAGES) + " | peak RSS |",
+        "|---:|---:|---:|---:|---:|" + "---:|" * len(STAGES) + "---:|",
+    ]
+    for n, run in results["build"]["runs"].items():
+        stages = " | ".join(_s(run["stages"].get(s)) for s in STAGES)
+        lines.append(f"| {int(n):,} | {run['recommendations']:,} | {run['quads']:,} | {_s(run['seconds'])} | "
+                     f"{run['recommendations_per_s']:,.0f} | {stages} | {run['peak_rss_mb']:,.0f} MB |")
+    for step, g in results["build"]["growth"].items():
+        factors = " | ".join(f"{g[s]:.1f}x" if s in g else "-" for s in STAGES)
+        lines.append(f"| growth {step} | | | {g['total']:.1f}x | | {factors} | |")
+    load = results["load"]
+    lines += [
+        "",
+        f"**Load** ({load['rdflib']['triples']:,} triples, N-Triples; ours: the build's N-Quads via "
+        "`engine.open_store`)",
+        "",
+        "| | seconds | triples/s | peak RSS | vs rdflib |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for engine in ("ours", "pyoxigraph", "rdflib"):
+        f = load[engine]
+        ratio = f["triples_per_s"] / load["rdflib"]["triples_per_s"]
+        lines.append(f"| {engine} | {f['seconds']:.1f} | {f['triples_per_s']:,.0f} | {f['peak_rss_mb']:,.0f} MB | "
+                     f"{ratio:.1f}x |")
+    for label in ("small", "large"):
+        q = results["queries"][label]
+        d = results["datasets"][label]
+        bound = "≥ " if q["geomean_speedup_vs_rdflib_is_lower_bound"] else ""
+        lines += [
+            "",
+            f"**Queries at {d['triples']:,} triples** (best of runs; ours and pyoxigraph on the build's on-disk store; "
+            f"`>`: rdflib stopped at the time limit): geometric mean {bound}{q['geomean_speedup_vs_rdflib']:.1f}x "
+            f"faster than rdflib, {q['geomean_time_vs_pyoxigraph']:.2f}x raw pyoxigraph's time on the same store, "
+            f"{q['geomean_time_vs_pyoxigraph_memory']:.2f}x pyoxigraph's in memory",
+            "",
+            "| query | rows | ours | pyoxigraph | pyoxigraph (memory) | rdflib | vs rdflib | vs pyoxigraph |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for name, row in q["queries"].items():
+            if "rdflib" in row:
+                theirs = _s(row["rdflib"])
+            elif "rdflib_timeout" in row:
+                theirs = f"> {row['rdflib_timeout']:.0f} s"
+            else:
+                theirs = "error"
+            speed = f"{row['speedup_vs_rdflib']:.0f}x" if "speedup_vs_rdflib" in row else "-"
+            if "rdflib_timeout" in row:
+                speed = "> " + speed
+            lines.append(f"| {name} | {row['rows']:,} | {_s(row['ours'])} | {_s(row['pyoxigraph'])} | "
+                         f"{_s(row['pyoxigraph_memory'])} | {theirs} | {speed} | {row['vs_pyoxigraph']:.2f}x |")
+    t = results["turtle"]
+    rd = t["rdflib"]
+    rdflib_turtle = _s(rd["seconds"]) if "seconds" in rd else (f"> {rd['timeout']:.0f} s" if rd else "-")
+    lines += [
+        "",
+        f"**Turtle** ({load['rdflib']['triples']:,} triples): ours {_s(t['ours']['seconds'])}, pyoxigraph "
+        f"{_s(t['pyoxigraph']['seconds'])}, rdflib {rdflib_turtle}: "
+        f"{t.get('ours_vs_rdflib', float('nan')):.0f}x rdflib",
+    ]
+    s = results["startup"]
+    lines += [
+        "",
+        f"**Start-up** (best / median of runs): `python -c pass` {_s(s['python']['best'])} / "
+        f"{_s(s['python']['median'])}; `aflm-graph --help` {_s(s['help']['best'])} / {_s(s['help']['median'])} "
+        f"({s['help_vs_python']:.1f}x); `aflm-graph query documents` {_s(s['query_documents']['best'])} / "
+        f"{_s(s['query_documents']['median'])} ({s['query_vs_python']:.1f}x); peak memory of "
+        f"`aflm-graph query recommendations` at {load['rdflib']['triples']:,} triples: "
+        f"{s['query_peak_rss_mb']:,.0f} MB",
+        "",
+        "**Targets**",
+        "",
+        "| target | goal | measured | met |",
+        "|---|---:|---:|---|",
+    ]
+    for name, tgt in results["targets"].items():
+        lines.append(f"| {name} | {tgt['target']:g} | {tgt['value']:.2f} | {'yes' if tgt['met'] else '**no**'} |")
+    return "\n".join(lines) + "\n"

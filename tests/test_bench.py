@@ -1,0 +1,36 @@
+"""The benchmark runs end to end and writes every figure (a smoke run: the speed is the bench's business)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from aflm_graph.bench import STAGES, run, table
+
+
+@pytest.mark.slow
+def test_the_quick_bench_writes_every_figure(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    results = run(out, quick=True, workdir=tmp_path)
+    assert json.loads(out.read_text()) == json.loads(json.dumps(results))
+    sections = {"machine", "build", "datasets", "load", "queries", "turtle", "startup", "targets", "seconds"}
+    assert sections <= set(results)
+    for run_ in results["build"]["runs"].values():
+        assert {"recommendations_per_s", "peak_rss_mb", "stages", "quads"} <= set(run_)
+        assert set(STAGES) <= set(run_["stages"])
+    assert all({"total", *STAGES} <= set(g) for g in results["build"]["growth"].values())
+    for engine in ("ours", "pyoxigraph", "rdflib"):
+        assert results["load"][engine]["triples_per_s"] > 0 and results["load"][engine]["peak_rss_mb"] > 0
+    for label in ("small", "large"):
+        figures = results["queries"][label]
+        assert figures["queries"] and "geomean_speedup_vs_rdflib" in figures
+        for row in figures["queries"].values():
+            assert {"ours", "pyoxigraph", "pyoxigraph_memory", "vs_pyoxigraph"} <= set(row)
+            assert {"rdflib", "rdflib_timeout", "rdflib_error"} & set(row)
+            assert row["rows"] == row.get("rdflib_rows", row["rows"]), "the engines disagree on a query"
+    assert {"ours", "pyoxigraph", "rdflib"} <= set(results["turtle"])
+    assert {"help_vs_python", "query_vs_python", "query_peak_rss_mb"} <= set(results["startup"])
+    assert set(results["targets"]) >= {"load_vs_rdflib", "build_recommendations_per_s", "help_vs_python"}
+    assert "| documents |" in table(results)

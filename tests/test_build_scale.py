@@ -1,0 +1,49 @@
+"""The paths a big build takes give the bytes the small paths give (the seeds, forced down the big paths)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from aflm_graph import export, link, shacl_stream
+from aflm_graph.pipeline import build
+from aflm_graph.synth import recommendation_texts
+from conftest import SEEDS
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "store" not in p.relative_to(folder).parts
+    }
+
+
+def test_the_export_helper_process_and_the_sampled_checks_change_no_byte(
+    seed_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(export, "HELPER_THRESHOLD", 0)  # JSON-LD and RDF/XML from a second process
+    monkeypatch.setattr(shacl_stream, "PYSHACL_LIMIT", 0)  # the streamed shapes, not pySHACL
+    monkeypatch.setattr(shacl_stream, "FULL_QUERY_LIMIT", 0)  # SPARQL checks on a sample, views on the disk store
+    big = tmp_path / "big"
+    report = build([SEEDS], big)
+    assert "validate" in report.stages
+    assert _digest(big) == _digest(seed_build)
+
+
+def test_the_blocked_linker_is_deterministic_and_finds_most_exact_pairs() -> None:
+    texts, documents = recommendation_texts(3_000, seed=5)
+    exact = link.link(texts, documents)
+    blocked = link.link(texts, documents, exact_limit=0)
+    assert blocked == link.link(texts, documents, exact_limit=0)
+    assert {(x.a, x.b) for x in exact if x.relation == "duplicate"} == {
+        (x.a, x.b) for x in blocked if x.relation == "duplicate"}
+    similar = {(x.a, x.b): x.score for x in exact if x.relation == "similar"}
+    found = {(x.a, x.b): x.score for x in blocked if x.relation == "similar"}
+    assert len(set(found) & set(similar)) >= 0.85 * len(similar)
+    assert all(x.score >= link.DEFAULT_THRESHOLD for x in blocked if x.relation == "similar")
+    assert all(found[p] == similar[p] for p in set(found) & set(similar)), "the same pair, the same score"
+    assert not {(x.a, x.b) for x in blocked if x.relation == "similar"} & {
+        (x.a, x.b) for x in blocked if x.relation == "duplicate"}
