@@ -29,6 +29,7 @@ the built folder runs them on everything.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import zlib
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .namespaces import DATA, XSD
+from .statements import parse_literal
 from .validate import (
     SEVERITY_ORDER,
     SH,
@@ -130,16 +132,12 @@ def _value(term: str) -> str:
         return term[1:-1]
     if term[0] == "_":
         return term[2:]
-    from .statements import parse_literal
-
     return parse_literal(term)[0]
 
 
 def _literal(term: str) -> tuple[str, str | None, str | None] | None:
     if term[0] != '"':
         return None
-    from .statements import parse_literal
-
     return parse_literal(term)
 
 
@@ -175,8 +173,14 @@ def _rdf_term(node: Any) -> str:
     raise Unsupported(f"{node!r} as a constraint value")
 
 
+_INTEGER_SUFFIX = f'"^^<{XSD.integer}>'
+
+
 def _comparable(term: str) -> tuple[str, object] | None:
     """(kind, value) to compare a literal with, or None (an IRI, a blank node, an ill-typed number)."""
+    if term.endswith(_INTEGER_SUFFIX):  # the common case, without parsing
+        text = term[1 : -len(_INTEGER_SUFFIX)]
+        return ("number", int(text)) if _LEXICAL[XSD.integer].fullmatch(text) else None
     parts = _literal(term)
     if parts is None:
         return None
@@ -221,6 +225,12 @@ class PropertyCheck:
     min_count: list[int] = field(default_factory=list)
     max_count: list[int] = field(default_factory=list)
     unique_lang: bool = False
+    at_least: int = 0  # the strictest sh:minCount
+    at_most: float = math.inf  # the strictest sh:maxCount
+
+    def __post_init__(self) -> None:
+        self.at_least = max(self.min_count, default=0)
+        self.at_most = min(self.max_count, default=math.inf)
 
 
 @dataclass
@@ -330,8 +340,13 @@ class _Compiler:
         if name == "datatype":
             dt = str(value)
             lexical = _LEXICAL.get(dt)
+            suffix = f'"^^<{dt}>'
 
             def datatype(v: str, props: Props, focus: str) -> bool:
+                if v.endswith(suffix) and "\\" not in v:  # typed as asked, no escape: only the lexical form to check
+                    return lexical is None or lexical.fullmatch(v[1 : -len(suffix)]) is not None
+                if dt == XSD.string and v[-1] == '"' and v[0] == '"' and "\\" not in v:
+                    return True
                 parts = _literal(v)
                 if parts is None:
                     return False
@@ -570,26 +585,37 @@ def _merge(props: Props, more: Props | None) -> Props:
     return props
 
 
+def _conforms(conditions: list[Condition], v: str, props: Props, focus: str) -> bool:
+    for condition in conditions:  # noqa: SIM110 -- a loop: no generator to make per value
+        if not condition(v, props, focus):
+            return False
+    return True
+
+
 def _check_node(check: NodeCheck, focus: str, props: Props, compiled: Compiled, out: list[Finding]) -> None:
-    if check.conditions and not all(c(focus, props, focus) for c in check.conditions):
+    if check.conditions and not _conforms(check.conditions, focus, props, focus):
         out.append(Finding(check.severity, shown(focus), "", check.message, "shapes", check.shape, shown(focus)))
     for prop in check.properties:
         if prop.inverse:
-            values = compiled.inverse[prop.predicate].get(focus, [])
-            values = list(dict.fromkeys(values))
+            values = list(dict.fromkeys(compiled.inverse[prop.predicate].get(focus, ())))
         else:
-            values = props.get(prop.predicate, [])
-        if prop.conditions:
+            values = props.get(prop.predicate, _NONE)
+        conditions = prop.conditions
+        if conditions:
             for v in values:
-                if not all(c(v, props, focus) for c in prop.conditions):
+                if not _conforms(conditions, v, props, focus):
                     out.append(Finding(prop.severity, shown(focus), prop.path, prop.message, "shapes", prop.shape,
                                        shown(v)))
-        if any(len(values) < n for n in prop.min_count) or any(len(values) > n for n in prop.max_count):
+        n = len(values)
+        if n < prop.at_least or n > prop.at_most:
             out.append(Finding(prop.severity, shown(focus), prop.path, prop.message, "shapes", prop.shape, ""))
         if prop.unique_lang:
             languages = [parts[2].lower() for v in values if (parts := _literal(v)) is not None and parts[2]]
             if len(languages) != len(set(languages)):
                 out.append(Finding(prop.severity, shown(focus), prop.path, prop.message, "shapes", prop.shape, ""))
+
+
+_NONE: list[str] = []
 
 
 def stream_findings(statements: Statements, shapes: Any, graphs: Sequence[str] = SHACL_GRAPHS) -> list[Finding]:
