@@ -141,7 +141,9 @@ def serialize(quads: Sequence[ox.Quad], fmt: str, *, triples: Sequence[ox.Triple
     if fmt == "nquads":
         return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
     if fmt == "trig":
-        return sort_prefix_lines(ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=EXPORT_PREFIXES))
+        from .statements import Statements
+
+        return "".join(terse_chunks(Statements.from_quads(quads).ordered())).encode("utf-8")
     merged = merged_triples(quads) if triples is None else triples
     if fmt == "turtle":
         return turtle(merged)
@@ -163,9 +165,9 @@ def sort_prefix_lines(data: bytes) -> bytes:
 
 def turtle(triples: Sequence[ox.Triple], prefixes: dict[str, str] | None = None) -> bytes:
     """Turtle of sorted triples with our prefixes, declared in alphabetical order."""
-    import pyoxigraph as ox
+    from .statements import triples_to_statements
 
-    return sort_prefix_lines(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes or EXPORT_PREFIXES))
+    return "".join(terse_chunks([("", triples_to_statements(triples))], prefixes or EXPORT_PREFIXES)).encode("utf-8")
 
 
 def write_exports(
@@ -207,19 +209,20 @@ def write_build_exports(
     """Write a build's exports from its statements (statements.py), streaming, into `folder` (a staging folder).
 
     `aflm.nq` must be there already (the pipeline writes it first). N-Triples is the merged statements
-    joined; Turtle and TriG stream the N-Triples and N-Quads files through pyoxigraph's serialisers;
-    JSON-LD and RDF/XML are written from the statements. `record(name, bytes, sha256)` gets every file.
-    The bytes are those of `serialize` on the same graph.
+    joined; Turtle, TriG, JSON-LD and RDF/XML are written from the statements by our streaming writers.
+    `record(name, bytes, sha256)` gets every file. The bytes are those of `serialize` on the same graph.
     """
-    import pyoxigraph as ox
-
     from .statements import ntriples_chunks, write_chunks
 
-    nt, nq = folder / "aflm.nt", folder / "aflm.nq"
+    nt = folder / "aflm.nt"
     record("aflm.nt", *write_chunks(nt, ntriples_chunks(merged)))
+
+    def turtle_and_trig() -> None:
+        record("aflm.ttl", *write_chunks(folder / "aflm.ttl", terse_chunks([("", merged)])))
+        record("aflm.trig", *write_chunks(folder / "aflm.trig", terse_chunks(statements.ordered())))
+
     if len(merged) < HELPER_THRESHOLD:
-        record("aflm.ttl", *_convert(nt, folder / "aflm.ttl", ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE))
-        record("aflm.trig", *_convert(nq, folder / "aflm.trig", ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG))
+        turtle_and_trig()
         record("aflm.jsonld", *write_chunks(folder / "aflm.jsonld", jsonld_chunks(merged)))
         record("aflm.rdf", *write_rdfxml_file(folder / "aflm.rdf", merged))
         return
@@ -234,8 +237,7 @@ def write_build_exports(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     try:
-        record("aflm.ttl", *_convert(nt, folder / "aflm.ttl", ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE))
-        record("aflm.trig", *_convert(nq, folder / "aflm.trig", ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG))
+        turtle_and_trig()
     finally:
         out, err = helper.communicate()
     if helper.returncode != 0:
@@ -272,24 +274,6 @@ def _helper() -> None:
         print(f"ExportError: {' '.join(str(exc).split())}", file=sys.stderr)
         raise SystemExit(1) from None
     print(json.dumps(written))
-
-
-def _convert(source: Path, target: Path, source_format: ox.RdfFormat, target_format: ox.RdfFormat) -> tuple[int, str]:
-    """Stream a file through pyoxigraph's parser and serialiser (our prefixes, sorted in place); (bytes, sha256)."""
-    import pyoxigraph as ox
-
-    from .statements import file_digest
-
-    ox.serialize(ox.parse(path=str(source), format=source_format), output=str(target), format=target_format,
-                 prefixes=EXPORT_PREFIXES)
-    with open(target, "r+b") as handle:
-        head = handle.read(1 << 16)
-        end = 0
-        while head.startswith(b"@prefix ", end) and b"\n" in head[end:]:
-            end = head.index(b"\n", end) + 1
-        handle.seek(0)
-        handle.write(sort_prefix_lines(head[:end]))  # the same lines in another order: the same length
-    return file_digest(target)
 
 
 def write_rdfxml_file(target: Path, statements: Iterable[str], *, prefixes: dict[str, str] | None = None
@@ -651,3 +635,132 @@ def write_bundle(build: Path, out: Path, *, docs: bool = True) -> dict[str, int]
         for path in [stage, *stage.rglob("*")]:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
     return sizes
+
+
+# --- Turtle and TriG from statements (the bytes pyoxigraph's serialisers write, without a Python object per quad)
+
+_TURTLE_NUMBER = {
+    "http://www.w3.org/2001/XMLSchema#integer": re.compile(r"[+-]?[0-9]+"),
+    "http://www.w3.org/2001/XMLSchema#decimal": re.compile(r"[+-]?[0-9]*\.[0-9]+"),
+    "http://www.w3.org/2001/XMLSchema#double": re.compile(r"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)[eE][+-]?[0-9]+"),
+    "http://www.w3.org/2001/XMLSchema#boolean": re.compile(r"true|false"),
+}
+_PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d\u2070-\u218f"
+    "\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_PN_FIRST = re.compile(f"[{_PN_CHARS_BASE}_:0-9]")
+_PN_CHAR = re.compile(f"[{_PN_CHARS_BASE}_:0-9\\-\u00b7\u0300-\u036f\u203f-\u2040]")
+_LOCAL_ESCAPABLE = frozenset("_~.-!$&'()*+,;=/?#@%")
+RDF_TYPE_TERM = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+
+
+def escape_local_name(local: str) -> str | None:
+    """`local` as a Turtle PN_LOCAL (reserved characters escaped with `\\`), or None if it cannot be one.
+
+    The rule of pyoxigraph's serialiser (oxttl `escape_local_name`): a `.` is kept unless it is last.
+    """
+    out = []
+    last = len(local) - 1
+    for i, c in enumerate(local):
+        if (_PN_FIRST if i == 0 else _PN_CHAR).match(c) or (i and c == "." and i != last):
+            out.append(c)
+        elif c in _LOCAL_ESCAPABLE:
+            out.append("\\" + c)
+        else:
+            return None
+    return "".join(out)
+
+
+class TurtleTerms:
+    """N-Triples terms -> Turtle terms with prefixed names and bare numbers, as pyoxigraph writes them."""
+
+    def __init__(self, prefixes: dict[str, str]) -> None:
+        self.prefixes = sorted(prefixes.items(), key=lambda kv: (-len(kv[1]), kv[0]))  # the longest namespace first
+        self._starts = re.compile("|".join(re.escape(ns) for _, ns in self.prefixes)) if self.prefixes else None
+        self._cache: dict[str, str] = {RDF_TYPE_TERM: "a"}
+
+    def iri(self, term: str) -> str:
+        """`<iri>` -> `prefix:local` when a prefix gives a valid local name (the longest namespace that does).
+
+        pyoxigraph tries the prefixes in hash-map order, so with nested namespaces its choice can change
+        between runs; ours is fixed. Without nesting (our prefixes) the two are the same.
+        """
+        iri = term[1:-1]
+        if self._starts is None or self._starts.match(iri) is None:
+            return term
+        for name, ns in self.prefixes:
+            if iri.startswith(ns):
+                local = iri[len(ns) :]
+                if not local:
+                    return f"{name}:"
+                escaped = escape_local_name(local)
+                if escaped is not None:
+                    return f"{name}:{escaped}"
+        return term
+
+    def predicate(self, term: str) -> str:
+        shown = self._cache.get(term)
+        if shown is None:
+            shown = self._cache[term] = self.iri(term)
+        return shown
+
+    def object(self, term: str) -> str:
+        first = term[0]
+        if first == "<":
+            shown = self._cache.get(term)
+            if shown is None:
+                shown = self.iri(term)
+                if len(self._cache) < 100_000:  # vocabulary concepts repeat; data IRIs mostly do not
+                    self._cache[term] = shown
+            return shown
+        if first != '"' or term[-1] != ">":
+            return term  # a blank node, a plain or language-tagged literal: the same in Turtle
+        cut = term.rindex('"^^<')
+        datatype = term[cut + 4 : -1]
+        number = _TURTLE_NUMBER.get(datatype)
+        if number is not None and number.fullmatch(term, 1, cut):
+            return term[1:cut]
+        return f"{term[: cut + 1]}^^{self.predicate(term[cut + 3 :])}"
+
+
+def terse_chunks(graphs: Iterable[tuple[str, Sequence[str]]], prefixes: dict[str, str] | None = None,
+                 size: int = 20_000) -> Iterator[str]:
+    """Turtle (one graph "") or TriG (named graphs) of sorted statements, in chunks of about `size` statements.
+
+    Byte for byte what `pyoxigraph.serialize` writes for the same sorted quads with the same prefixes,
+    then `sort_prefix_lines`: subjects grouped with ` ;`, objects with ` , `, `a` for rdf:type, prefixed
+    names where the local part allows, bare integers, decimals, doubles and booleans.
+    """
+    terms = TurtleTerms(EXPORT_PREFIXES if prefixes is None else prefixes)
+    head = "".join(sorted(f"@prefix {name}: <{ns}> .\n" for name, ns in terms.prefixes))
+    out: list[str] = []
+    started = False
+    for graph, statements in graphs:
+        if not statements:
+            continue
+        if not started:
+            out.append(head)
+            started = True
+        indent = "\t" if graph else ""
+        if graph:
+            out.append(f"{terms.iri(f'<{graph}>')} {{\n")
+        subject = predicate = ""
+        for i, statement in enumerate(statements):
+            s, p, o = statement.split(" ", 2)
+            if s == subject:
+                if p == predicate:
+                    out.append(f" , {terms.object(o)}")
+                else:
+                    predicate = p
+                    out.append(f" ;\n{indent}\t{terms.predicate(p)} {terms.object(o)}")
+            else:
+                if subject:
+                    out.append(" .\n")
+                subject, predicate = s, p
+                out.append(f"{indent}{terms.iri(s) if s[0] == '<' else s} {terms.predicate(p)} {terms.object(o)}")
+            if i % size == size - 1:
+                yield "".join(out)
+                out.clear()
+        out.append(" .\n}\n" if graph else " .\n")
+    yield "".join(out)
