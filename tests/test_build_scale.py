@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from aflm_graph import export, link, shacl_stream
-from aflm_graph.pipeline import build
+from aflm_graph import export, link, pipeline, shacl_stream
+from aflm_graph.pipeline import BuildError, build
 from aflm_graph.synth import recommendation_texts
 from conftest import SEEDS
 
@@ -25,12 +25,34 @@ def test_the_export_helper_process_and_the_sampled_checks_change_no_byte(
     seed_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(export, "HELPER_THRESHOLD", 0)  # JSON-LD and RDF/XML from a second process
+    monkeypatch.setattr(pipeline, "PARALLEL_FROM", 0)  # parse, annotate and statements in worker processes
     monkeypatch.setattr(shacl_stream, "PYSHACL_LIMIT", 0)  # the streamed shapes, not pySHACL
     monkeypatch.setattr(shacl_stream, "FULL_QUERY_LIMIT", 0)  # SPARQL checks on a sample, views on the disk store
     big = tmp_path / "big"
     report = build([SEEDS], big)
     assert "validate" in report.stages
     assert _digest(big) == _digest(seed_build)
+
+
+def test_worker_processes_report_bad_documents_as_the_serial_build_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for seed in sorted(SEEDS.glob("*.txt")):
+        (corpus / seed.name).write_bytes(seed.read_bytes())
+    (corpus / "broken.txt").write_bytes(b"\xff\xfe\x00binary\x00")
+    outcomes = {}
+    for parallel_from in (10_000, 0):
+        monkeypatch.setattr(pipeline, "PARALLEL_FROM", parallel_from)
+        with pytest.raises(BuildError, match="broken.txt") as raised:
+            build([corpus], tmp_path / "out", validate=False)
+        report = build([corpus], tmp_path / f"out-{parallel_from}", validate=False, keep_going=True)
+        assert [Path(f).name for f in report.failed] == ["broken.txt"]
+        outcomes[parallel_from] = (str(raised.value), report.failed, report.recommendations, report.mentions,
+                                   _digest(tmp_path / f"out-{parallel_from}"))
+    assert outcomes[0] == outcomes[10_000]
+    assert not (tmp_path / "out").exists()
 
 
 def test_the_blocked_linker_is_deterministic_and_finds_most_exact_pairs() -> None:

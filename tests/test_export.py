@@ -287,8 +287,10 @@ OBJECTS = st.one_of(
               st.sampled_from([str(XSD.integer), str(XSD.decimal), str(XSD.double), str(XSD.boolean)])),
     st.tuples(st.just("iri"), LOCAL_NAMES),
     st.tuples(st.just("blank"), st.integers(0, 3)),
+    st.tuples(st.just("rdf:type")),  # `a` as a predicate only
 )
-PREFIXED = {"ex": "http://example.org/", "aflm": "https://w3id.org/aflm/ontology#"}  # none inside another
+PREFIXED = {"ex": "http://example.org/", "aflm": "https://w3id.org/aflm/ontology#",  # none inside another
+            "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "xsd": XSD.NS}
 
 
 def _object(spec: tuple) -> ox.NamedNode | ox.BlankNode | ox.Literal:  # type: ignore[type-arg]
@@ -299,6 +301,8 @@ def _object(spec: tuple) -> ox.NamedNode | ox.BlankNode | ox.Literal:  # type: i
         return ox.Literal(spec[1], datatype=ox.NamedNode(spec[2]))
     if kind == "iri":
         return ox.NamedNode(f"http://example.org/{spec[1]}")
+    if kind == "rdf:type":
+        return ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
     return ox.BlankNode(f"b{spec[1]}")
 
 

@@ -262,15 +262,38 @@ def static_quads() -> list[ox.Quad]:
     return quads
 
 
+@dataclass
+class DocumentStatements:
+    """One document's data statements, sorted, with its recommendation IRIs (in order) and the concepts it cites.
+
+    Documents are independent, so the pipeline makes these in worker processes; `build_statements`
+    joins them with the links and the static graphs.
+    """
+
+    recommendations: list[str]
+    items: list[str]
+    concepts: set[str]
+
+
+def document_statements(doc: AnnotatedDocument, lines: _Lines | None = None) -> DocumentStatements:
+    """The statements of one document (raises ValueError for a member state that is not one)."""
+    out = lines or _Lines()
+    out.items = []
+    recs = recommendation_iris(doc.document)
+    concepts = _document_quads(out, doc, recs)
+    out.items.sort()  # sorted runs: the final sort merges them cheaply
+    return DocumentStatements(recs, out.items, concepts)
+
+
 def build_statements(
-    documents: Sequence[AnnotatedDocument],
+    documents: Sequence[AnnotatedDocument | DocumentStatements],
     links: Sequence[Link],
     *,
     vocabulary: Vocabulary,
     include_static: bool = True,
 ) -> Statements:
     """All statements of a build, per named graph, sorted (statements.py); `links` index recommendations in
-    document order, then position order."""
+    document order, then position order. A document may come already made (`document_statements`)."""
     data = _Lines()
     software = SOFTWARE_IRI
     data.iri(software, RDF.type, PROV.SoftwareAgent)
@@ -279,13 +302,12 @@ def build_statements(
     all_recs: list[str] = []
     concepts: set[str] = set()
     items: list[str] = data.items
+    lines = _Lines()
     for doc in documents:
-        recs = recommendation_iris(doc.document)
-        all_recs.extend(recs)
-        data.items = []
-        concepts |= _document_quads(data, doc, recs)
-        data.items.sort()  # sorted runs: the final sort merges them cheaply
-        items.extend(data.items)
+        made = doc if isinstance(doc, DocumentStatements) else document_statements(doc, lines)
+        all_recs.extend(made.recommendations)
+        concepts |= made.concepts
+        items.extend(made.items)
     data.items = items
     _link_quads(data, links, all_recs)
     graphs: dict[str, list[str]] = {GRAPH_DATA: sort_unique(data.items)}

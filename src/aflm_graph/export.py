@@ -678,7 +678,8 @@ class TurtleTerms:
     def __init__(self, prefixes: dict[str, str]) -> None:
         self.prefixes = sorted(prefixes.items(), key=lambda kv: (-len(kv[1]), kv[0]))  # the longest namespace first
         self._starts = re.compile("|".join(re.escape(ns) for _, ns in self.prefixes)) if self.prefixes else None
-        self._cache: dict[str, str] = {RDF_TYPE_TERM: "a"}
+        self._predicates: dict[str, str] = {RDF_TYPE_TERM: "a"}
+        self._objects: dict[str, str] = {}
 
     def iri(self, term: str) -> str:
         """`<iri>` -> `prefix:local` when a prefix gives a valid local name (the longest namespace that does).
@@ -700,19 +701,19 @@ class TurtleTerms:
         return term
 
     def predicate(self, term: str) -> str:
-        shown = self._cache.get(term)
+        shown = self._predicates.get(term)
         if shown is None:
-            shown = self._cache[term] = self.iri(term)
+            shown = self._predicates[term] = self.iri(term)
         return shown
 
     def object(self, term: str) -> str:
         first = term[0]
         if first == "<":
-            shown = self._cache.get(term)
+            shown = self._objects.get(term)
             if shown is None:
                 shown = self.iri(term)
-                if len(self._cache) < 100_000:  # vocabulary concepts repeat; data IRIs mostly do not
-                    self._cache[term] = shown
+                if len(self._objects) < 100_000:  # vocabulary concepts repeat; data IRIs mostly do not
+                    self._objects[term] = shown
             return shown
         if first != '"' or term[-1] != ">":
             return term  # a blank node, a plain or language-tagged literal: the same in Turtle
@@ -721,7 +722,11 @@ class TurtleTerms:
         number = _TURTLE_NUMBER.get(datatype)
         if number is not None and number.fullmatch(term, 1, cut):
             return term[1:cut]
-        return f"{term[: cut + 1]}^^{self.predicate(term[cut + 3 :])}"
+        datatype_term = term[cut + 3 :]
+        shown = self._objects.get(datatype_term)
+        if shown is None:
+            shown = self._objects[datatype_term] = self.iri(datatype_term)
+        return f"{term[: cut + 1]}^^{shown}"
 
 
 def terse_chunks(graphs: Iterable[tuple[str, Sequence[str]]], prefixes: dict[str, str] | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,8 +14,11 @@ from . import __version__
 from .fsutil import atomic_write_bytes, staged_directory
 
 if TYPE_CHECKING:
+    from .build import DocumentStatements
+    from .parse import Document
     from .pdf import PdfLimits
     from .statements import Statements
+    from .vocab import Vocabulary
 
 Progress = Callable[[str, int, int], None]
 DOCUMENT_SUFFIXES = (".txt", ".pdf")
@@ -89,10 +92,8 @@ def build(
     cannot be read stops the build, or with `keep_going` is left out and named in `report.failed`
     with its reason (a PDF that needs a password or OCR, or is damaged or too big for `pdf_limits`).
     """
-    from .annotate import annotate
-    from .build import AnnotatedDocument, build_statements
+    from .build import build_statements
     from .link import link
-    from .parse import ParseError, parse_file
     from .vocab import load_vocabulary
 
     tick = progress or _noop
@@ -100,16 +101,25 @@ def build(
     stages: dict[str, float] = {}
     files = discover(paths or [Path("seeds")])
 
+    # parse -> annotate -> statements, one document at a time: in worker processes for a big corpus
     t = time.perf_counter()
     documents = []
+    prepared = []
     failed: dict[str, str] = {}
-    for i, path in enumerate(files, 1):
-        try:
-            documents.append(parse_file(path, pdf_limits=pdf_limits))
-        except ParseError as exc:
-            if not keep_going:
-                raise BuildError(str(exc)) from None
-            failed[str(path)] = " ".join(str(exc).split())
+    spent = {"parse": 0.0, "annotate": 0.0, "build": 0.0}
+    mentions = 0
+    vocabulary = load_vocabulary()
+    for i, (path, outcome) in enumerate(zip(files, _prepare_all(files, pdf_limits, vocabulary), strict=True), 1):
+        if isinstance(outcome, _Failed):
+            if outcome.fatal or not keep_going:
+                raise BuildError(outcome.reason)
+            failed[str(path)] = " ".join(outcome.reason.split())
+        else:
+            documents.append(outcome.document)
+            prepared.append(outcome.statements)
+            mentions += outcome.mentions
+            for stage, seconds in outcome.seconds.items():
+                spent[stage] += seconds
         tick("parse", i, len(files))
     if not documents:
         raise BuildError(f"no document could be read ({len(failed)} failed): " + "; ".join(failed.values()))
@@ -118,16 +128,9 @@ def build(
         if doc.id in seen:
             raise BuildError(f"{doc.source_file}: document id {doc.id!r} is already used by {seen[doc.id]}")
         seen[doc.id] = doc.source_file
-    stages["parse"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    vocabulary = load_vocabulary()
-    annotated = []
-    for i, doc in enumerate(documents, 1):
-        mentions = tuple(tuple(annotate(rec.text, vocabulary)) for rec in doc.recommendations)
-        annotated.append(AnnotatedDocument(doc, mentions))
-        tick("annotate", i, len(documents))
-    stages["annotate"] = time.perf_counter() - t
+    # the stages ran interleaved (and in parallel): the wall time is shared out as their work was
+    wall, work = time.perf_counter() - t, sum(spent.values()) or 1.0
+    stages.update({stage: wall * seconds / work for stage, seconds in spent.items()})
 
     t = time.perf_counter()
     texts = [rec.text for doc in documents for rec in doc.recommendations]
@@ -137,10 +140,11 @@ def build(
 
     t = time.perf_counter()
     try:  # sorted N-Triples statements per graph: what every output is written from (statements.py)
-        statements = build_statements(annotated, links, vocabulary=vocabulary)
+        statements = build_statements(prepared, links, vocabulary=vocabulary)
     except ValueError as exc:
         raise BuildError(str(exc)) from None
-    stages["build"] = time.perf_counter() - t
+    del prepared
+    stages["build"] += time.perf_counter() - t
 
     out = Path(out)
     with staged_directory(out) as stage:  # a failed validation removes the stage: the previous `out` stays
@@ -153,7 +157,7 @@ def build(
         out=out,
         documents=len(documents),
         recommendations=len(texts),
-        mentions=sum(len(m) for d in annotated for m in d.mentions),
+        mentions=mentions,
         links=relations,
         triples=len(statements),
         seconds=time.perf_counter() - started,
@@ -161,6 +165,70 @@ def build(
         outputs=outputs,
         failed=failed,
     )
+
+
+@dataclass
+class _Prepared:
+    """A document parsed, annotated and turned into statements (what a worker sends back)."""
+
+    document: Document
+    statements: DocumentStatements
+    mentions: int
+    seconds: dict[str, float]
+
+
+@dataclass
+class _Failed:
+    reason: str
+    fatal: bool = False  # not a bad document but a bad value in one (a member state that is none): always stops
+
+
+PARALLEL_FROM = 64
+"""From this many documents, parse, annotate and the per-document statements run in worker processes."""
+
+
+def _prepare(path: Path, pdf_limits: PdfLimits | None) -> _Prepared | _Failed:
+    """parse -> annotate -> statements for one document, timing each (runs in a worker for big corpora)."""
+    from .annotate import annotate
+    from .build import AnnotatedDocument, document_statements
+    from .parse import ParseError, parse_file
+
+    t0 = time.perf_counter()
+    try:
+        document = parse_file(path, pdf_limits=pdf_limits)
+    except ParseError as exc:
+        return _Failed(str(exc))
+    t1 = time.perf_counter()
+    vocabulary = _WORKING["vocabulary"]
+    found = tuple(tuple(annotate(rec.text, vocabulary)) for rec in document.recommendations)
+    t2 = time.perf_counter()
+    try:
+        made = document_statements(AnnotatedDocument(document, found))
+    except ValueError as exc:
+        return _Failed(str(exc), fatal=True)
+    t3 = time.perf_counter()
+    return _Prepared(document, made, sum(map(len, found)), {"parse": t1 - t0, "annotate": t2 - t1, "build": t3 - t2})
+
+
+_WORKING: dict[str, Vocabulary] = {}  # the build's vocabulary, set before the workers fork (they inherit it)
+
+
+def _prepare_all(files: Sequence[Path], pdf_limits: PdfLimits | None, vocabulary: Vocabulary
+                 ) -> Iterator[_Prepared | _Failed]:
+    """`_prepare` every file, in order: in one process per core (forked, so the vocabulary is read once)."""
+    import os
+
+    _WORKING["vocabulary"] = vocabulary
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if len(files) < PARALLEL_FROM or cores < 2:
+        yield from (_prepare(path, pdf_limits) for path in files)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
+    with ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield from pool.map(partial(_prepare, pdf_limits=pdf_limits), files, chunksize=8)
 
 
 def write_outputs(
