@@ -45,7 +45,7 @@ def test_worker_processes_report_bad_documents_as_the_serial_build_does(
     outcomes = {}
     for parallel_from in (10_000, 0):
         monkeypatch.setattr(pipeline, "PARALLEL_FROM", parallel_from)
-        with pytest.raises(BuildError, match="broken.txt") as raised:
+        with pytest.raises(BuildError, match=r"broken\.txt") as raised:
             build([corpus], tmp_path / "out", validate=False)
         report = build([corpus], tmp_path / f"out-{parallel_from}", validate=False, keep_going=True)
         assert [Path(f).name for f in report.failed] == ["broken.txt"]

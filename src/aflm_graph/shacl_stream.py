@@ -9,6 +9,11 @@ path, value, message (the shape's sh:message), severity and shape name.
 `tests/test_validate_scale.py` runs both on every shapes fixture and on a seed build broken in
 every way the shapes can see, and requires the same findings.
 
+On Linux with two cores or more, a big graph's subjects are cut into two ranges checked at once by
+this process and a forked child (the statements are shared, not copied or pickled; the child sends
+back its findings). The build's main process has nothing else to do meanwhile, so this halves the
+wall time; the findings are sorted, so they do not depend on the cut (`tests/test_validate_fast.py`).
+
 Supported, as SHACL 1.0 defines them: targets sh:targetClass (with rdfs:subClassOf), sh:targetNode,
 sh:targetSubjectsOf, sh:targetObjectsOf and implicit class targets; property shapes whose sh:path
 is an IRI or an inverse path; sh:minCount, sh:maxCount, sh:datatype (ill-typed literals of
@@ -24,23 +29,32 @@ SHACL-SPARQL constraints (sh:sparql) and the `queries/*-violation.rq` queries ne
 they run on an in-memory pyoxigraph store of the whole build up to `FULL_QUERY_LIMIT` statements
 (the on-disk store answers them about ten times slower), and above that on the statements of a
 fixed sample of documents (`sample_statements`): the report says so, and `aflm-graph validate` on
-the built folder runs them on everything.
+the built folder runs them on everything. Before any of that, the pass over the statements screens
+them (`_Screens`): a violation query or the evidence-offsets constraint that the screen proves to
+have nothing to report on all the statements is not run at all, which on a good build means no
+SPARQL and no store; a screen that cannot prove it lets the check run exactly as before.
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
+import hashlib
+import itertools
 import math
+import os
 import re
+import sys
 import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .namespaces import DATA, XSD
-from .statements import parse_literal
+from .namespaces import DATA, GRAPH_DATA, GRAPH_ONTOLOGY, XSD
+from .statements import parse_literal, unescape
 from .validate import (
     SEVERITY_ORDER,
     SH,
@@ -115,6 +129,7 @@ _VALUE_PARAMETERS = {
 _COUNTS = {"minCount", "maxCount", "uniqueLang"}
 _PROPERTY_ONLY = {"minCount", "maxCount", "uniqueLang", "lessThan", "lessThanOrEquals"}
 
+_T = TypeVar("_T")
 Props = dict[str, list[str]]  # predicate term -> object terms of one subject
 Condition = Callable[[str, Props, str], bool]  # (value, the focus node's props, focus) -> conforms
 
@@ -197,7 +212,10 @@ def _comparable(term: str) -> tuple[str, object] | None:
 
 def _compare(a: str, b: str, op: str) -> bool:
     """`a op b` for two literal terms; False when they cannot be compared (pySHACL reports those)."""
-    left, right = _comparable(a), _comparable(b)
+    return _compare_parsed(_comparable(a), _comparable(b), op)
+
+
+def _compare_parsed(left: tuple[str, object] | None, right: tuple[str, object] | None, op: str) -> bool:
     if left is None or right is None or left[0] != right[0]:
         return False
     x, y = left[1], right[1]
@@ -208,6 +226,37 @@ def _compare(a: str, b: str, op: str) -> bool:
     if op == ">":
         return x > y  # type: ignore[operator]
     return x >= y  # type: ignore[operator]
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lambda x, y: x < y, "<=": lambda x, y: x <= y, ">": lambda x, y: x > y, ">=": lambda x, y: x >= y,
+}
+
+
+def _bound_check(bound_term: str, op: str) -> Callable[[str], bool]:
+    """`v op bound` with the bound parsed once, and xsd:integer values compared without parsing the literal."""
+    bound = _comparable(bound_term)
+    compare = _OPERATORS[op]
+    integer = _LEXICAL[XSD.integer]
+    cut = -len(_INTEGER_SUFFIX)
+    if bound is None or bound[0] != "number":
+        return lambda v: _compare_parsed(_comparable(v), bound, op)
+    y = bound[1]
+
+    def check(v: str) -> bool:
+        if v.endswith(_INTEGER_SUFFIX):
+            text = v[1:cut]
+            return integer.fullmatch(text) is not None and compare(int(text), y)
+        return _compare_parsed(_comparable(v), bound, op)
+
+    return check
+
+
+def _length(v: str) -> int:
+    """STRLEN of a literal or IRI term (a simple literal without escapes is not parsed)."""
+    if v[0] == '"' and v[-1] == '"' and "\\" not in v:
+        return len(v) - 2
+    return len(_value(v))
 
 
 # --- the compiled shapes
@@ -228,9 +277,17 @@ class PropertyCheck:
     at_least: int = 0  # the strictest sh:minCount
     at_most: float = math.inf  # the strictest sh:maxCount
 
+    pure: list[Condition] = field(default_factory=list)  # conditions on the value alone
+    impure: list[Condition] = field(default_factory=list)  # conditions that read the focus node (sh:lessThan)
+    memo: dict[str, bool] | None = None  # value -> passes `pure` (when those cost more than a lookup)
+
     def __post_init__(self) -> None:
         self.at_least = max(self.min_count, default=0)
         self.at_most = min(self.max_count, default=math.inf)
+        self.pure = [c for c in self.conditions if _is_pure(c)]
+        self.impure = [c for c in self.conditions if not _is_pure(c)]
+        if any(not getattr(c, "cheap", False) for c in self.pure):
+            self.memo = {}
 
 
 @dataclass
@@ -244,6 +301,14 @@ class NodeCheck:
     objects_of: tuple[str, ...]
     conditions: list[Condition]
     properties: list[PropertyCheck]
+    plan: list[tuple[Any, ...]] = field(default_factory=list)  # the properties' fields as `_check_node` reads them
+
+    def __post_init__(self) -> None:
+        self.plan = [
+            (p, p.predicate, p.inverse, p.pure, p.impure, p.memo,
+             p.pure[0] if len(p.pure) == 1 and p.memo is None else None, p.at_least, p.at_most, p.unique_lang)
+            for p in self.properties
+        ]
 
 
 def _sh(name: str) -> Any:
@@ -301,9 +366,21 @@ class Compiled:
     checks: list[NodeCheck]
     class_constraints: set[str]  # classes named by sh:class (terms)
     inverse_predicates: set[str]  # predicates read backwards (inverse paths, sh:targetObjectsOf)
-    types: dict[str, frozenset[str]] = field(default_factory=dict)  # filled by the pre-pass
+    instances: dict[str, set[str]] = field(default_factory=dict)  # class -> its instances, filled by the pre-pass
     subclasses: dict[str, frozenset[str]] = field(default_factory=dict)
     inverse: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+
+def _pure(condition: Condition, *, cheap: bool = False) -> Condition:
+    """Mark a condition that looks at the value only (not the focus node): its outcome can be remembered
+    (unless it is `cheap`, one set lookup or comparison: remembering would cost as much)."""
+    condition.pure = True  # type: ignore[attr-defined]
+    condition.cheap = cheap  # type: ignore[attr-defined]
+    return condition
+
+
+def _is_pure(condition: Condition) -> bool:
+    return bool(getattr(condition, "pure", False))
 
 
 class _Compiler:
@@ -314,13 +391,8 @@ class _Compiler:
     def _instance_of(self, cls: Any) -> Condition:
         term = _rdf_term(cls)
         self.compiled.class_constraints.add(term)
-        compiled = self.compiled
-
-        def ok(v: str, props: Props, focus: str) -> bool:
-            types = compiled.types.get(v)
-            return bool(types) and not types.isdisjoint(compiled.subclasses.get(term, (term,)))  # type: ignore[union-attr]
-
-        return ok
+        instances = self.compiled.instances.setdefault(term, set())  # filled by the pre-pass
+        return _pure(lambda v, props, focus: v in instances, cheap=True)
 
     def conditions(self, params: dict[str, list[Any]], *, node_shape: bool) -> list[Condition]:
         out: list[Condition] = []
@@ -359,25 +431,25 @@ class _Compiler:
                     return False
                 return lexical is None or lexical.fullmatch(text) is not None
 
-            return datatype
+            return _pure(datatype)
         if name == "nodeKind":
             kind = _NODE_KINDS.get(_local(value))
             if kind is None:
                 raise Unsupported(f"sh:nodeKind {value}")
-            return lambda v, props, focus: kind(v)
+            return _pure(lambda v, props, focus: kind(v), cheap=True)
         if name == "class":
             return self._instance_of(value)
         if name == "in":
             members = frozenset(_rdf_term(m) for m in _items(self.shapes, value))
-            return lambda v, props, focus: v in members
+            return _pure(lambda v, props, focus: v in members, cheap=True)
         if name == "hasValue":
             term = _rdf_term(value)
-            return lambda v, props, focus: v == term
+            return _pure(lambda v, props, focus: v == term, cheap=True)
         if name in ("minLength", "maxLength"):
             n = int(value)
             if name == "minLength":
-                return lambda v, props, focus: v[0] != "_" and len(_value(v)) >= n
-            return lambda v, props, focus: v[0] != "_" and len(_value(v)) <= n
+                return _pure(lambda v, props, focus: v[0] != "_" and _length(v) >= n)
+            return _pure(lambda v, props, focus: v[0] != "_" and _length(v) <= n)
         if name == "pattern":
             flags = 0
             for f in params.get("flags", []):
@@ -386,15 +458,29 @@ class _Compiler:
                         raise Unsupported(f"sh:flags {f}")
                     flags |= _FLAGS[letter]
             regex = re.compile(str(value), flags)
-            return lambda v, props, focus: v[0] != "_" and regex.search(_value(v)) is not None
+            return _pure(lambda v, props, focus: v[0] != "_" and regex.search(_value(v)) is not None)
         if name in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
             op = {"minInclusive": ">=", "maxInclusive": "<=", "minExclusive": ">", "maxExclusive": "<"}[name]
-            bound = _rdf_term(value)
-            return lambda v, props, focus: _compare(v, bound, op)
+            check = _bound_check(_rdf_term(value), op)
+            return _pure(lambda v, props, focus: check(v))
         if name in ("lessThan", "lessThanOrEquals"):
             op = "<" if name == "lessThan" else "<="
             other = _rdf_term(value)
-            return lambda v, props, focus: all(_compare(v, w, op) for w in props.get(other, ()))
+            compare = _OPERATORS[op]
+            integer = _LEXICAL[XSD.integer]
+            cut = -len(_INTEGER_SUFFIX)
+
+            def less(v: str, props: Props, focus: str) -> bool:
+                for w in props.get(other, ()):
+                    if v.endswith(_INTEGER_SUFFIX) and w.endswith(_INTEGER_SUFFIX):  # two integers, no parsing
+                        x, y = v[1:cut], w[1:cut]
+                        if not (integer.fullmatch(x) and integer.fullmatch(y) and compare(int(x), int(y))):
+                            return False
+                    elif not _compare(v, w, op):
+                        return False
+                return True
+
+            return less
         if name == "or":
             options: list[list[Condition]] = []
             for member in _items(self.shapes, value):
@@ -402,7 +488,11 @@ class _Compiler:
                 if "path" in inner or "property" in inner:
                     raise Unsupported("sh:or of shapes with properties")
                 options.append(self.conditions(inner, node_shape=True))
-            return lambda v, props, focus: any(all(c(v, props, focus) for c in cs) for cs in options)
+
+            def any_of(v: str, props: Props, focus: str) -> bool:
+                return any(all(c(v, props, focus) for c in cs) for cs in options)
+
+            return _pure(any_of) if all(_is_pure(c) for cs in options for c in cs) else any_of
         raise Unsupported(f"sh:{name}")
 
     def path(self, node: Any) -> tuple[str, bool, str]:
@@ -502,27 +592,33 @@ def compile_shapes(shapes: Any) -> Compiled:
 
 
 def _prepass(compiled: Compiled, graphs: Sequence[Sequence[str]]) -> None:
-    """Collect the types of the resources sh:class looks at, the subclass closure and the inverse indexes."""
-    type_mid = f" {_TYPE} "
-    subclass_mid = f" <{RDFS_SUBCLASS}> "
+    """Fill the instances of the classes sh:class names (subclasses included) and the inverse indexes.
+
+    One split per statement; typed subjects wait, by class, until the subclass closure is known.
+    """
+    by_class: dict[str, list[str]] = {}
     edges: dict[str, set[str]] = {}
-    wanted_inverse = {p: f" {p} " for p in compiled.inverse_predicates}
     inverse: dict[str, dict[str, list[str]]] = {p: {} for p in compiled.inverse_predicates}
-    typed: list[tuple[str, str]] = []
+    wanted = [(f"{p} ", index) for p, index in inverse.items()]
+    type_ = f"{_TYPE} "
+    cut = len(type_)
     for items in graphs:
         for statement in items:
-            if type_mid in statement:
-                s, _, o = statement.split(" ", 2)
-                typed.append((s, o))
-            elif subclass_mid in statement:
-                s, _, o = statement.split(" ", 2)
-                edges.setdefault(o, set()).add(s)
-            if wanted_inverse:
-                for p, mid in wanted_inverse.items():
-                    if mid in statement:
-                        s, p2, o = statement.split(" ", 2)
-                        if p2 == p:
-                            inverse[p].setdefault(o, []).append(s)
+            i = statement.index(" ") + 1  # the predicate starts here: compared in place, nothing sliced
+            if statement.startswith(type_, i):
+                o = statement[i + cut :]
+                typed = by_class.get(o)
+                if typed is None:
+                    by_class[o] = [statement[: i - 1]]
+                else:
+                    typed.append(statement[: i - 1])
+            elif statement.startswith(_SUBCLASS, i):
+                s, p, o = statement.split(" ", 2)
+                if p == _SUBCLASS:
+                    edges.setdefault(o, set()).add(s)
+            for p, index in wanted:
+                if statement.startswith(p, i):
+                    index.setdefault(statement[i + len(p) :], []).append(statement[: i - 1])
     # C's subclasses (rdfs:subClassOf*, C included), for every class a check names
     closure: dict[str, frozenset[str]] = {}
     for cls in compiled.class_constraints:
@@ -534,47 +630,50 @@ def _prepass(compiled: Compiled, graphs: Sequence[Sequence[str]]) -> None:
                     seen.add(sub)
                     stack.append(sub)
         closure[cls] = frozenset(seen)
-    relevant = set().union(*closure.values()) if closure else set()
-    types: dict[str, set[str]] = {}
-    for s, o in typed:
-        if o in relevant:
-            types.setdefault(s, set()).add(o)
-    shared: dict[frozenset[str], frozenset[str]] = {}
-    compiled.types = {s: shared.setdefault(frozenset(v), frozenset(v)) for s, v in types.items()}
+    for cls, instances in compiled.instances.items():
+        instances.clear()
+        for sub in closure.get(cls, (cls,)):
+            instances.update(by_class.get(sub, ()))
     compiled.subclasses = closure
     compiled.inverse = inverse
 
 
-def _subject_groups(graphs: Sequence[Sequence[str]]) -> Iterable[tuple[str, Props]]:
-    """(subject, its props) over the union of the graphs: the biggest graph streamed, the others merged in."""
-    ordered = sorted(graphs, key=len, reverse=True)
-    extra: dict[str, Props] = {}
-    for items in ordered[1:]:
-        for statement in items:
-            s, p, o = statement.split(" ", 2)
-            values = extra.setdefault(s, {}).setdefault(p, [])
-            if o not in values:
-                values.append(o)
+_SUBCLASS = f"<{RDFS_SUBCLASS}>"
+
+
+def _subject_groups(
+    largest: Sequence[str], extra: dict[str, Props], start: int, stop: int, low: str | None, high: str | None,
+    marked: list[str],
+) -> Iterator[tuple[str, Props]]:
+    """(subject, its props) for the statements [start, stop) of the biggest graph, the other graphs' statements
+    merged in from `extra` (popped), then the subjects of `extra` in [low, high) that the biggest graph lacks.
+
+    Statements the SPARQL screens must look at closer (a blank node, an escape) go to `marked`.
+    """
     previous = None
     props: Props = {}
-    for statement in ordered[0] if ordered else ():
-        i = statement.index(" ")
-        s = statement[:i]
+    for statement in largest[start:stop]:
+        s, p, o = statement.split(" ", 2)  # one split: faster than finding the spaces and slicing
+        if o[0] == "_" or "\\" in o:
+            marked.append(statement)
         if s != previous:
             if previous is not None:
-                yield previous, _merge(props, extra.pop(previous, None))
+                yield previous, _merge(props, extra.pop(previous, None)) if extra else props
+            if s[0] == "_":
+                marked.append(statement)
             previous = s
-            props = {}
-        j = statement.index(" ", i + 1)
-        p = statement[i + 1 : j]
+            props = {p: [o]}
+            continue
         values = props.get(p)
         if values is None:
-            props[p] = [statement[j + 1 :]]
+            props[p] = [o]
         else:
-            values.append(statement[j + 1 :])
+            values.append(o)
     if previous is not None:
-        yield previous, _merge(props, extra.pop(previous, None))
-    yield from sorted(extra.items())
+        yield previous, _merge(props, extra.pop(previous, None)) if extra else props
+    leftover = sorted(k for k in extra if (low is None or k >= low) and (high is None or k < high))
+    for subject in leftover:
+        yield subject, extra.pop(subject)
 
 
 def _merge(props: Props, more: Props | None) -> Props:
@@ -585,6 +684,18 @@ def _merge(props: Props, more: Props | None) -> Props:
     return props
 
 
+def _extra(graphs: Sequence[Sequence[str]]) -> dict[str, Props]:
+    """The statements of the smaller graphs by subject (deduplicated), to merge into the biggest one's groups."""
+    extra: dict[str, Props] = {}
+    for items in graphs:
+        for statement in items:
+            s, p, o = statement.split(" ", 2)
+            values = extra.setdefault(s, {}).setdefault(p, [])
+            if o not in values:
+                values.append(o)
+    return extra
+
+
 def _conforms(conditions: list[Condition], v: str, props: Props, focus: str) -> bool:
     for condition in conditions:  # noqa: SIM110 -- a loop: no generator to make per value
         if not condition(v, props, focus):
@@ -592,24 +703,39 @@ def _conforms(conditions: list[Condition], v: str, props: Props, focus: str) -> 
     return True
 
 
+_MEMO_SIZE = 50_000  # remembered outcomes per property shape (then forgotten: values repeat nearby)
+
+
 def _check_node(check: NodeCheck, focus: str, props: Props, compiled: Compiled, out: list[Finding]) -> None:
     if check.conditions and not _conforms(check.conditions, focus, props, focus):
         out.append(Finding(check.severity, shown(focus), "", check.message, "shapes", check.shape, shown(focus)))
-    for prop in check.properties:
-        if prop.inverse:
-            values = list(dict.fromkeys(compiled.inverse[prop.predicate].get(focus, ())))
+    for prop, predicate, inverse, pure, impure, memo, single, at_least, at_most, unique_lang in check.plan:
+        if inverse:
+            values = list(dict.fromkeys(compiled.inverse[predicate].get(focus, ())))
         else:
-            values = props.get(prop.predicate, _NONE)
-        conditions = prop.conditions
-        if conditions:
+            values = props.get(predicate, _NONE)
+        if values and (pure or impure):
             for v in values:
-                if not _conforms(conditions, v, props, focus):
+                if single is not None:
+                    ok = single(v, props, focus)
+                elif memo is None:
+                    ok = _conforms(pure, v, props, focus)
+                else:
+                    ok = memo.get(v)  # type: ignore[assignment]
+                    if ok is None:
+                        ok = _conforms(pure, v, props, focus)
+                        if len(memo) >= _MEMO_SIZE:
+                            memo.clear()
+                        memo[v] = ok
+                if ok and impure:
+                    ok = _conforms(impure, v, props, focus)
+                if not ok:
                     out.append(Finding(prop.severity, shown(focus), prop.path, prop.message, "shapes", prop.shape,
                                        shown(v)))
         n = len(values)
-        if n < prop.at_least or n > prop.at_most:
+        if n < at_least or n > at_most:
             out.append(Finding(prop.severity, shown(focus), prop.path, prop.message, "shapes", prop.shape, ""))
-        if prop.unique_lang:
+        if unique_lang:
             languages = [parts[2].lower() for v in values if (parts := _literal(v)) is not None and parts[2]]
             if len(languages) != len(set(languages)):
                 out.append(Finding(prop.severity, shown(focus), prop.path, prop.message, "shapes", prop.shape, ""))
@@ -618,40 +744,547 @@ def _check_node(check: NodeCheck, focus: str, props: Props, compiled: Compiled, 
 _NONE: list[str] = []
 
 
-def stream_findings(statements: Statements, shapes: Any, graphs: Sequence[str] = SHACL_GRAPHS) -> list[Finding]:
-    """What pySHACL reports for the core constraints of `shapes` on the union of `graphs` of `statements`."""
-    compiled = compile_shapes(shapes)
-    items = [statements.graph(g) for g in graphs]
-    _prepass(compiled, items)
-    by_class: dict[str, list[NodeCheck]] = {}
-    for check in compiled.checks:
-        for cls in check.classes:
-            for sub in compiled.subclasses.get(cls, frozenset((cls,))):
-                by_class.setdefault(sub, []).append(check)
-    by_node = [c for c in compiled.checks if c.nodes or c.subjects_of or c.objects_of]
-    pending = {n for c in compiled.checks for n in c.nodes}
-    pending |= {o for c in compiled.checks for p in c.objects_of for o in compiled.inverse[p]}
+@dataclass
+class _Plan:
+    """Which checks apply to a subject: by its types, or by a target of their own (nodes, subjects of, objects of)."""
+
+    compiled: Compiled
+    by_class: dict[str, list[NodeCheck]] = field(default_factory=dict)
+    by_node: list[NodeCheck] = field(default_factory=list)
+    pending: set[str] = field(default_factory=set)  # targeted focus nodes (they may have no statement)
+    by_types: dict[object, list[NodeCheck]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        compiled = self.compiled
+        for check in compiled.checks:
+            for cls in check.classes:
+                for sub in compiled.subclasses.get(cls, frozenset((cls,))):
+                    self.by_class.setdefault(sub, []).append(check)
+        self.by_node = [c for c in compiled.checks if c.nodes or c.subjects_of or c.objects_of]
+        self.pending = {n for c in compiled.checks for n in c.nodes}
+        self.pending |= {o for c in compiled.checks for p in c.objects_of for o in compiled.inverse[p]}
+
+    def applicable(self, subject: str, props: Props) -> list[NodeCheck]:
+        types = props.get(_TYPE)
+        key: object = () if not types else types[0] if len(types) == 1 else tuple(types)
+        found = self.by_types.get(key)
+        if found is None:
+            found = []
+            for cls in types or ():
+                for check in self.by_class.get(cls, ()):
+                    if check not in found:
+                        found.append(check)
+            self.by_types[key] = found
+        if not self.by_node:
+            return found
+        inverse = self.compiled.inverse
+        more = [check for check in self.by_node if check not in found and (
+            subject in check.nodes or any(p in props for p in check.subjects_of)
+            or any(subject in inverse[p] for p in check.objects_of))]
+        return found + more if more else found
+
+
+@dataclass
+class _Part:
+    """What one range of subjects gave: findings, the targeted focus nodes it met, what the screens saw."""
+
+    findings: list[Finding]
+    seen: set[str]
+    facts: Facts | None
+
+
+def _run_range(plan: _Plan, largest: Sequence[str], extra: dict[str, Props], bounds: tuple[int, int],
+               limits: tuple[str | None, str | None], screens: _Screens | None) -> _Part:
     out: list[Finding] = []
-    for subject, props in _subject_groups(items):
-        pending.discard(subject)
-        applicable: list[NodeCheck] = []
-        for cls in props.get(_TYPE, ()):
-            for check in by_class.get(cls, ()):
-                if check not in applicable:
-                    applicable.append(check)
-        for check in by_node:
-            if check not in applicable and (
-                subject in check.nodes or any(p in props for p in check.subjects_of)
-                or any(subject in compiled.inverse[p] for p in check.objects_of)
-            ):
-                applicable.append(check)
-        for check in applicable:
+    seen: set[str] = set()
+    marked: list[str] = []
+    compiled, pending = plan.compiled, plan.pending
+    for subject, props in _subject_groups(largest, extra, *bounds, *limits, marked):
+        if pending and subject in pending:
+            seen.add(subject)
+        for check in plan.applicable(subject, props):
             _check_node(check, subject, props, compiled, out)
-    for focus in sorted(pending):  # focus nodes with no statement of their own
-        for check in by_node:
+        if screens is not None:
+            screens.group(subject, props)
+    if screens is None:
+        return _Part(out, seen, None)
+    for statement in marked:
+        screens.statement(statement)
+    return _Part(out, seen, screens.finish())
+
+
+def _subject(statement: str) -> str:
+    return statement[: statement.index(" ")]
+
+
+def _ranges(largest: Sequence[str], n: int) -> list[tuple[tuple[int, int], tuple[str | None, str | None]]]:
+    """`n` runs of about equal size of the biggest graph, cut between subjects, with the subject range each covers
+    (the subjects of the other graphs fall in exactly one)."""
+    cuts = [0]
+    for k in range(1, n):
+        i = max(len(largest) * k // n, cuts[-1])
+        if 0 < i < len(largest):
+            subject = _subject(largest[i - 1]) + " "
+            while i < len(largest) and largest[i].startswith(subject):
+                i += 1
+        cuts.append(i)
+    cuts.append(len(largest))
+    out = []
+    for a, b in itertools.pairwise(cuts):
+        if a < b:
+            low = _subject(largest[a]) if a > 0 else None
+            high = _subject(largest[b]) if b < len(largest) else None
+            out.append(((a, b), (low, high)))
+    return out or [((0, len(largest)), (None, None))]
+
+
+PARALLEL_MIN = 200_000
+"""From this many statements in the biggest graph the shapes run in two processes (where fork exists)."""
+
+
+def _workers(size: int) -> int:
+    """Two processes on a machine with two cores or more (Linux fork: the statements are shared, not copied)."""
+    if size < PARALLEL_MIN or not sys.platform.startswith("linux"):
+        return 1
+    return min(2, len(os.sched_getaffinity(0)))
+
+
+_FAILED = object()
+
+
+def _fork(job: Callable[[], object]) -> tuple[int, int] | None:
+    """Run `job` in a forked child that pickles its result into a pipe; (pid, read end), or None if fork failed."""
+    import gc
+    import pickle
+    import warnings
+
+    read, write = os.pipe()
+    try:
+        with warnings.catch_warnings():  # a forked child runs only this module's Python code on strings
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        return None
+    if pid == 0:  # the child: never returns to the caller
+        code = 1
+        try:
+            os.close(read)
+            gc.disable()  # no collection: nothing of the parent's (stores, threads) is finalised here
+            data = pickle.dumps(job(), protocol=pickle.HIGHEST_PROTOCOL)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(write, view):]
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    return pid, read
+
+
+def _collect(child: tuple[int, int], timeout: float) -> object:
+    """The child's result, or _FAILED (it failed, or gave nothing in `timeout` seconds and was stopped)."""
+    import pickle
+    import select
+    import signal
+
+    pid, read = child
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    stopped = False
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                os.kill(pid, signal.SIGKILL)
+                stopped = True
+                break
+            ready, _, _ = select.select([read], [], [], remaining)
+            if ready:
+                chunk = os.read(read, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    finally:
+        os.close(read)
+        _, status = os.waitpid(pid, 0)
+    if stopped or status != 0 or not chunks:
+        return _FAILED
+    return pickle.loads(b"".join(chunks))
+
+
+def _parallel(jobs: Sequence[Callable[[], _T]]) -> list[_T]:
+    """jobs[0] here and the others in forked children, at once; a child that fails is redone here (same result)."""
+    children = [_fork(job) for job in jobs[1:]]
+    started = time.monotonic()
+    try:
+        results = [jobs[0]()]
+    except BaseException:
+        for child in children:
+            if child is not None:
+                _collect(child, 0)  # stopped: its work is moot
+        raise
+    timeout = 60 + 10 * (time.monotonic() - started)
+    for child, job in zip(children, jobs[1:], strict=True):
+        result = _FAILED if child is None else _collect(child, timeout)
+        results.append(job() if result is _FAILED else result)  # type: ignore[arg-type]
+    return results
+
+
+def _stream(statements: Statements, shapes: Any, graphs: Sequence[str], *, workers: int | None,
+            screen: bool) -> tuple[list[Finding], Facts | None]:
+    """The findings of the compiled shapes (sorted) and, with `screen`, the facts of the SPARQL screens."""
+    compiled = compile_shapes(shapes)
+    named = [(g, statements.graph(g)) for g in graphs]
+    _prepass(compiled, [items for _, items in named])
+    plan = _Plan(compiled)
+    ordered = sorted(named, key=lambda gi: len(gi[1]), reverse=True)
+    largest_name, largest = ordered[0] if ordered else ("", [])
+    extra = _extra([items for _, items in ordered[1:]])
+    ranges = _ranges(largest, workers or _workers(len(largest)))
+    lookup = _Lookup([items for _, items in named]) if screen else None
+
+    def job(bounds: tuple[int, int], limits: tuple[str | None, str | None]) -> _Part:
+        screens = _Screens(lookup, largest_name) if lookup is not None else None
+        return _run_range(plan, largest, extra, bounds, limits, screens)
+
+    parts = _parallel([functools.partial(job, bounds, limits) for bounds, limits in ranges])
+    out = [f for part in parts for f in part.findings]
+    seen = set().union(*(part.seen for part in parts))
+    for focus in sorted(plan.pending - seen):  # focus nodes with no statement of their own
+        for check in plan.by_node:
             if focus in check.nodes or any(focus in compiled.inverse[p] for p in check.objects_of):
                 _check_node(check, focus, {}, compiled, out)
-    return out
+    facts = None
+    if screen:
+        facts = Facts()
+        for part in parts:
+            facts.merge(part.facts)  # type: ignore[arg-type]
+        _screen_rest(facts, statements, largest_name)
+    return sorted(out), facts
+
+
+def stream_findings(statements: Statements, shapes: Any, graphs: Sequence[str] = SHACL_GRAPHS, *,
+                    workers: int | None = None) -> list[Finding]:
+    """What pySHACL reports for the core constraints of `shapes` on the union of `graphs` of `statements` (sorted).
+
+    `workers`: processes (default: two on a big graph, where fork exists); the findings do not depend on it.
+    """
+    return _stream(statements, shapes, graphs, workers=workers, screen=False)[0]
+
+
+# --- the SPARQL screens: proofs, from one pass over the statements, that a SPARQL check has nothing to report
+#
+# The violation queries and the SHACL-SPARQL constraint take ~60% of a big build's validation on the
+# in-memory store, and above FULL_QUERY_LIMIT a sample of documents must be loaded for them. On a good
+# build they return nothing, which the pass that streams the shapes can show on the way: each screen
+# below reads the same subject groups and either proves its check empty on all the statements, or
+# says it could not. A check proved empty is skipped; any other runs on the store exactly as before, so
+# the findings never change: a screen may only err towards running its check. Each screen is tied to
+# the text of its query (`SCREENED`, a fingerprint): an edited query is simply run.
+
+_AFLM = "https://w3id.org/aflm/ontology#"
+_VOCAB = "https://w3id.org/aflm/vocab/"
+_SKOS = "http://www.w3.org/2004/02/skos/core#"
+_DOCUMENTS = f"<{DATA}document/"
+
+
+def _a(name: str) -> str:
+    return f"<{_AFLM}{name}>"
+
+
+_KINDS = {"theme": _a("hasTheme"), "actor": _a("addressesActor"), "group": _a("targetsGroup"),
+          "instrument": _a("citesInstrument")}
+_KIND_TERMS = {f'"{kind}"': (f"<{_VOCAB}{kind}/", link) for kind, link in _KINDS.items()}
+_LINKED = tuple(_KINDS.values())
+_MENTION_IN, _MENTION_OF, _MENTION_KIND = _a("mentionIn"), _a("mentionOf"), _a("mentionKind")
+_START, _END, _EVIDENCE, _TEXT = _a("evidenceStart"), _a("evidenceEnd"), _a("evidence"), _a("text")
+_IN_DOCUMENT, _POSITION, _IN_SUBTHEME, _SUBTHEME_OF = (_a("inDocument"), _a("position"), _a("inSubTheme"),
+                                                       _a("subThemeOf"))
+_CONCEPT, _PREF_LABEL = f"<{_SKOS}Concept>", f"<{_SKOS}prefLabel>"
+# Predicates the screens read: outside the graphs the shapes stream (SHACL_GRAPHS) none may occur, or the
+# screens could miss a join the queries (which see every graph) make.
+_SCREENED_PREDICATES = frozenset({
+    _MENTION_IN, _MENTION_OF, _MENTION_KIND, _START, _END, _EVIDENCE, _TEXT, _IN_DOCUMENT, _POSITION, _IN_SUBTHEME,
+    _SUBTHEME_OF, *_LINKED,
+})
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SMALL_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+_CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]*")
+
+# screen -> fingerprint of the query (or sh:select) text it stands for (`fingerprint`)
+SCREENED = {
+    "blank-node-violation": "e6c5a0436551e840",
+    "mention-kind-violation": "c73b0850f08d6d5a",
+    "mention-offsets-violation": "8783682ae254f98e",
+    "recommendation-position-violation": "d60f1c77219e21ec",
+    "subtheme-document-violation": "8d638a6271b2a832",
+    "undeclared-term-violation": "213a2f9d34f9fa45",
+    "unlabelled-concept-violation": "61e4ea6fc6d219be",
+    "xml-character-violation": "3e0dcc8e0362ed63",
+    "evidence-offsets-constraint": "7aa4435c7d5cadab",
+}
+_SAME_AS = {"evidence-offsets-constraint": "mention-offsets-violation"}  # the same check, the same screen
+
+
+def fingerprint(text: str) -> str:
+    """A query's text without comment lines and with whitespace collapsed, hashed: what a screen is tied to."""
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    return hashlib.sha256(" ".join(" ".join(lines).split()).encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class Facts:
+    """What the screens found over all the statements: the checks they could not prove empty, and what is
+    joined across ranges (positions in documents, aflm: terms in use)."""
+
+    flagged: set[str] = field(default_factory=set)
+    positions: set[int] = field(default_factory=set)  # hash((document, position)) of every recommendation
+    terms: set[str] = field(default_factory=set)  # aflm: predicates and classes the data uses
+    documents: set[str] = field(default_factory=set)  # document roots (as `sample_statements` counts them)
+
+    def merge(self, other: Facts) -> None:
+        if not self.positions.isdisjoint(other.positions):
+            self.flagged.add("recommendation-position-violation")
+        self.flagged |= other.flagged
+        self.positions |= other.positions
+        self.terms |= other.terms
+        self.documents |= other.documents
+
+
+class _Lookup:
+    """Statements by prefix in the sorted graphs (bisect): the joins a screen needs beyond one subject."""
+
+    def __init__(self, graphs: Sequence[Sequence[str]]) -> None:
+        self.graphs = [g for g in graphs if g]
+
+    def objects(self, subject: str, predicate: str) -> list[str]:
+        prefix = f"{subject} {predicate} "
+        out: list[str] = []
+        for items in self.graphs:
+            i = bisect.bisect_left(items, prefix)
+            while i < len(items) and items[i].startswith(prefix):
+                out.append(items[i][len(prefix):])
+                i += 1
+        return out
+
+    def has(self, statement: str) -> bool:
+        for items in self.graphs:
+            i = bisect.bisect_left(items, statement)
+            if i < len(items) and items[i] == statement:
+                return True
+        return False
+
+
+_Waiting = tuple[list[tuple[str, str]], list[tuple[list[str], list[str], list[str]]]]  # (links, offsets) to check
+
+
+class _Screens:
+    """The screens over one range of subject groups (of the union of SHACL_GRAPHS)."""
+
+    def __init__(self, lookup: _Lookup, streamed: str) -> None:
+        self.lookup = lookup
+        self.streamed = streamed  # the graph whose statements are marked (blank nodes, escapes)
+        self.facts = Facts()
+        self.flag = self.facts.flagged.add
+        self.predicates: set[str] = set()
+        self.classes: set[str] = set()
+        self.linked: set[str] = set()
+        self._parents: tuple[str, list[str]] = ("", [])
+        self.waiting: dict[str, _Waiting] = {}  # recommendation -> its mentions' checks that need its statements
+        self._root = "\0"
+
+    def group(self, subject: str, props: Props) -> None:
+        if subject.startswith(_DOCUMENTS) and not (
+                subject.startswith(self._root) and subject[len(self._root)] in "/>"):
+            cut = subject.find("/", len(_DOCUMENTS))
+            self._root = subject[:cut] if cut >= 0 else subject[:-1]
+            self.facts.documents.add(self._root)
+        self.predicates.update(props)
+        types = props.get(_TYPE)
+        if types:
+            self.classes.update(types)
+        for link in _LINKED:
+            values = props.get(link)
+            if values:
+                self.linked.update(values)
+        documents = props.get(_IN_DOCUMENT)
+        if documents:
+            positions = props.get(_POSITION)
+            if positions:  # recommendation-position: no two subjects share (document, position)
+                known = self.facts.positions
+                for d in documents:
+                    for p in positions:
+                        # the store compares numbers by value ("01" is "1"): only canonical integers and
+                        # IRIs compare as their text does, anything else is left to the query
+                        if d[0] not in "<_" or not (p.endswith(_INTEGER_SUFFIX)
+                                                    and _CANONICAL_INTEGER.fullmatch(p[1:_INTEGER_CUT])):
+                            self.flag("recommendation-position-violation")
+                        key = hash((d, p))
+                        if key in known:
+                            self.flag("recommendation-position-violation")
+                        known.add(key)
+            subthemes = props.get(_IN_SUBTHEME)
+            if subthemes:  # subtheme-document: the sub-theme's document is the recommendation's
+                for st in subthemes:
+                    if any(o != d for o in self.parents(st) for d in documents):
+                        self.flag("subtheme-document-violation")
+        recommendations = props.get(_MENTION_IN)
+        if recommendations:
+            self.mention(props, recommendations)
+        if self.waiting:
+            waiting = self.waiting.pop(subject, None)
+            if waiting is not None:
+                self.resolve(waiting, props)
+
+    def parents(self, subtheme: str) -> list[str]:
+        if self._parents[0] != subtheme:
+            self._parents = (subtheme, self.lookup.objects(subtheme, _SUBTHEME_OF))
+        return self._parents[1]
+
+    def mention(self, props: Props, recommendations: list[str]) -> None:
+        """mention-kind and mention-offsets (and the sh:sparql evidence constraint), for any subject with
+        aflm:mentionIn: typed aflm:ConceptMention or not, so never fewer than the queries see. What needs
+        the recommendation's statements waits for its group (next in the sorted order, as a mention's IRI
+        extends its recommendation's), or for `finish`."""
+        kinds, concepts = props.get(_MENTION_KIND), props.get(_MENTION_OF)
+        links: list[tuple[str, str]] = []
+        if kinds and concepts:
+            for kind in kinds:
+                scheme = _KIND_TERMS.get(kind)
+                if scheme is None:
+                    if kind[0] == '"' and _value(kind) in _KINDS:  # the same string as another term: not screened
+                        self.flag("mention-kind-violation")
+                    continue
+                prefix, link = scheme
+                for concept in concepts:
+                    if concept.startswith(prefix):
+                        links.append((link, concept))
+                    else:
+                        self.flag("mention-kind-violation")
+        starts, ends, evidences = props.get(_START), props.get(_END), props.get(_EVIDENCE)
+        offsets = (starts, ends, evidences) if starts and ends and evidences else None
+        if links or offsets:
+            for r in recommendations:
+                waiting = self.waiting.get(r)
+                if waiting is None:
+                    waiting = self.waiting[r] = ([], [])
+                waiting[0].extend(links)
+                if offsets:
+                    waiting[1].append(offsets)
+
+    def resolve(self, waiting: _Waiting, props: Props) -> None:
+        """The waiting checks of a recommendation's mentions, against its statements."""
+        links, offsets = waiting
+        for link, concept in links:
+            if concept not in props.get(link, ()):
+                self.flag("mention-kind-violation")
+        if offsets:
+            texts = [unescape(t[1:-1]) if len(t) > 1 and t[0] == '"' and t[-1] == '"' else None
+                     for t in props.get(_TEXT, ())]
+            for starts, ends, evidences in offsets:
+                for text in texts:
+                    for a in starts:
+                        for b in ends:
+                            for e in evidences:
+                                if not _offsets_hold(text, a, b, e):
+                                    self.flag("mention-offsets-violation")
+
+    def statement(self, statement: str) -> None:
+        """A marked statement of the streamed graph: a blank node, or an escape (maybe a control character)."""
+        s, _, o = statement.split(" ", 2)
+        if self.streamed == GRAPH_DATA and (s[0] == "_" or o[0] == "_"):
+            self.flag("blank-node-violation")
+        if o[0] == '"' and "\\" in o and _XML_FORBIDDEN.search(parse_literal(o)[0]):
+            self.flag("xml-character-violation")
+
+    def finish(self) -> Facts:
+        for r, waiting in self.waiting.items():  # recommendations outside this range (or without statements)
+            self.resolve(waiting, {p: self.lookup.objects(r, p) for p in (_TEXT, *_LINKED)})
+        self.waiting.clear()
+        for concept in self.linked:  # unlabelled-concept: every linked concept is a labelled skos:Concept
+            if not (self.lookup.has(f"{concept} {_TYPE} {_CONCEPT}") and self.lookup.objects(concept, _PREF_LABEL)):
+                self.flag("unlabelled-concept-violation")
+        namespace = f"<{_AFLM}"
+        self.facts.terms = {t for t in self.predicates | self.classes if t.startswith(namespace)}
+        if any(t[0] == '"' and _AFLM in t for t in self.classes):  # a literal as a class: not screened
+            self.flag("undeclared-term-violation")
+        return self.facts
+
+
+def _offsets_hold(text: str | None, start: str, end: str, evidence: str) -> bool:
+    """The mention-offsets FILTER is false: integer offsets inside the text that select exactly the evidence."""
+    if text is None or evidence[-1] != '"' or not (start.endswith(_INTEGER_SUFFIX) and end.endswith(_INTEGER_SUFFIX)):
+        return False  # only a plain string evidence: STR() of a typed literal is its canonical form
+    a, b = start[1:_INTEGER_CUT], end[1:_INTEGER_CUT]
+    if not (_SMALL_INTEGER.fullmatch(a) and _SMALL_INTEGER.fullmatch(b)):
+        return False
+    x, y = int(a), int(b)
+    if not 0 <= x < y <= len(text):
+        return False
+    if "\\" not in evidence:  # without escapes: its text as it stands
+        return text[x:y] == evidence[1:-1]
+    return text[x:y] == _value(evidence)
+
+
+_INTEGER_CUT = -len(_INTEGER_SUFFIX)
+
+
+def _screen_rest(facts: Facts, statements: Statements, streamed: str) -> None:
+    """The screens' part outside the streamed graph: the other graphs' blank nodes and escapes, no screened
+    predicate outside SHACL_GRAPHS, and every aflm: term in use declared in the ontology graph."""
+    declared: set[str] = set()
+    for graph, items in statements.graphs.items():
+        if graph == streamed:
+            continue
+        outside = graph not in SHACL_GRAPHS
+        for statement in items:
+            s, p, o = statement.split(" ", 2)
+            if outside and p in _SCREENED_PREDICATES:
+                facts.flagged.update(SCREENED)
+            if graph == GRAPH_ONTOLOGY and p == _TYPE:
+                declared.add(s)
+            if graph == GRAPH_DATA and (s[0] == "_" or o[0] == "_"):
+                facts.flagged.add("blank-node-violation")
+            if o[0] == '"' and _XML_FORBIDDEN.search(parse_literal(o)[0]):
+                facts.flagged.add("xml-character-violation")
+    if facts.terms - declared:
+        facts.flagged.add("undeclared-term-violation")
+
+
+def screened_checks(facts: Facts, queries: dict[str, str], shapes: Any) -> tuple[set[str], set[Any]]:
+    """(violation queries, sh:sparql constraint nodes) the screens proved to have nothing to report."""
+    clean = {name for name in SCREENED if name not in facts.flagged}
+    for name, same in _SAME_AS.items():
+        if same in facts.flagged:
+            clean.discard(name)
+    queries_clean = {n for n, text in queries.items() if n in clean and fingerprint(text) == SCREENED[n]}
+    constraints = set()
+    if "evidence-offsets-constraint" in clean:
+        constraints = {c for c in _evidence_constraints(shapes)}
+    return queries_clean, constraints
+
+
+def _evidence_constraints(shapes: Any) -> list[Any]:
+    """The sh:sparql constraints that are the evidence-offsets check as shipped: its text, aimed (sh:targetNode)
+    at aflm:ConceptMention only, with aflm: the ontology's namespace."""
+    found = []
+    for shape, constraint in shapes.subject_objects(_sh("sparql")):
+        select = shapes.value(constraint, _sh("select"))
+        if select is None or fingerprint(str(select)) != SCREENED["evidence-offsets-constraint"]:
+            continue
+        if {str(n) for n in shapes.objects(shape, _sh("targetNode"))} != {_AFLM + "ConceptMention"}:
+            continue
+        if list(shapes.objects(shape, _sh("targetClass"))):
+            continue
+        prefixes = {
+            str(shapes.value(d, _sh("prefix"))): str(shapes.value(d, _sh("namespace")))
+            for source in shapes.objects(constraint, _sh("prefixes")) for d in shapes.objects(source, _sh("declare"))
+        }
+        if prefixes == {"aflm": _AFLM}:
+            found.append(constraint)
+    return found
 
 
 # --- the SPARQL checks: on everything, or on a fixed sample of documents
@@ -742,7 +1375,9 @@ def _rdflib_data(statements: Statements, predicates: set[str]) -> Any:
 
 @dataclass
 class StatementsReport(ValidationReport):
-    sampled: tuple[int, int] | None = None  # (documents, of documents) the SPARQL checks saw, when sampled
+    # (documents, of documents) the SPARQL checks saw, above FULL_QUERY_LIMIT (all of them when the screens
+    # proved every check empty)
+    sampled: tuple[int, int] | None = None
 
 
 def validate_statements(
@@ -754,13 +1389,18 @@ def validate_statements(
     where: str = "build",
     pyshacl_limit: int | None = None,
     full_query_limit: int | None = None,
+    fast: bool = True,
+    workers: int | None = None,
 ) -> StatementsReport:
     """Validate a build from its statements: the shapes on everything, then the SPARQL checks.
 
     The core shapes: pySHACL up to `pyshacl_limit` statements in the graphs they read, the compiled
-    checks of this module above. The SPARQL checks (sh:sparql, queries/*-violation.rq): on `store`
-    when given (an in-memory store of all the statements), else on an in-memory store of all of them
-    up to `full_query_limit` statements, else of a fixed sample of documents (`report.sampled`).
+    checks of this module above (in `workers` processes: by default two on a big graph). The SPARQL
+    checks (sh:sparql, queries/*-violation.rq): with `fast`, those the screens prove empty on all the
+    statements are skipped; the others run on `store` when given (an in-memory store of all the
+    statements), else on an in-memory store of all of them up to `full_query_limit` statements, else of
+    a fixed sample of documents (`report.sampled`). `fast=False` runs every SPARQL check (the findings
+    are the same).
     """
     from . import validate  # looked up at call time, so a caller (or a test) can swap the shapes loader
 
@@ -779,9 +1419,10 @@ def validate_statements(
 
     t = time.perf_counter()
     findings: list[Finding] | None = None
+    facts: Facts | None = None
     if size > pyshacl_limit:
         try:
-            findings = stream_findings(statements, shapes)
+            findings, facts = _stream(statements, shapes, SHACL_GRAPHS, workers=workers, screen=fast)
         except Unsupported:
             findings = None
     if findings is None:
@@ -789,16 +1430,25 @@ def validate_statements(
     seconds["shacl"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    skip_queries: set[str] = set()
+    skip_constraints: set[Any] = set()
+    if facts is not None:
+        skip_queries, skip_constraints = screened_checks(facts, queries, shapes)
+    to_run = {name: text for name, text in queries.items() if name not in skip_queries}
+    constraints = {c for _, c in shapes.subject_objects(_sh("sparql"))}
     sampled = None
-    if store is None:
-        if len(statements) <= full_query_limit:
-            store = query_store(statements)
-        else:
-            sample, chosen, total = sample_statements(statements)
-            store = query_store(sample)
-            sampled = (chosen, total)
-    findings += sparql_findings(store, shapes)
-    findings += query_findings(store, queries)
+    if facts is not None and len(statements) > full_query_limit:  # the screens read every document
+        sampled = (len(facts.documents), len(facts.documents))
+    if to_run or constraints - skip_constraints:
+        if store is None:
+            if len(statements) <= full_query_limit:
+                store = query_store(statements)
+            else:
+                sample, chosen, total = sample_statements(statements)
+                store = query_store(sample)
+                sampled = (chosen, total)
+        findings += sparql_findings(store, shapes, skip=skip_constraints)
+        findings += query_findings(store, to_run)
     seconds["queries"] = time.perf_counter() - t
 
     from rdflib import RDF, URIRef
