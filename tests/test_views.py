@@ -370,6 +370,66 @@ def test_same_build_same_bytes(corpus: views.Corpus) -> None:
         assert stamp not in first["overview.html"].html  # no timestamp: nothing changes from one day to the next
 
 
+
+# --- cost: a view reads and builds only what it shows
+
+
+def test_words_are_read_only_for_the_recommendations_a_view_draws(monkeypatch: pytest.MonkeyPatch) -> None:
+    eager = views.load_corpus(fixture_store())
+    lazy = views.load_corpus(fixture_store(), details=False)
+    assert {r.text for r in lazy.recommendations.values()} == {""} and lazy.links == []
+    assert all(evidence == [] for evidence in lazy.mentions.values())
+    # a view that draws one member state's recommendations reads the words of those, and only those
+    viet_nam = views.member_state_view(lazy, "Viet Nam")
+    drawn = {n for n, k in viet_nam.graph.nodes(data="kind") if k == "recommendation"}
+    assert drawn and all(lazy.recommendations[r].text == eager.recommendations[r].text for r in drawn)
+    assert all(lazy.recommendations[r].text == "" for r in set(lazy.recommendations) - drawn)
+    # ...and shows exactly what the fully read corpus shows
+    same = views.member_state_view(eager, "Viet Nam")
+    assert views.render(viet_nam, version="v").html == views.render(same, version="v").html
+    # read one by one or all at once, the words are the same as those read up front
+    for share in (0.0, 1.0):
+        monkeypatch.setattr(views, "_LOOKUP_SHARE", share)
+        corpus = views.load_corpus(fixture_store(), details=False)
+        corpus.require_details(sorted(corpus.recommendations)[:3])
+        corpus.require_details()
+        assert corpus == eager, share
+
+
+def test_lazy_and_eager_corpora_give_the_same_pages_of_every_kind() -> None:
+    store = fixture_store()
+    made = [("overview", None), ("compare", None), ("member-state", "Cambodia"), ("theme", "health-care"),
+            ("actor", "trade-unions"), ("query", "theme-network")]
+    for kind, arg in made:
+        pages = [views.render(views.make_view(views.load_corpus(store, details=details), kind, arg, store=store,
+                                              params={"theme": "health-care"}), version="v").html
+                 for details in (True, False)]
+        assert pages[0] == pages[1], kind
+
+
+def test_a_collapsed_view_reads_no_words_and_builds_no_corpus_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(views, "MAX_RECOMMENDATIONS", 3)
+    corpus = views.load_corpus(fixture_store(), details=False)
+    view = views.overview_view(corpus)
+    assert not [n for n, k in view.graph.nodes(data="kind") if k == "recommendation"]
+    assert {r.text for r in corpus.recommendations.values()} == {""}  # nothing drawn, nothing read
+    assert corpus._graph is None  # made at its size: never the whole corpus graph first
+    big = _big_corpus(views.MAX_RECOMMENDATIONS * 3)
+    views.overview_view(big)
+    views.concept_view(big, "theme", "t1")
+    assert big._graph is None
+
+
+def test_build_views_on_the_on_disk_store_matches_the_in_memory_one(tmp_path: Path) -> None:
+    store = fixture_store()
+    disk = ox.Store(str(tmp_path / "store"))
+    disk.bulk_load(store.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+    disk.flush()
+    in_memory = views.build_views(store, version="v")
+    on_disk = views.build_views(disk, version="v")
+    assert {n: r.html for n, r in on_disk.items()} == {n: r.html for n, r in in_memory.items()}
+
+
 # --- analytics
 
 

@@ -1,8 +1,11 @@
 """Interactive network views: one self-contained HTML file per question, for readers who open it offline.
 
-Every view is a networkx graph first (so layout, filtering, analytics and the tests share one
-graph), rendered with pyvis into node/edge options, and written through our own Jinja template
-that inlines vis-network (from the pyvis wheel) so the file opens from `file://` with no network.
+Every view is a networkx graph first (so layout, filtering and the tests share one model), made
+directly at the size it is shown: a big corpus is read as grouped SPARQL answers, recommendations
+are drawn one by one only in small views (and only then are their words read), else counted per
+document or member state. The graph is rendered with pyvis into node/edge options, and written
+through our own Jinja template that inlines vis-network (from the pyvis wheel) so the file opens
+from `file://` with no network.
 Text from documents never becomes markup: the data travels as escaped JSON and the page builds
 tooltips with `textContent` (pyvis's own template switches to `innerHTML` when a title contains
 "href", and prints its heading raw).
@@ -13,17 +16,21 @@ stays fast.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .namespaces import AFLM, DATA, DCTERMS, PREFIXES, RDF, RDFS, SKOS, VOCAB, concept_iri, slug
 
 if TYPE_CHECKING:
+    import jinja2
     import networkx as nx
     import pyoxigraph as ox
 
@@ -158,7 +165,12 @@ class Concept:
 
 @dataclass
 class Corpus:
-    """What the views draw: documents, recommendations, concepts and the links between them."""
+    """What the views draw: documents, recommendations, concepts and the links between them.
+
+    A corpus read by `load_corpus` may hold its recommendations' words (text, the evidence of
+    each mention, the text links) back until a view draws those recommendations one by one
+    (`require_details`): on a big build no view does, and reading them is most of the cost.
+    """
 
     documents: dict[str, Document]
     recommendations: dict[str, Recommendation]
@@ -167,10 +179,16 @@ class Corpus:
     links: list[tuple[str, str, str, float]]  # (a, b, relation, score), a < b
     member_states: dict[str, str] = field(default_factory=dict)  # present ones: IRI -> label
     _graph: Any = field(default=None, repr=False, compare=False)  # corpus_graph's answer, made once
-
+    _details: _StoreDetails | None = field(default=None, repr=False, compare=False)  # words still in the store
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # indexes and node attributes
 
     def origin_of(self, recommendation: str) -> str:
         return self.documents[self.recommendations[recommendation].document].origin
+
+    def require_details(self, recommendations: Iterable[str] | None = None) -> None:
+        """Read the text, evidence and text links of these recommendations (None: all) if still in the store."""
+        if self._details is not None:
+            self._details.load(self, None if recommendations is None else set(recommendations))
 
 
 _PREFIXES = "\n".join(f"PREFIX {p}: <{ns}>" for p, ns in (("aflm", AFLM.NS), ("dcterms", DCTERMS.NS),
@@ -185,31 +203,33 @@ SELECT ?doc ?id ?title ?source ?date ?state ?stateLabel ?forum WHERE {
   OPTIONAL { ?doc aflm:memberState ?state OPTIONAL { ?state skos:prefLabel ?stateLabel } }
   OPTIONAL { ?doc aflm:forumEdition/aflm:forumNumber ?forum }
 }"""
+# On the on-disk store most of a query's time goes into turning stored term ids back into IRIs,
+# once per row; and a join looks each row up. So: sub-selects (hash-joined, no lookups), one row
+# per recommendation, and the concept links grouped by recommendation with each (property,
+# concept) pair named by a short number (a literal that costs nothing to read back).
 _Q_RECOMMENDATIONS = _PREFIXES + """
-SELECT ?rec ?doc ?label ?position ?text ?subLabel ?subTitle WHERE {
-  ?rec a aflm:Recommendation ; aflm:inDocument ?doc .
-  OPTIONAL { ?rec aflm:printedLabel ?label }
-  OPTIONAL { ?rec aflm:position ?position }
-  OPTIONAL { ?rec aflm:text ?text }
-  OPTIONAL { ?rec aflm:inSubTheme ?sub OPTIONAL { ?sub aflm:printedLabel ?subLabel }
-             OPTIONAL { ?sub dcterms:title ?subTitle } }
+SELECT ?rec ?doc ?label ?position ?sub ?pairs WHERE {
+  { SELECT ?rec WHERE { ?rec a aflm:Recommendation } }
+  { SELECT ?rec ?doc WHERE { ?rec aflm:inDocument ?doc } }
+  OPTIONAL { SELECT ?rec ?label WHERE { ?rec aflm:printedLabel ?label } }
+  OPTIONAL { SELECT ?rec ?position WHERE { ?rec aflm:position ?position } }
+  OPTIONAL { SELECT ?rec ?sub WHERE { ?rec aflm:inSubTheme ?sub } }
+  OPTIONAL { SELECT ?rec (GROUP_CONCAT(?n) AS ?pairs) WHERE {
+      VALUES (?property ?concept ?n) { %s }
+      ?rec ?property ?concept
+    } GROUP BY ?rec }
 }"""
-# (no rdf:type patterns below: rows are joined to the recommendations read above, and the type
-# checks would double the time on a big build)
-_Q_CONCEPT_LINKS = _PREFIXES + """
-SELECT ?rec ?property ?concept WHERE {
-  VALUES ?property { aflm:hasTheme aflm:addressesActor aflm:targetsGroup aflm:citesInstrument }
-  ?rec ?property ?concept .
+_Q_SUBTHEMES = _PREFIXES + """
+SELECT ?sub ?label ?title WHERE {
+  { SELECT DISTINCT ?sub WHERE { ?rec aflm:inSubTheme ?sub } }
+  OPTIONAL { ?sub aflm:printedLabel ?label }
+  OPTIONAL { ?sub dcterms:title ?title }
 }"""
-_Q_CONCEPTS = _PREFIXES + """
-SELECT ?concept ?label ?definition WHERE {
-  { SELECT DISTINCT ?concept WHERE {
-      VALUES ?property { aflm:hasTheme aflm:addressesActor aflm:targetsGroup aflm:citesInstrument }
-      ?rec ?property ?concept } }
-  OPTIONAL { ?concept skos:prefLabel ?label FILTER (lang(?label) = "" || langMatches(lang(?label), "en")) }
-  OPTIONAL { ?concept skos:definition ?definition
-             FILTER (lang(?definition) = "" || langMatches(lang(?definition), "en")) }
-}"""
+_CONCEPT_PROPERTIES = "VALUES ?property { aflm:hasTheme aflm:addressesActor aflm:targetsGroup aflm:citesInstrument }"
+_Q_CONCEPT_PAIRS = _PREFIXES + f"""
+SELECT DISTINCT ?property ?concept WHERE {{ {_CONCEPT_PROPERTIES} ?rec ?property ?concept }}"""
+# the words: read for every recommendation at once when most are drawn, else looked up one by one
+_Q_TEXT = _PREFIXES + "SELECT ?rec ?text WHERE { ?rec aflm:text ?text }"
 _Q_EVIDENCE = _PREFIXES + """
 SELECT ?rec ?concept ?evidence WHERE {
   ?m aflm:mentionIn ?rec ; aflm:mentionOf ?concept ; aflm:evidence ?evidence .
@@ -226,13 +246,31 @@ _PROPERTY_KIND = {
     AFLM.targetsGroup: "group",
     AFLM.citesInstrument: "instrument",
 }
+# below this share of the recommendations, their words are looked up one by one rather than all read
+_LOOKUP_SHARE = 0.25
 
 
-def _rows(store: ox.Store, query: str) -> list[dict[str, str]]:
-    from .engine import run_embedded
+def _values(store: ox.Store, query: str) -> Iterator[tuple[str | None, ...]]:
+    """The rows of a SELECT as plain strings, straight from pyoxigraph (no term objects of our own)."""
+    for solution in store.query(query, use_default_graph_as_union=True):
+        yield tuple([None if t is None else t.value for t in solution])
 
-    result = run_embedded(store, query)
-    return [{c: t.value for c, t in zip(result.columns, row, strict=True) if t is not None} for row in result.rows]
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """Python's cycle collector paused while a big corpus is read and counted.
+
+    Reading one makes millions of small objects, none of them in a cycle, and each few thousand
+    allocations would start a collection that walks them all again (a third of the time at 10,000
+    documents). It runs as usual afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _first(values: Iterable[str]) -> str:
@@ -240,12 +278,61 @@ def _first(values: Iterable[str]) -> str:
     return min(values, default="")
 
 
-def load_corpus(store: ox.Store) -> Corpus:
-    """Read the documents, recommendations, concepts and links of a build (a handful of SPARQL queries)."""
+def _concept_pairs(store: ox.Store) -> tuple[list[tuple[str, str]], str]:
+    """The (kind, concept) pairs recommendations are linked to, and a VALUES block numbering them."""
+    import pyoxigraph as ox
+
+    pairs = [(p, c) for p, c in (tuple(solution) for solution in store.query(
+        _Q_CONCEPT_PAIRS, use_default_graph_as_union=True)) if isinstance(p, ox.NamedNode)
+             and c is not None and not isinstance(c, ox.BlankNode)]  # (a VALUES block cannot name a blank node)
+    rows = " ".join(f'({p} {c} "{i}")' for i, (p, c) in enumerate(pairs))  # terms as pyoxigraph writes them
+    return [(_PROPERTY_KIND[p.value], c.value) for p, c in pairs], rows
+
+
+def load_corpus(store: ox.Store, *, details: bool = True) -> Corpus:
+    """Read the documents, recommendations, concepts and links of a build (a handful of SPARQL queries).
+
+    With `details=False` the recommendations' words (text, evidence, text links) stay in the store
+    until a view draws those recommendations (`Corpus.require_details`): what `build_views` wants.
+    """
+    with _no_collection():
+        return _read_corpus(store, details=details)
+
+
+def _read_corpus(store: ox.Store, *, details: bool) -> Corpus:
+    documents = _load_documents(store)
+    recommendations, concepts_of = _load_recommendations(store, documents)
+    kinds: dict[str, set[str]] = defaultdict(set)
+    for pairs in concepts_of.values():
+        for kind, concept in pairs:
+            kinds[concept].add(kind)
+    # in (recommendation, concept) order without sorting every pair; a link without a recorded mention still counts
+    mentions = {(rec, concept): [] for rec in sorted(concepts_of)
+                for concept in sorted({concept for _kind, concept in concepts_of[rec]})}
+    concepts = {iri: _load_concept(store, iri, _first(kinds[iri])) for iri in sorted(kinds)}
+
+    states = {d.member_state: d.member_state_label or "" for d in documents.values() if d.member_state}
+    corpus = Corpus(
+        documents=documents,
+        recommendations=recommendations,
+        concepts=concepts,
+        mentions=mentions,
+        links=[],
+        member_states=dict(sorted(states.items(), key=lambda kv: (kv[1], kv[0]))),
+        _details=_StoreDetails(store),
+    )
+    if details:
+        corpus.require_details()
+    return corpus
+
+
+def _load_documents(store: ox.Store) -> dict[str, Document]:
     grouped: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for row in _rows(store, _Q_DOCUMENTS):
-        for key, value in row.items():
-            grouped[row["doc"]][key].add(value)
+    columns = ("doc", "id", "title", "source", "date", "state", "stateLabel", "forum")
+    for row in _values(store, _Q_DOCUMENTS):
+        for key, value in zip(columns, row, strict=True):
+            if value is not None:
+                grouped[row[0]][key].add(value)  # type: ignore[index]
     documents: dict[str, Document] = {}
     for iri in sorted(grouped):
         g = grouped[iri]
@@ -260,72 +347,154 @@ def load_corpus(store: ox.Store) -> Corpus:
             member_state_label=_first(g["stateLabel"]) or (_local_label(_first(g["state"])) if g["state"] else None),
             forum=int(forum) if forum.isdigit() else None,
         )
-    labels = [d.label for d in documents.values()]
-    documents = {iri: replace(d, same_label_as_another=labels.count(d.label) > 1) for iri, d in documents.items()}
+    labels = Counter(d.label for d in documents.values())
+    return {iri: replace(d, same_label_as_another=labels[d.label] > 1) for iri, d in documents.items()}
 
-    recs_raw: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for row in _rows(store, _Q_RECOMMENDATIONS):
-        if row["doc"] in documents:
-            for key, value in row.items():
-                recs_raw[row["rec"]][key].add(value)
+
+def _load_recommendations(
+    store: ox.Store, documents: Mapping[str, Document],
+) -> tuple[dict[str, Recommendation], dict[str, set[tuple[str, str]]]]:
+    """Every recommendation of a known document, without its text (see `Corpus.require_details`),
+    and the (kind, concept) pairs each is linked to by hasTheme, addressesActor, ..."""
+    named, values = _concept_pairs(store)
+    concepts_of: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    facts: dict[str, tuple[set[str], set[str], set[str], set[str]]] = {}
+    for rec, doc, label, position, sub, numbers in _values(store, _Q_RECOMMENDATIONS % values):
+        if doc not in documents:
+            continue
+        docs, labels, positions, subs = facts.setdefault(rec, (set(), set(), set(), set()))  # type: ignore[arg-type]
+        if numbers:
+            concepts_of[rec].update(named[int(n)] for n in numbers.split(" "))  # type: ignore[index]
+        docs.add(doc)
+        if label is not None:
+            labels.add(label)
+        if position is not None:
+            positions.add(position)
+        if sub is not None:
+            subs.add(sub)
+    sub_labels: dict[str, set[str]] = defaultdict(set)
+    sub_titles: dict[str, set[str]] = defaultdict(set)
+    for sub, label, title in _values(store, _Q_SUBTHEMES):
+        if label is not None:
+            sub_labels[sub].add(label)  # type: ignore[index]
+        if title is not None:
+            sub_titles[sub].add(title)  # type: ignore[index]
+    # a sub-theme's label and title, once per sub-theme (there are far fewer than recommendations)
+    sub_words = {sub: (_first(sub_labels.get(sub, ())), _first(sub_titles.get(sub, ())))
+                 for sub in sub_labels.keys() | sub_titles.keys()}
+
     recommendations: dict[str, Recommendation] = {}
-    for iri, g in recs_raw.items():
-        position = _first(g["position"])
+    no_words = ("", "")
+    for iri, (docs, labels, positions, found) in facts.items():
+        position = _first(positions)
+        if not found:
+            sub_label, sub_title = no_words
+        elif len(found) == 1:
+            sub_label, sub_title = sub_words.get(next(iter(found)), no_words)
+        else:  # as an OPTIONAL join would: the smallest label and title over all the sub-themes
+            sub_label = _first(v for s in found for v in sub_labels.get(s, ()))
+            sub_title = _first(v for s in found for v in sub_titles.get(s, ()))
         recommendations[iri] = Recommendation(
             iri=iri,
-            document=_first(g["doc"]),
-            label=_first(g["label"]) or iri.rsplit("/", 1)[-1],
-            subtheme_label=_first(g["subLabel"]) or None,
-            subtheme_title=_first(g["subTitle"]) or None,
+            document=min(docs),
+            label=_first(labels) or iri.rsplit("/", 1)[-1],
+            subtheme_label=sub_label or None,
+            subtheme_title=sub_title or None,
             position=int(position) if position.lstrip("-").isdigit() else 0,
-            text=_first(g["text"]),
+            text="",
         )
-    recommendations = dict(
-        sorted(recommendations.items(), key=lambda kv: (kv[1].document, kv[1].position, kv[0]))
-    )
+    ordered = dict(sorted(recommendations.items(), key=lambda kv: (kv[1].document, kv[1].position, kv[0])))
+    return ordered, concepts_of
 
-    concept_raw: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    mentions: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for row in _rows(store, _Q_CONCEPT_LINKS):
-        if row["rec"] not in recommendations:
-            continue
-        concept_raw[row["concept"]]["kind"].add(_PROPERTY_KIND[row["property"]])
-        mentions.setdefault((row["rec"], row["concept"]), set())  # a link without a recorded mention still counts
-    for row in _rows(store, _Q_CONCEPTS):
-        if row["concept"] in concept_raw:
-            for key in ("label", "definition"):
-                if key in row:
-                    concept_raw[row["concept"]][key].add(row[key])
-    for row in _rows(store, _Q_EVIDENCE):
-        key = (row["rec"], row["concept"])
-        if key in mentions:
-            mentions[key].add(row["evidence"])
-    concepts = {
-        iri: Concept(
-            iri=iri,
-            kind=_first(g["kind"]),
-            label=_first(g["label"]) or _local_label(iri),
-            definition=_first(g["definition"]),
-        )
-        for iri, g in sorted(concept_raw.items())
-    }
 
-    links: set[tuple[str, str, str, float]] = set()
-    for row in _rows(store, _Q_TEXT_LINKS):
-        if row["a"] in recommendations and row["b"] in recommendations:
-            a, b = sorted((row["a"], row["b"]))
-            score = float(row.get("score", "0") or 0)
-            links.add((a, b, row.get("relation", "similar"), score))
+def _english(term: ox.Literal) -> bool:
+    lang = (term.language or "").lower()
+    return lang == "" or lang == "en" or lang.startswith("en-")
 
-    states = {d.member_state: d.member_state_label or "" for d in documents.values() if d.member_state}
-    return Corpus(
-        documents=documents,
-        recommendations=recommendations,
-        concepts=concepts,
-        mentions={k: sorted(v) for k, v in sorted(mentions.items())},
-        links=sorted(links),
-        member_states=dict(sorted(states.items(), key=lambda kv: (kv[1], kv[0]))),
-    )
+
+def _load_concept(store: ox.Store, iri: str, kind: str) -> Concept:
+    import pyoxigraph as ox
+
+    def texts(predicate: str) -> list[str]:
+        return [q.object.value for q in store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(predicate), None)
+                if isinstance(q.object, ox.Literal) and _english(q.object)]
+
+    return Concept(iri=iri, kind=kind, label=_first(texts(SKOS.prefLabel)) or _local_label(iri),
+                   definition=_first(texts(SKOS.definition)))
+
+
+@dataclass
+class _StoreDetails:
+    """The store a corpus came from, and which recommendations' words have been read from it."""
+
+    store: ox.Store
+    done: set[str] = field(default_factory=set)
+
+    def load(self, corpus: Corpus, wanted: set[str] | None) -> None:
+        todo = set(corpus.recommendations) if wanted is None else wanted & corpus.recommendations.keys()
+        todo -= self.done
+        if not todo:
+            return
+        texts: dict[str, set[str]] = defaultdict(set)
+        evidence: dict[tuple[str, str], set[str]] = defaultdict(set)
+        links: set[tuple[str, str, str, float]] = set()
+        rows: Iterable[tuple[Any, ...]]
+        everything = len(todo) > _LOOKUP_SHARE * len(corpus.recommendations)
+        if everything:
+            todo = set(corpus.recommendations) - self.done
+            for rec, text in _values(self.store, _Q_TEXT):
+                if rec in todo and text is not None:
+                    texts[rec].add(text)
+            for rec, concept, quote in _values(self.store, _Q_EVIDENCE):
+                if rec in todo and quote is not None:
+                    evidence[(rec, concept)].add(quote)  # type: ignore[index]
+            rows = _values(self.store, _Q_TEXT_LINKS)
+        else:
+            rows = self._lookup(todo, texts, evidence)
+        for a, b, relation, score in rows:
+            if (a in todo or b in todo) and a in corpus.recommendations and b in corpus.recommendations:
+                first, second = sorted((a, b))
+                links.add((first, second, "similar" if relation is None else relation, float(score or 0)))
+        for rec in todo:
+            corpus.recommendations[rec] = replace(corpus.recommendations[rec], text=_first(texts.get(rec, ())))
+        for key, quotes in evidence.items():
+            if key in corpus.mentions:
+                corpus.mentions[key] = sorted(quotes)
+        corpus.links = sorted({*corpus.links, *links})
+        self.done |= todo
+        if len(self.done) == len(corpus.recommendations):
+            corpus._details = None
+
+    def _lookup(self, recs: set[str], texts: dict[str, set[str]],
+                evidence: dict[tuple[str, str], set[str]]) -> list[tuple[str, str, str | None, str | None]]:
+        """Text, evidence and links of a few recommendations, by index lookups (each a few microseconds)."""
+        import pyoxigraph as ox
+
+        store = self.store
+
+        def objects(subject: Any, predicate: str) -> list[Any]:
+            return [q.object for q in store.quads_for_pattern(subject, ox.NamedNode(predicate), None)]
+
+        def subjects(predicate: str, obj: Any) -> list[Any]:
+            return [q.subject for q in store.quads_for_pattern(None, ox.NamedNode(predicate), obj)]
+
+        links: dict[Any, None] = {}
+        for rec in sorted(recs):
+            node = ox.NamedNode(rec)
+            texts[rec].update(t.value for t in objects(node, AFLM.text))
+            for m in subjects(AFLM.mentionIn, node):
+                quotes = [e.value for e in objects(m, AFLM.evidence)]
+                for concept in objects(m, AFLM.mentionOf):
+                    evidence[(rec, concept.value)].update(quotes)
+            for predicate in (AFLM.linkSource, AFLM.linkTarget):
+                links.update(dict.fromkeys(subjects(predicate, node)))
+        rows: list[tuple[str, str, str | None, str | None]] = []
+        for link in links:
+            relations = [r.value for r in objects(link, AFLM.relation)] or [None]
+            scores = [s.value for s in objects(link, AFLM.score)] or [None]
+            rows += [(a.value, b.value, relation, score) for a in objects(link, AFLM.linkSource)
+                     for b in objects(link, AFLM.linkTarget) for relation in relations for score in scores]
+        return rows
 
 
 def _local_label(iri: str) -> str:
@@ -388,8 +557,9 @@ class Table:
     counts: dict[tuple[str, str], int]
     cell_notes: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def maximum(self) -> int:
+        """The biggest count (the template asks once per cell)."""
         return max(self.counts.values(), default=0)
 
 
@@ -414,78 +584,97 @@ def _tip(heading: str, *, sub: str = "", body: Iterable[str] = (), quotes: Itera
 def corpus_graph(corpus: Corpus) -> nx.Graph:
     """The whole corpus as one graph: member states - documents - recommendations - concepts, plus text links.
 
-    Made once per corpus and shared by every view: read it, take subgraphs or copies, never change it.
+    Made once per corpus for the analytics (stats.py): read it, take subgraphs or copies, never change
+    it. The views do not use it: each builds its own graph at the size it shows (`_scope_graph`).
     """
     if corpus._graph is None:
-        corpus._graph = _corpus_graph(corpus)
+        corpus.require_details()
+        corpus._graph = _drawn_graph(corpus, _Scope(list(corpus.member_states), list(corpus.documents),
+                                                     list(corpus.recommendations), list(corpus.concepts)))
     return corpus._graph
 
 
-def _corpus_graph(corpus: Corpus) -> nx.Graph:
-    import networkx as nx
+@dataclass(frozen=True)
+class _Index:
+    """Who belongs to whom, read once per corpus (every view and every tooltip asks)."""
 
-    g = nx.Graph()
-    recs_by_doc: dict[str, list[str]] = defaultdict(list)
-    for rec in corpus.recommendations.values():
-        recs_by_doc[rec.document].append(rec.iri)
-    docs_by_state: dict[str, list[str]] = defaultdict(list)
-    for doc in corpus.documents.values():
-        if doc.member_state:
-            docs_by_state[doc.member_state].append(doc.iri)
+    doc_of: dict[str, str]  # recommendation -> document
+    recs_by_doc: dict[str, list[str]]
+    docs_by_state: dict[str, list[str]]
+    concepts_of: dict[str, list[str]]  # recommendation -> the concepts it mentions, in IRI order
+    recs_of: dict[str, list[str]]  # concept -> the recommendations that mention it, in IRI order
 
-    for state, label in corpus.member_states.items():
-        docs = docs_by_state[state]
-        recs = sum(len(recs_by_doc[d]) for d in docs)
-        g.add_node(state, kind="member-state", label=label, origins=[label],
-                   tip=_tip(label, sub="Member state",
-                            body=[f"{_plural(len(docs), 'document')} with {_plural(recs, 'recommendation')}."]))
-    for doc in corpus.documents.values():
+
+def _index(corpus: Corpus) -> _Index:
+    if "index" not in corpus._memo:
+        recs_by_doc: dict[str, list[str]] = defaultdict(list)
+        for rec in corpus.recommendations.values():
+            recs_by_doc[rec.document].append(rec.iri)
+        docs_by_state: dict[str, list[str]] = defaultdict(list)
+        for doc in corpus.documents.values():
+            if doc.member_state:
+                docs_by_state[doc.member_state].append(doc.iri)
+        concepts_of: dict[str, list[str]] = defaultdict(list)
+        recs_of: dict[str, list[str]] = defaultdict(list)
+        for rec, concept in corpus.mentions:
+            concepts_of[rec].append(concept)
+            recs_of[concept].append(rec)
+        doc_of = {rec.iri: rec.document for rec in corpus.recommendations.values()}
+        corpus._memo["index"] = _Index(doc_of, recs_by_doc, docs_by_state, concepts_of, recs_of)
+    index: _Index = corpus._memo["index"]
+    return index
+
+
+def _node_attrs(corpus: Corpus, node: str) -> dict[str, Any] | None:
+    """A node's kind, label, origins and tooltip as the views draw it (None: not a node of the corpus).
+
+    Member states, documents and concepts are the same in every view, so they are made once; a
+    recommendation is made when a view draws it (its text is read then).
+    """
+    memo: dict[str, dict[str, Any]] = corpus._memo.setdefault("nodes", {})
+    if node in memo:
+        return dict(memo[node])
+    index = _index(corpus)
+    attrs: dict[str, Any]
+    if node in corpus.concepts:
+        concept = corpus.concepts[node]
+        recs = index.recs_of.get(node, [])
+        docs = set(map(index.doc_of.__getitem__, recs))  # (map: this runs over every mention of a big corpus)
+        origins = sorted({corpus.documents[d].origin for d in docs})
+        attrs = dict(kind=concept.kind, label=concept.label, origins=origins,
+                     tip=_tip(concept.label, sub=NODE_STYLES[concept.kind].label,
+                              body=[concept.definition,
+                                    f"Mentioned by {_plural(len(recs), 'recommendation')} in "
+                                    f"{_plural(len(docs), 'document')}: {', '.join(origins)}."]))
+    elif node in corpus.recommendations:
+        corpus.require_details([node])
+        rec = corpus.recommendations[node]
+        doc = corpus.documents[rec.document]
+        where = f"Sub-theme {rec.subtheme_label}: {rec.subtheme_title}" if rec.subtheme_label else ""
+        return dict(kind="recommendation", label=rec.display_label, origins=[doc.origin],
+                    tip=_tip(f"{doc.origin} · recommendation {rec.display_label}",
+                             sub=where or doc.title, body=[rec.text]))
+    elif node in corpus.documents:
+        doc = corpus.documents[node]
         facts = [doc.member_state_label or "Issuer not stated in the source", _date(doc.date)]
         if doc.forum:
             facts.append(f"for the {_ordinal(doc.forum)} AFML")
-        g.add_node(doc.iri, kind="document", label=doc.label, origins=[doc.origin],
-                   tip=_tip(doc.title or doc.label, sub="Document",
-                            body=[", ".join(f for f in facts if f) + ".",
-                                  f"{_plural(len(recs_by_doc[doc.iri]), 'recommendation')}; file {doc.source_file}."]))
-        if doc.member_state:
-            g.add_edge(doc.member_state, doc.iri, kind="issued",
-                       tip=_tip(f"{doc.member_state_label} → {doc.label}", sub="Issued", body=[doc.title]))
-    for rec in corpus.recommendations.values():
-        doc = corpus.documents[rec.document]
-        where = f"Sub-theme {rec.subtheme_label}: {rec.subtheme_title}" if rec.subtheme_label else ""
-        g.add_node(rec.iri, kind="recommendation", label=rec.display_label, origins=[doc.origin],
-                   tip=_tip(f"{doc.origin} · recommendation {rec.display_label}",
-                            sub=where or doc.title, body=[rec.text]))
-        g.add_edge(doc.iri, rec.iri, kind="contains",
-                   tip=_tip(f"{doc.label} → {rec.display_label}", sub="Contains"))
-    mentioned_in: dict[str, list[str]] = defaultdict(list)
-    for rec_iri, concept_iri_ in corpus.mentions:
-        mentioned_in[concept_iri_].append(rec_iri)
-    for concept in corpus.concepts.values():
-        recs = mentioned_in[concept.iri]
-        docs = {corpus.recommendations[r].document for r in recs}
-        origins = sorted({corpus.origin_of(r) for r in recs})
-        style = NODE_STYLES[concept.kind]
-        g.add_node(concept.iri, kind=concept.kind, label=concept.label, origins=origins,
-                   tip=_tip(concept.label, sub=style.label,
-                            body=[concept.definition,
-                                  f"Mentioned by {_plural(len(recs), 'recommendation')} in "
-                                  f"{_plural(len(docs), 'document')}: {', '.join(origins)}."]))
-    for (rec_iri, concept_iri_), evidence in corpus.mentions.items():
-        rec = corpus.recommendations[rec_iri]
-        concept = corpus.concepts[concept_iri_]
-        g.add_edge(rec_iri, concept_iri_, kind="mentions", target_kind=concept.kind,
-                   tip=_tip(f"{corpus.origin_of(rec_iri)} {rec.display_label} → {concept.label}",
-                            sub=f"Mentions this {NODE_STYLES[concept.kind].label.lower()}; evidence from the text:"
-                            if evidence else "Mentions (no evidence recorded)",
-                            quotes=evidence))
-    for a, b, relation, score in corpus.links:
-        ra, rb = corpus.recommendations[a], corpus.recommendations[b]
-        what = "Same text, word for word" if relation == "duplicate" else f"Similar text (score {score:.2f})"
-        g.add_edge(a, b, kind=relation if relation in EDGE_STYLES else "similar",
-                   tip=_tip(f"{corpus.origin_of(a)} {ra.display_label} ↔ {corpus.origin_of(b)} {rb.display_label}",
-                            sub=what, quotes=[ra.text] if relation == "duplicate" else [ra.text, rb.text]))
-    return g
+        attrs = dict(kind="document", label=doc.label, origins=[doc.origin],
+                     tip=_tip(doc.title or doc.label, sub="Document",
+                              body=[", ".join(f for f in facts if f) + ".",
+                                    f"{_plural(len(index.recs_by_doc.get(node, [])), 'recommendation')}; "
+                                    f"file {doc.source_file}."]))
+    elif node in corpus.member_states:
+        label = corpus.member_states[node]
+        docs_ = index.docs_by_state.get(node, [])
+        recs_ = sum(len(index.recs_by_doc.get(d, [])) for d in docs_)
+        attrs = dict(kind="member-state", label=label, origins=[label],
+                     tip=_tip(label, sub="Member state",
+                              body=[f"{_plural(len(docs_), 'document')} with {_plural(recs_, 'recommendation')}."]))
+    else:
+        return None
+    memo[node] = attrs
+    return dict(attrs)
 
 
 def _ordinal(n: int) -> str:
@@ -497,27 +686,115 @@ def _of_kind(g: nx.Graph, *kinds: str) -> list[str]:
     return sorted(n for n, k in g.nodes(data="kind") if k in kinds)
 
 
-def collapse_recommendations(g: nx.Graph, corpus: Corpus) -> nx.Graph:
-    """Stand each document in for its recommendations: document-concept links weighted by how many."""
+@dataclass(frozen=True)
+class _Scope:
+    """What a view is about, before it is fitted: its member states, documents, recommendations, concepts."""
+
+    states: list[str]
+    docs: list[str]
+    recs: list[str]
+    concepts: list[str]
+
+
+def _drawn_graph(corpus: Corpus, scope: _Scope) -> nx.Graph:
+    """Every node of the scope drawn one by one, with the links of the corpus between them."""
     import networkx as nx
 
-    out = nx.Graph()
-    out.add_nodes_from((n, d) for n, d in g.nodes(data=True) if d["kind"] != "recommendation")
-    out.add_edges_from((a, b, d) for a, b, d in g.edges(data=True) if d["kind"] == "issued")
+    corpus.require_details(scope.recs)
+    index = _index(corpus)
+    g = nx.Graph()
+    for node in (*scope.states, *scope.docs, *scope.recs, *scope.concepts):
+        g.add_node(node, **_node_attrs(corpus, node))  # type: ignore[arg-type]
+    states, recs, concepts = set(scope.states), set(scope.recs), set(scope.concepts)
+    for iri in scope.docs:
+        doc = corpus.documents[iri]
+        if doc.member_state in states:
+            g.add_edge(doc.member_state, iri, kind="issued",
+                       tip=_tip(f"{doc.member_state_label} → {doc.label}", sub="Issued", body=[doc.title]))
+    for iri in scope.recs:
+        rec = corpus.recommendations[iri]
+        g.add_edge(rec.document, iri, kind="contains",
+                   tip=_tip(f"{corpus.documents[rec.document].label} → {rec.display_label}", sub="Contains"))
+    for iri in scope.recs:
+        rec = corpus.recommendations[iri]
+        for concept_iri_ in index.concepts_of.get(iri, []):
+            if concept_iri_ not in concepts:
+                continue
+            concept = corpus.concepts[concept_iri_]
+            evidence = corpus.mentions[(iri, concept_iri_)]
+            g.add_edge(iri, concept_iri_, kind="mentions", target_kind=concept.kind,
+                       tip=_tip(f"{corpus.origin_of(iri)} {rec.display_label} → {concept.label}",
+                                sub=f"Mentions this {NODE_STYLES[concept.kind].label.lower()}; evidence from the text:"
+                                if evidence else "Mentions (no evidence recorded)",
+                                quotes=evidence))
+    for a, b, relation, score in corpus.links:
+        if a in recs and b in recs:
+            ra, rb = corpus.recommendations[a], corpus.recommendations[b]
+            what = "Same text, word for word" if relation == "duplicate" else f"Similar text (score {score:.2f})"
+            g.add_edge(a, b, kind=relation if relation in EDGE_STYLES else "similar",
+                       tip=_tip(f"{corpus.origin_of(a)} {ra.display_label} ↔ {corpus.origin_of(b)} {rb.display_label}",
+                                sub=what, quotes=[ra.text] if relation == "duplicate" else [ra.text, rb.text]))
+    return g
+
+
+def _mentioned(corpus: Corpus, scope: _Scope, *, ordered: bool = True) -> Iterator[tuple[Recommendation, str]]:
+    """(recommendation, concept) for every mention in the scope, recommendations in IRI order if `ordered`."""
+    index = _index(corpus)
+    concepts = set(scope.concepts)
+    for iri in sorted(scope.recs) if ordered else scope.recs:
+        rec = corpus.recommendations[iri]
+        for concept in index.concepts_of.get(iri, []):
+            if concept in concepts and corpus.concepts[concept].kind in CONCEPT_KINDS:
+                yield rec, concept
+
+
+def _per_document_graph(corpus: Corpus, scope: _Scope) -> nx.Graph:
+    """Each document stands in for its recommendations: document-concept links weighted by how many."""
+    import networkx as nx
+
+    g = nx.Graph()
+    for node in (*scope.states, *scope.docs, *scope.concepts):
+        g.add_node(node, **_node_attrs(corpus, node))  # type: ignore[arg-type]
+    states = set(scope.states)
+    for iri in scope.docs:
+        doc = corpus.documents[iri]
+        if doc.member_state in states:
+            g.add_edge(doc.member_state, iri, kind="issued",
+                       tip=_tip(f"{doc.member_state_label} → {doc.label}", sub="Issued", body=[doc.title]))
     counts: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for rec in _of_kind(g, "recommendation"):
-        doc = corpus.recommendations[rec].document
-        for concept in g.neighbors(rec):
-            if g.nodes[concept]["kind"] in CONCEPT_KINDS:
-                counts[(doc, concept)].append(corpus.recommendations[rec].display_label)
+    for rec, concept in _mentioned(corpus, scope):
+        counts[(rec.document, concept)].append(rec.display_label)
     for (doc, concept), labels in sorted(counts.items()):
-        if doc not in out:
-            continue
-        out.add_edge(doc, concept, kind="mentions", target_kind=g.nodes[concept]["kind"], weight=len(labels),
-                     tip=_tip(f"{g.nodes[doc]['label']} → {g.nodes[concept]['label']}",
-                              sub=f"{_plural(len(labels), 'recommendation')} mention it",
-                              body=[_listing("Recommendations", labels)]))
-    return out
+        g.add_edge(doc, concept, kind="mentions", target_kind=g.nodes[concept]["kind"], weight=len(labels),
+                   tip=_tip(f"{g.nodes[doc]['label']} → {g.nodes[concept]['label']}",
+                            sub=f"{_plural(len(labels), 'recommendation')} mention it",
+                            body=[_listing("Recommendations", labels)]))
+    return g
+
+
+UNKNOWN_ISSUER = "aflm-view:documents-of-unknown-issuer"
+
+
+def _per_origin_graph(corpus: Corpus, scope: _Scope) -> nx.Graph:
+    """Each member state stands in for its documents (one node for all documents of unknown issuer)."""
+    import networkx as nx
+
+    g = nx.Graph()
+    for node in (*scope.states, *scope.concepts):
+        g.add_node(node, **_node_attrs(corpus, node))  # type: ignore[arg-type]
+    unknown = sum(1 for d in scope.docs if not corpus.documents[d].member_state)
+    if unknown:
+        label = f"Documents of unknown issuer ({unknown:,})"
+        g.add_node(UNKNOWN_ISSUER, kind="document", label=label, origins=[label],
+                   tip=_tip(label, sub="Documents", body=["Documents whose source does not say who issued them."]))
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for rec, concept in _mentioned(corpus, scope, ordered=False):  # counts: any order
+        counts[(corpus.documents[rec.document].member_state or UNKNOWN_ISSUER, concept)] += 1
+    for (origin, concept), n in sorted(counts.items()):
+        g.add_edge(origin, concept, kind="mentions", target_kind=g.nodes[concept]["kind"], weight=n,
+                   tip=_tip(f"{g.nodes[origin]['label']} → {g.nodes[concept]['label']}",
+                            sub=f"{_plural(n, 'recommendation')} mention it"))
+    return g
 
 
 def _listing(what: str, items: list[str], limit: int = 30) -> str:
@@ -535,72 +812,44 @@ def keep_most_connected(g: nx.Graph, limit: int) -> tuple[nx.Graph, int]:
     return g.subgraph(sorted(keep)).copy(), g.number_of_nodes() - len(keep)
 
 
-def _fit(view: View, corpus: Corpus) -> View:
-    """Collapse and cut a big view so that it stays usable, saying so in the view."""
-    recs = len(_of_kind(view.graph, "recommendation"))
-    if recs > MAX_RECOMMENDATIONS:
-        view.graph = collapse_recommendations(view.graph, corpus)
-        view.notices.append(
+def _scope_graph(corpus: Corpus, scope: _Scope) -> tuple[nx.Graph, list[str]]:
+    """A view's graph made at the size it is shown, and what the view says about how it was fitted.
+
+    Recommendations are drawn one by one up to MAX_RECOMMENDATIONS; beyond, each document stands
+    in for its recommendations, and beyond MAX_DOCUMENTS each member state for its documents.
+    Then the MAX_NODES best-connected nodes and the MAX_EDGES heaviest links are kept. The graph
+    is made directly at that level (never the full graph first), so a view costs what it shows.
+    """
+    notices: list[str] = []
+    recs, docs = len(scope.recs), len(scope.docs)
+    if recs <= MAX_RECOMMENDATIONS:
+        g = _drawn_graph(corpus, scope)
+    else:
+        notices.append(
             f"{recs:,} recommendations are too many to draw one by one: each document stands in for its "
             "recommendations and a link's width counts them. Open a member-state or theme view to read them."
         )
-    docs = len(_of_kind(view.graph, "document"))
-    if recs > MAX_RECOMMENDATIONS and docs > MAX_DOCUMENTS:
-        view.graph = collapse_documents(view.graph, corpus)
-        view.notices.append(
-            f"{docs:,} documents are too many to draw one by one: each member state stands in for its documents "
-            "(those of unknown issuer are drawn as one node). Open a member-state view for its documents."
-        )
-    total = view.graph.number_of_nodes()
-    view.graph, cut = keep_most_connected(view.graph, MAX_NODES)
+        if docs > MAX_DOCUMENTS:
+            g = _per_origin_graph(corpus, scope)
+            notices.append(
+                f"{docs:,} documents are too many to draw one by one: each member state stands in for its documents "
+                "(those of unknown issuer are drawn as one node). Open a member-state view for its documents."
+            )
+        else:
+            g = _per_document_graph(corpus, scope)
+    total = g.number_of_nodes()
+    g, cut = keep_most_connected(g, MAX_NODES)
     if cut:
-        view.notices.append(
-            f"Showing the {view.graph.number_of_nodes():,} most connected of {total:,} nodes; "
+        notices.append(
+            f"Showing the {g.number_of_nodes():,} most connected of {total:,} nodes; "
             f"{cut:,} less connected ones are left out (see `aflm-graph stats` for all of them)."
         )
-    edges = view.graph.number_of_edges()
-    view.graph, cut = keep_heaviest_edges(view.graph, MAX_EDGES)
+    edges = g.number_of_edges()
+    g, cut = keep_heaviest_edges(g, MAX_EDGES)
     if cut:
-        view.notices.append(f"Showing the {MAX_EDGES:,} strongest of {edges:,} links; the weakest are left out.")
-    _refresh_origins(view.graph)
-    return view
-
-
-def collapse_documents(g: nx.Graph, corpus: Corpus) -> nx.Graph:
-    """Stand each member state in for its documents (one node for all documents of unknown issuer)."""
-    import networkx as nx
-
-    unknown = "aflm-view:documents-of-unknown-issuer"
-    docs = _of_kind(g, "document")
-    stand_in = {d: corpus.documents[d].member_state or unknown for d in docs}
-    out = nx.Graph()
-    out.add_nodes_from((n, d) for n, d in g.nodes(data=True) if d["kind"] not in {"recommendation", "document"})
-    if unknown in stand_in.values():
-        count = sum(1 for v in stand_in.values() if v == unknown)
-        label = f"Documents of unknown issuer ({count:,})"
-        out.add_node(unknown, kind="document", label=label, origins=[label],
-                     tip=_tip(label, sub="Documents", body=["Documents whose source does not say who issued them."]))
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    for a, b, data in g.edges(data=True):
-        doc, concept = (a, b) if a in stand_in else (b, a)
-        if data["kind"] == "mentions" and doc in stand_in:  # recommendations already collapsed into documents
-            counts[(stand_in[doc], concept)] += int(data.get("weight", 1))
-    for rec in _of_kind(g, "recommendation"):
-        doc = corpus.recommendations[rec].document
-        for concept in g.neighbors(rec):
-            if doc in stand_in and g.nodes[concept]["kind"] in CONCEPT_KINDS:
-                counts[(stand_in[doc], concept)] += 1
-    for (origin, concept), n in sorted(counts.items()):
-        out.add_edge(origin, concept, kind="mentions", target_kind=out.nodes[concept]["kind"], weight=n,
-                     tip=_tip(f"{out.nodes[origin]['label']} → {out.nodes[concept]['label']}",
-                              sub=f"{_plural(n, 'recommendation')} mention it"))
-    if unknown in out:
-        for node in out:
-            if out.nodes[node]["kind"] in CONCEPT_KINDS:
-                out.nodes[node]["origins"] = sorted(
-                    {out.nodes[o]["label"] for o in out.neighbors(node) if out.nodes[o]["kind"] != "theme"}
-                    | set(out.nodes[node].get("origins", [])))
-    return out
+        notices.append(f"Showing the {MAX_EDGES:,} strongest of {edges:,} links; the weakest are left out.")
+    _refresh_origins(g)
+    return g, notices
 
 
 def keep_heaviest_edges(g: nx.Graph, limit: int) -> tuple[nx.Graph, int]:
@@ -614,8 +863,9 @@ def keep_heaviest_edges(g: nx.Graph, limit: int) -> tuple[nx.Graph, int]:
     return out, g.number_of_edges() - limit
 
 
-def _concept_counts(g: nx.Graph) -> str:
-    parts = [_plural(n, NODE_STYLES[k].label.lower()) for k in CONCEPT_KINDS if (n := len(_of_kind(g, k)))]
+def _concept_counts(corpus: Corpus, concepts: Iterable[str]) -> str:
+    per_kind = Counter(corpus.concepts[c].kind for c in concepts)
+    parts = [_plural(n, NODE_STYLES[k].label.lower()) for k in CONCEPT_KINDS if (n := per_kind[k])]
     if not parts:
         return "no concepts"
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
@@ -633,20 +883,26 @@ def _refresh_origins(g: nx.Graph) -> None:
             g.nodes[node]["origins"] = sorted(found)
 
 
+def _fitted_view(corpus: Corpus, scope: _Scope, **words: str) -> View:
+    graph, notices = _scope_graph(corpus, scope)
+    return View(graph=graph, notices=notices, **words)
+
+
 def overview_view(corpus: Corpus) -> View:
     """Member states / documents -> recommendations -> the themes, actors, target groups and instruments."""
-    g = corpus_graph(corpus).copy()
-    view = View(
+    scope = _Scope(list(corpus.member_states), list(corpus.documents), list(corpus.recommendations),
+                   list(corpus.concepts))
+    return _fitted_view(
+        corpus, scope,
         name="overview",
         title="AFML recommendations on migrant workers: overview",
         description=(
             f"{_plural(len(corpus.recommendations), 'recommendation')} from "
             f"{_plural(len(corpus.documents), 'document')} "
-            f"({_plural(len(corpus.member_states), 'member state')} named) and the {_concept_counts(g)} they mention."
+            f"({_plural(len(corpus.member_states), 'member state')} named) and the "
+            f"{_concept_counts(corpus, corpus.concepts)} they mention."
         ),
-        graph=g,
     )
-    return _fit(view, corpus)
 
 
 def member_state_view(corpus: Corpus, name: str) -> View:
@@ -659,22 +915,21 @@ def member_state_view(corpus: Corpus, name: str) -> View:
     if iri not in corpus.member_states:
         present = ", ".join(corpus.member_states.values()) or "none"
         raise ViewError(f"no document of {member_states().labels.get(iri, name)} in this build (present: {present})")
-    g = corpus_graph(corpus)
-    docs = [d for d in g.neighbors(iri) if g.nodes[d]["kind"] == "document"]
-    recs = [r for d in docs for r in g.neighbors(d) if g.nodes[r]["kind"] == "recommendation"]
-    concepts = {c for r in recs for c in g.neighbors(r) if g.nodes[c]["kind"] in CONCEPT_KINDS}
-    sub = g.subgraph(sorted({iri, *docs, *recs, *concepts})).copy()
+    index = _index(corpus)
+    docs = sorted(index.docs_by_state.get(iri, []))
+    recs = sorted(r for d in docs for r in index.recs_by_doc.get(d, []))
+    concepts = sorted({c for r in recs for c in index.concepts_of.get(r, [])
+                       if corpus.concepts[c].kind in CONCEPT_KINDS})
     label = corpus.member_states[iri]
-    view = View(
+    return _fitted_view(
+        corpus, _Scope([iri], docs, recs, concepts),
         name=f"member-state-{slug(iri.rsplit('/', 1)[-1])}",
         title=f"{label}: recommendations and what they address",
         description=(
             f"The {_plural(len(recs), 'recommendation')} of {label} ({_plural(len(docs), 'document')}) "
-            f"and the {_concept_counts(sub)} they mention."
+            f"and the {_concept_counts(corpus, concepts)} they mention."
         ),
-        graph=sub,
     )
-    return _fit(view, corpus)
 
 
 def concept_view(corpus: Corpus, kind: str, name: str) -> View:
@@ -684,24 +939,22 @@ def concept_view(corpus: Corpus, kind: str, name: str) -> View:
         known = sorted(c.iri.rsplit("/", 1)[-1] for c in corpus.concepts.values() if c.kind == kind)
         close = [k for k in known if name.lower() in k][:5] or known[:8]
         raise ViewError(f"no {kind} {name!r} is mentioned in this build (e.g. {', '.join(close) or 'none'})")
-    g = corpus_graph(corpus)
-    recs = sorted(r for r in g.neighbors(iri) if g.nodes[r]["kind"] == "recommendation")
-    docs = {corpus.recommendations[r].document for r in recs}
-    states = {corpus.documents[d].member_state for d in docs} - {None}
-    others = {c for r in recs for c in g.neighbors(r) if g.nodes[c]["kind"] in CONCEPT_KINDS}
-    sub = g.subgraph(sorted({iri, *recs, *docs, *states, *others})).copy()  # type: ignore[arg-type]
+    index = _index(corpus)
+    recs = sorted(index.recs_of.get(iri, []))
+    docs = sorted({corpus.recommendations[r].document for r in recs})
+    states = sorted({s for d in docs if (s := corpus.documents[d].member_state)})
+    others = sorted({c for r in recs for c in index.concepts_of.get(r, []) if corpus.concepts[c].kind in CONCEPT_KINDS})
     concept = corpus.concepts[iri]
     origins = sorted({corpus.origin_of(r) for r in recs})
-    view = View(
+    return _fitted_view(
+        corpus, _Scope(states, docs, recs, others),
         name=f"{kind}-{slug(iri.rsplit('/', 1)[-1])}",
         title=f"{NODE_STYLES[kind].label}: {concept.label}",
         description=(
             f"The {_plural(len(recs), 'recommendation')} that mention {concept.label}, from "
             f"{', '.join(origins)}, and the other concepts they mention."
         ),
-        graph=sub,
     )
-    return _fit(view, corpus)
 
 
 def compare_view(corpus: Corpus) -> View:
@@ -718,22 +971,26 @@ def compare_view(corpus: Corpus) -> View:
     for doc in corpus.documents.values():
         origin_kind[doc.origin] = "member-state" if doc.member_state else "document"
         origin_docs[doc.origin].append(doc)
+    recs_per_origin = Counter(corpus.documents[r.document].origin for r in corpus.recommendations.values())
     themes_total: dict[str, int] = defaultdict(int)
     origin_total: dict[str, int] = defaultdict(int)
     for (origin, theme), labels in by_pair.items():
         themes_total[theme] += len(labels)
         origin_total[origin] += len(labels)
+    origins_of_theme: dict[str, set[str]] = defaultdict(set)
+    for origin, theme in by_pair:
+        origins_of_theme[theme].add(origin)
     g = nx.Graph()
     for origin in sorted(origin_kind):
         docs = origin_docs[origin]
-        recs = sum(1 for r in corpus.recommendations.values() if corpus.documents[r.document].origin == origin)
+        recs = recs_per_origin[origin]
         g.add_node(_origin_id(origin, docs), kind=origin_kind[origin], label=origin, origins=[origin],
                    tip=_tip(origin, sub=NODE_STYLES[origin_kind[origin]].label,
                             body=[f"{_plural(len(docs), 'document')}, {_plural(recs, 'recommendation')}; "
                                   f"{origin_total[origin]:,} theme mentions."]))
     for theme in sorted(themes_total):
         concept = corpus.concepts[theme]
-        shared = sorted({o for (o, t) in by_pair if t == theme})
+        shared = sorted(origins_of_theme[theme])
         g.add_node(theme, kind="theme", label=concept.label, origins=shared,
                    tip=_tip(concept.label, sub="Theme",
                             body=[concept.definition,
@@ -841,7 +1098,6 @@ def query_view(corpus: Corpus, result: Result, *, name: str, summary: str = "") 
     import networkx as nx
 
     g = nx.Graph()
-    base = corpus_graph(corpus)
     styles: dict[str, EdgeStyle] = {}
 
     def edge_style(kind: str) -> str:
@@ -855,8 +1111,9 @@ def query_view(corpus: Corpus, result: Result, *, name: str, summary: str = "") 
             if label and g.nodes[node].get("from_query_label") is None:
                 g.nodes[node].update(label=label, from_query_label=True)
             return node
-        if node in base:
-            attrs = dict(base.nodes[node])
+        known = _node_attrs(corpus, node)
+        if known is not None:
+            attrs = known
         elif term_type == "uri":
             kind = _guess_kind(value, corpus)
             attrs = {"kind": kind, "label": _compact(value), "origins": [],
@@ -1097,6 +1354,7 @@ def vis_options(nodes: int, *, physics: bool = True) -> dict[str, Any]:
     }
 
 
+@cache
 def _assets() -> tuple[str, str]:
     """vis-network's JavaScript and CSS as shipped inside the pyvis wheel (inlined: no CDN, no network)."""
     import pyvis
@@ -1134,7 +1392,6 @@ class Rendered:
 
 def render(view: View, *, version: str) -> Rendered:
     """The view as one self-contained HTML page (same view and version: same bytes)."""
-    import jinja2
     from markupsafe import Markup
     from pyvis.network import Network
 
@@ -1173,12 +1430,7 @@ def render(view: View, *, version: str) -> Rendered:
     payload = {"nodes": nodes, "edges": edge_list, "options": json.loads(options),
                "physics": physics, "hubLabelPx": HUB_LABEL_PX}
     js, css = _assets()
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
-        autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    html = env.get_template("view.html.j2").render(
+    html = _template().render(
         view=view,
         version=version,
         node_styles={k: node_styles[k] for k in kinds_present},
@@ -1196,6 +1448,19 @@ def render(view: View, *, version: str) -> Rendered:
         cell_color=_cell_color,
     )
     return Rendered(view.name, html, g.number_of_nodes(), g.number_of_edges())
+
+
+@cache
+def _template() -> jinja2.Template:
+    """The page template, compiled once per process (a build renders a dozen views)."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template("view.html.j2")
 
 
 def _shape_svg(shape: str, color: str) -> str:
@@ -1262,10 +1527,15 @@ def make_view(
 
 
 def build_views(store: ox.Store, *, version: str) -> dict[str, Rendered]:
-    """The views every build writes: the overview, compare and one per member state present."""
-    corpus = load_corpus(store)
-    views = [overview_view(corpus), compare_view(corpus)]
-    views += [member_state_view(corpus, iri) for iri in corpus.member_states]
+    """The views every build writes: the overview, compare and one per member state present.
+
+    The corpus is read without the recommendations' words: the views that draw recommendations
+    one by one read theirs (on a big build none does, and those words are most of the store).
+    """
+    with _no_collection():
+        corpus = load_corpus(store, details=False)
+        views = [overview_view(corpus), compare_view(corpus)]
+        views += [member_state_view(corpus, iri) for iri in corpus.member_states]
     return {f"{v.name}.html": render(v, version=version) for v in views}
 
 
@@ -1283,7 +1553,8 @@ def write_view(
 
     store = open_store(build)
     version = data_version(build)
-    view = make_view(load_corpus(store), kind, arg, store=store, params=params)
+    with _no_collection():
+        view = make_view(load_corpus(store, details=False), kind, arg, store=store, params=params)
     rendered = render(view, version=version)
     path = out or Path(f"{view.name}.html")
     atomic_write_bytes(path, rendered.html.encode("utf-8"))
