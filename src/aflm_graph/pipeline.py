@@ -242,7 +242,7 @@ def write_outputs(
     """Write the dumps, the store, the description, the views and the manifest into `folder` (a staging folder).
 
     The N-Quads dump is written first; the store bulk-loads it in a thread while the other exports are
-    written. With `validate`, the shapes (on the statements) and the SPARQL checks then run, and a
+    written and the statements validated. With `validate`, the shapes and the SPARQL checks run, and a
     violation raises BuildError before the views are made (the caller's staging folder is discarded,
     so nothing is published). Returns bytes per file; `stages` gets the seconds of export, store,
     validate and views (the store loads while the others run).
@@ -251,7 +251,7 @@ def write_outputs(
 
     from .describe import describe_facts, statement_facts
     from .export import write_build_exports
-    from .shacl_stream import FULL_QUERY_LIMIT, validate_statements
+    from .shacl_stream import validate_statements
     from .statements import write_chunks
 
     timing = {} if stages is None else stages
@@ -269,15 +269,11 @@ def write_outputs(
     t = time.perf_counter()
     nquads = folder / "aflm.nq"
     record("aflm.nq", *write_chunks(nquads, statements.nquads_chunks()))
-    # Two stores load that file in threads (pyoxigraph lets go of the GIL) while Python writes the other
-    # exports: the on-disk store the build ships, and, up to FULL_QUERY_LIMIT statements, an in-memory one
-    # for the SPARQL checks and the views (RocksDB answers their whole-graph queries ~10x slower).
+    # The store bulk-loads that file in a thread (pyoxigraph lets go of the GIL) while Python writes the
+    # other exports and validates the statements; the views then read it.
     disk = ox.Store(str(folder / "store"))
     join_disk = _in_background("store", lambda: (disk.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS),
                                                  disk.flush()))
-    memory = ox.Store() if len(statements) <= FULL_QUERY_LIMIT else None
-    join_memory = _in_background("memory", lambda: memory.bulk_load(  # type: ignore[union-attr]
-        path=str(nquads), format=ox.RdfFormat.N_QUADS)) if memory is not None else None
     try:
         merged = statements.merged()
         # N-Triples, Turtle, TriG, JSON-LD, RDF/XML, then void.ttl + dataset.jsonld describing them all
@@ -291,26 +287,20 @@ def write_outputs(
             from .validate import ValidationError
 
             t = time.perf_counter()
-            if join_memory is not None:
-                join_memory()
-            try:
-                checked = validate_statements(statements, memory)
+            try:  # the checks that the statements cannot settle run on a store of their own
+                checked = validate_statements(statements)
             except ValidationError as exc:
                 raise BuildError(str(exc)) from None
             timing["validate"] = time.perf_counter() - t
             if not checked.conforms:
                 raise BuildError(checked.summary())
-        elif join_memory is not None:
-            join_memory()
 
         # the HTML views read the staged graph, so they are part of the atomic build (views.py)
         from .views import build_views, version_note
 
+        timing["store"] = join_disk()
         t = time.perf_counter()
-        if memory is None:
-            timing["store"] = join_disk()
-        view_store = memory if memory is not None else disk
-        for name, view in build_views(view_store, version=version_note(__version__, checksums["aflm.nq"])).items():
+        for name, view in build_views(disk, version=version_note(__version__, checksums["aflm.nq"])).items():
             put(f"views/{name}", view.html.encode("utf-8"))
         timing["views"] = time.perf_counter() - t
     finally:
