@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from hostile import Recorder
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -43,3 +48,20 @@ def seed_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("seed-build") / "build"
     build([SEEDS], out)
     return out
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[Recorder]:
+    """A canary HTTP server for one test module: anything that reaches it is recorded (hostile.py)."""
+    from hostile import canary
+
+    with canary() as recorder:
+        yield recorder
+
+
+@pytest.fixture(scope="module")
+def small_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The query fixture graph built once per test module (servers.fixture_build)."""
+    from servers import fixture_build
+
+    return fixture_build(DATA / "queries" / "fixture.trig", tmp_path_factory.mktemp("security") / "build")

@@ -15,7 +15,6 @@ parameter) stays data and is never opened; a build reads only the files under th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -30,9 +29,7 @@ from aflm_graph.rdfio import UnsafeInputError, read_quads
 from aflm_graph.validate import ValidationError, validate_build
 from aflm_graph.views import ViewError, write_view
 from conftest import DATA
-from hostile import AUDIT, Recorder, answer, canary, http_request, post_query, recording_server, serve_process
-from servers import fixture_build
-from test_competency import FIXTURES
+from hostile import AUDIT, Recorder, answer, http_request, post_query, recording_server, serve_process
 
 SECURITY = DATA / "security"
 
@@ -75,17 +72,6 @@ def rdfxml_inputs(url: str) -> dict[str, str]:
         "entity-url": template.replace("ENTITY_TARGET", url),
         "entity-file": template.replace("ENTITY_TARGET", "file:///etc/passwd"),
     }
-
-
-@pytest.fixture(scope="module")
-def target() -> Iterator[Recorder]:
-    with canary() as recorder:
-        yield recorder
-
-
-@pytest.fixture(scope="module")
-def small_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fixture_build(FIXTURES / "fixture.trig", tmp_path_factory.mktemp("egress") / "build")
 
 
 def _refused(call: object) -> str:

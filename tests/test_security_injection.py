@@ -31,8 +31,7 @@ from hypothesis import strategies as st
 from aflm_graph.cli import cli
 from aflm_graph.engine import run, run_embedded
 from aflm_graph.queries import NamedQuery, Param, QueryError, bind_values, check_safe, named_queries, to_term
-from hostile import Recorder, Served, canary, record_figure, serve_process
-from servers import fixture_build
+from hostile import Recorder, Served, record_figure, serve_process
 from test_competency import FIXTURES, QUERIES
 
 CATALOGUE = named_queries(QUERIES)
@@ -174,11 +173,6 @@ def _files(build: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def small_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fixture_build(FIXTURES / "fixture.trig", tmp_path_factory.mktemp("injection") / "build")
-
-
-@pytest.fixture(scope="module")
 def served(small_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     with serve_process(small_build, tmp_path_factory.mktemp("serve-injection"), "--timeout", "10") as served:
         yield served
@@ -211,12 +205,6 @@ def test_hostile_values_through_every_query_path(small_build: Path, served: Serv
 DISGUISES = ["\\u0053ERVICE", "SERVICE", "service", "SeRvIcE", "\\u0073ervice", "SERV\\u0049CE"]
 NOISE = ['"', "'", '"""', "\\u0022", "\\u0027", "#", "\\u0023", "\n", "\\u000A", "<", ">", "\\u003C", "\\u003E",
          "\\\\", "\\", "{", "}", " ", "?x", "BIND(\"a\" AS ?b)", "'''", "#>", "\\u0020"]
-
-
-@pytest.fixture(scope="module")
-def target() -> Iterator[Recorder]:
-    with canary() as recorder:
-        yield recorder
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import http.server
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,24 +27,11 @@ from aflm_graph.cli import cli
 from aflm_graph.engine import run
 from aflm_graph.queries import QueryError
 from aflm_graph.remote import PartialResultError, PushError, push
-from hostile import Recorder, Responder, answer, canary, json_results, recording_server, silent_listener
-from servers import fixture_build
-from test_competency import FIXTURES
+from hostile import Recorder, Responder, answer, json_results, recording_server, silent_listener
 
 TIMEOUT = 1.0
 SELECT = "SELECT ?x WHERE { ?x ?p ?o }"
 RESULTS = "application/sparql-results+json"
-
-
-@pytest.fixture(scope="module")
-def target() -> Iterator[Recorder]:
-    with canary() as recorder:
-        yield recorder
-
-
-@pytest.fixture(scope="module")
-def small_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fixture_build(FIXTURES / "fixture.trig", tmp_path_factory.mktemp("remote") / "build")
 
 
 def redirect_to(location: str, *, status: int = 307) -> Responder:

@@ -9,7 +9,6 @@ names the canary in owl:imports, sh:shapesGraph or a SHACL-JS library validates 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +17,9 @@ import pytest
 from aflm_graph import validate
 from aflm_graph.validate import ValidationError, load_quads, load_shapes, validate_quads
 from conftest import DATA, ROOT
-from hostile import AUDIT, Recorder, canary
+from hostile import AUDIT, Recorder
 
 VALID = DATA / "shapes" / "S01-valid.trig"
-
-
-@pytest.fixture(scope="module")
-def target() -> Iterator[Recorder]:
-    with canary() as recorder:
-        yield recorder
 
 
 def shapes_with(folder: Path, extra: str) -> Path:

@@ -13,13 +13,12 @@ from __future__ import annotations
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from conftest import DATA
-from hostile import AFLM_GRAPH, Recorder, answer, canary, last_json, limited, recording_server, run_python
+from hostile import AFLM_GRAPH, Recorder, answer, last_json, limited, recording_server, run_python
 
 SECURITY = DATA / "security"
 MEMORY_MB = 300
@@ -44,12 +43,6 @@ try:
 except QueryError as exc:
     print(json.dumps({"error": str(exc)}))
 """
-
-
-@pytest.fixture(scope="module")
-def target() -> Iterator[Recorder]:
-    with canary() as recorder:
-        yield recorder
 
 
 @pytest.fixture(scope="module")
