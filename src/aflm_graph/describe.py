@@ -35,6 +35,7 @@ from .namespaces import (
     SKOS,
     XSD,
 )
+from .statements import term_value
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -253,20 +254,6 @@ def dataset_facts(folder: Path, quads: Sequence[ox.Quad], triples: Sequence[ox.T
     return statement_facts(folder, Statements.from_quads(quads))
 
 
-_TERM_VALUE_CACHE_LIMIT = 10_000
-
-
-def _value(term: str) -> str:
-    """The value of an N-Triples term (IRI, blank node label or literal lexical form)."""
-    if term[0] == "<":
-        return term[1:-1]
-    if term[0] == "_":
-        return term[2:]
-    from .statements import parse_literal
-
-    return parse_literal(term)[0]
-
-
 @dataclass
 class _Scan:
     """What one pass over one graph's distinct statements collects."""
@@ -317,9 +304,9 @@ def _scan(items: Sequence[str]) -> _Scan:
                     first[o] = s
                 members.add(s)
         elif p == _DATE:
-            dated.setdefault(s, set()).add(_value(o))
+            dated.setdefault(s, set()).add(term_value(o))
         elif p == _DERIVED:
-            scan.sources.add(_value(o))
+            scan.sources.add(term_value(o))
         elif p in _LINK_TERMS:
             target = _link_target(o)
             if target is not None:

@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .namespaces import DATA, GRAPH_DATA, GRAPH_ONTOLOGY, XSD
-from .statements import parse_literal, unescape
+from .statements import parse_literal, term_value, unescape
 from .validate import (
     SEVERITY_ORDER,
     SH,
@@ -139,15 +139,6 @@ class Unsupported(ValueError):
 
 
 # --- terms (N-Triples syntax, as statements.py holds them)
-
-
-def _value(term: str) -> str:
-    """STR() of a term: the IRI, the blank node label or the literal's lexical form."""
-    if term[0] == "<":
-        return term[1:-1]
-    if term[0] == "_":
-        return term[2:]
-    return parse_literal(term)[0]
 
 
 def _literal(term: str) -> tuple[str, str | None, str | None] | None:
@@ -256,7 +247,7 @@ def _length(v: str) -> int:
     """STRLEN of a literal or IRI term (a simple literal without escapes is not parsed)."""
     if v[0] == '"' and v[-1] == '"' and "\\" not in v:
         return len(v) - 2
-    return len(_value(v))
+    return len(term_value(v))
 
 
 # --- the compiled shapes
@@ -458,7 +449,7 @@ class _Compiler:
                         raise Unsupported(f"sh:flags {f}")
                     flags |= _FLAGS[letter]
             regex = re.compile(str(value), flags)
-            return _pure(lambda v, props, focus: v[0] != "_" and regex.search(_value(v)) is not None)
+            return _pure(lambda v, props, focus: v[0] != "_" and regex.search(term_value(v)) is not None)
         if name in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
             op = {"minInclusive": ">=", "maxInclusive": "<=", "minExclusive": ">", "maxExclusive": "<"}[name]
             check = _bound_check(_rdf_term(value), op)
@@ -1154,7 +1145,7 @@ class _Screens:
             for kind in kinds:
                 scheme = _KIND_TERMS.get(kind)
                 if scheme is None:
-                    if kind[0] == '"' and _value(kind) in _KINDS:  # the same string as another term: not screened
+                    if kind[0] == '"' and term_value(kind) in _KINDS:  # the same string as another term: not screened
                         self.flag("mention-kind-violation")
                     continue
                 prefix, link = scheme
@@ -1225,7 +1216,7 @@ def _offsets_hold(text: str | None, start: str, end: str, evidence: str) -> bool
         return False
     if "\\" not in evidence:  # without escapes: its text as it stands
         return text[x:y] == evidence[1:-1]
-    return text[x:y] == _value(evidence)
+    return text[x:y] == term_value(evidence)
 
 
 _INTEGER_CUT = -len(_INTEGER_SUFFIX)

@@ -177,6 +177,15 @@ def parse_literal(term: str) -> tuple[str, str | None, str | None]:
     return value, (None if datatype == XSD_STRING else datatype), None
 
 
+def term_value(term: str) -> str:
+    """STR() of an N-Triples term: the IRI, the blank node label or the literal's lexical form."""
+    if term[0] == "<":
+        return term[1:-1]
+    if term[0] == "_":
+        return term[2:]
+    return parse_literal(term)[0]
+
+
 # --- files
 
 
