@@ -318,10 +318,13 @@ def _similar_pairs(
     if not kept:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float64)
-    rows, cols, scores = _top_k_per_row(*(np.concatenate(part) for part in zip(*kept, strict=True)), top_k)
+    return _unique_pairs(*_top_k_per_row(*(np.concatenate(part) for part in zip(*kept, strict=True)), top_k))
+
+
+def _unique_pairs(rows: np.ndarray, cols: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, score) with a < b, sorted: a pair kept by both of its texts (the same rounded score) once."""
     a = np.minimum(rows, cols).astype(np.int64)
     b = np.maximum(rows, cols).astype(np.int64)
-    # A pair kept by both of its texts appears twice, with the same rounded score; keep one.
     order = np.lexsort((-scores, b, a))
     a, b, scores = a[order], b[order], scores[order]
     first = np.ones(len(a), dtype=bool)
@@ -407,16 +410,9 @@ def _blocked_pairs(
     a, b, scores = a[keep], b[keep], scores[keep]
     if not len(a):
         return empty, empty, np.zeros(0, dtype=np.float64)
-    rows, cols, scores = _top_k_per_row(
+    return _unique_pairs(*_top_k_per_row(
         np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([scores, scores]), top_k
-    )
-    a = np.minimum(rows, cols).astype(np.int64)
-    b = np.maximum(rows, cols).astype(np.int64)
-    order = np.lexsort((-scores, b, a))
-    a, b, scores = a[order], b[order], scores[order]
-    first = np.ones(len(a), dtype=bool)
-    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    return a[first], b[first], scores[first]
+    ))
 
 
 def link(
