@@ -210,3 +210,54 @@ def test_outputs_are_readable_by_others(seed_build: Path) -> None:
     # mkstemp/mkdtemp make 0600/0700; a build is meant to be copied to shared drives and served
     assert seed_build.stat().st_mode & 0o055 == 0o055
     assert (seed_build / "aflm.ttl").stat().st_mode & 0o044 == 0o044
+
+
+def test_a_default_build_has_no_disk_store_and_queries_load_its_nquads(seed_build: Path) -> None:
+    assert not (seed_build / "store").exists()
+    store = open_store(seed_build)
+    manifest = json.loads((seed_build / "manifest.json").read_text(encoding="utf-8"))
+    assert len(store) == manifest["quads"]
+
+
+def test_store_option_writes_a_disk_store_that_answers_every_query_as_the_memory_store(
+    seed_build: Path, tmp_path: Path,
+) -> None:
+    from aflm_graph.queries import bindings_for, named_queries
+
+    out = tmp_path / "with-store"
+    build([SEEDS], out, store=True)
+    assert (out / "store").is_dir()
+    disk = ox.Store.read_only(str(out / "store"))
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert len(disk) == manifest["quads"]
+    # the files are the default build's, byte for byte
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == {
+        p.name: p.read_bytes() for p in seed_build.iterdir() if p.is_file()}
+    memory = open_store(seed_build)
+    answered = 0
+    for name, query in sorted(named_queries().items()):
+        params = {p.name: p.example for p in query.params if p.required and p.example is not None}
+        if any(p.required and p.example is None for p in query.params):
+            continue
+        bindings = bindings_for(query, params)
+        on_disk = run_embedded(open_store(out), query.text, bindings)
+        in_memory = run_embedded(memory, query.text, bindings)
+        if "ORDER BY" in query.text.upper():
+            assert on_disk.rows == in_memory.rows, name
+        else:  # CONSTRUCT and unordered answers: the same rows, in whatever order each store gives
+            assert sorted(map(repr, on_disk.rows)) == sorted(map(repr, in_memory.rows)), name
+        answered += bool(in_memory.rows)
+    assert answered >= 20  # most queries have rows on the seeds: the comparison is not of empty answers
+
+
+def test_the_cli_build_store_flag(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from aflm_graph.cli import cli
+
+    out = tmp_path / "b"
+    result = CliRunner().invoke(cli, ["build", str(SEEDS), "--out", str(out), "--store", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert (out / "store").is_dir()
+    result = CliRunner().invoke(cli, ["query", "documents", "--build", str(out), "--format", "csv"])
+    assert result.exit_code == 0 and len(result.output.strip().splitlines()) == 3

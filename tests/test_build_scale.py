@@ -69,3 +69,44 @@ def test_the_blocked_linker_is_deterministic_and_finds_most_exact_pairs() -> Non
     assert all(found[p] == similar[p] for p in set(found) & set(similar)), "the same pair, the same score"
     assert not {(x.a, x.b) for x in blocked if x.relation == "similar"} & {
         (x.a, x.b) for x in blocked if x.relation == "duplicate"}
+
+
+def test_a_violation_found_while_the_helper_writes_stops_it_and_publishes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import subprocess
+
+    from aflm_graph.shacl_stream import validate_statements
+    from aflm_graph.validate import ValidationError
+
+    monkeypatch.setattr(export, "HELPER_THRESHOLD", 0)  # JSON-LD and RDF/XML from a second process
+    helpers: list[subprocess.Popen[bytes]] = []
+    real_popen = subprocess.Popen
+
+    def popen(*args: object, **kwargs: object) -> subprocess.Popen[bytes]:
+        process = real_popen(*args, **kwargs)  # type: ignore[call-overload]
+        helpers.append(process)
+        return process
+
+    def failing(statements: object, *args: object, **kwargs: object) -> object:
+        result = validate_statements(statements, *args, **kwargs)  # type: ignore[arg-type]
+        raise ValidationError("shape check failed on purpose") if result.conforms else AssertionError
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    monkeypatch.setattr(shacl_stream, "validate_statements", failing)
+    out = tmp_path / "out"
+    with pytest.raises(BuildError, match="on purpose"):
+        build([SEEDS], out)
+    assert len(helpers) == 1 and helpers[0].returncode is not None, "the helper was stopped and waited for"
+    assert not out.exists()
+    assert not [p.name for p in tmp_path.iterdir()], "no staging folder left behind"
+
+
+def test_the_blocked_linker_gives_the_same_links_in_two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts, documents = recommendation_texts(3_000, seed=7)
+    serial = link.link(texts, documents, exact_limit=0)
+    monkeypatch.setattr(link, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(link.os, "cpu_count", lambda: 2)  # two workers even on a one-core machine
+    parallel = link.link(texts, documents, exact_limit=0)
+    assert sum(x.relation == "similar" for x in serial) > 500
+    assert parallel == serial

@@ -112,7 +112,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _build(source: Path, out: Path) -> list[str]:
-    return [AFLM_GRAPH, "build", str(source), "--out", str(out), "--no-validate", "--quiet"]
+    return [AFLM_GRAPH, "build", str(source), "--out", str(out), "--no-validate", "--quiet", "--store"]
 
 
 @pytest.fixture(scope="module")

@@ -50,25 +50,31 @@ def cli() -> None:
 @click.option("--keep-going", "-k", is_flag=True,
               help="Leave out a document that cannot be read (each named on stderr with its reason), build the "
               "rest, and exit with status 1.")
+@click.option("--store", "disk_store", is_flag=True,
+              help="Also write an on-disk pyoxigraph store (build/store): queries open it at once instead of "
+              "loading aflm.nq into memory, for a corpus of millions of triples.")
 @click.option("--pdf-timeout", type=click.FloatRange(min=1), default=30.0, show_default=True, metavar="SECONDS",
               help="Wall-clock limit of the text extraction of one PDF (it runs in its own process).")
 @click.option("--pdf-memory", type=click.IntRange(min=64), default=512, show_default=True, metavar="MB",
               help="Memory limit of the PDF extraction process (a decompression bomb stops there).")
 @click.option("--pdf-max-pages", type=click.IntRange(min=1), default=500, show_default=True,
               help="Largest PDF read, in pages.")
-def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool, keep_going: bool,
+def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool, keep_going: bool, disk_store: bool,
           pdf_timeout: float, pdf_memory: int, pdf_max_pages: int) -> None:
     """Build the graph from documents (files or folders; default seeds/).
 
     Writes every export (Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML), the dataset
-    description (void.ttl, dataset.jsonld), the store and the views. The graph is validated
-    first; a graph that violates the shapes is not written and the previous folder stays.
+    description (void.ttl, dataset.jsonld) and the views. The graph is validated first; a graph
+    that violates the shapes is not written and the previous folder stays. Queries load
+    aflm.nq into an in-memory store; with --store the build also writes an on-disk store that
+    opens at once (for corpora of millions of triples).
 
     \b
     Example:
         aflm-graph build
         aflm-graph build seeds/ more-documents/ --out build
         aflm-graph build --no-validate --out draft
+        aflm-graph build corpus/ --store --out big
     """
     from .pdf import PdfLimits
     from .pipeline import BuildError
@@ -89,7 +95,8 @@ def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool, ke
 
     try:
         report = run_build(list(paths) or None, out, progress=progress, validate=not no_validate,
-                           keep_going=keep_going, pdf_limits=PdfLimits(pdf_timeout, pdf_memory, pdf_max_pages))
+                           keep_going=keep_going, pdf_limits=PdfLimits(pdf_timeout, pdf_memory, pdf_max_pages),
+                           store=disk_store)
     except (BuildError, OSError, ValueError) as exc:
         raise _fail(exc) from None
     for reason in report.failed.values():

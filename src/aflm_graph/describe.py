@@ -331,9 +331,12 @@ def _statistics(count: int, subjects: set[str], objects: set[str], typed: dict[s
 
 
 def statement_facts(
-    folder: Path, statements: Any, *, known: dict[str, tuple[int, str]] | None = None
+    folder: Path | None, statements: Any, *, known: dict[str, tuple[int, str]] | None = None
 ) -> DatasetFacts:
     """The facts of a build from its statements (statements.Statements): one pass over each named graph.
+
+    The dumps in `folder` are the facts' files; with no folder there are none yet (the pipeline
+    computes the rest while the dumps are still being written, then adds them with `distributions`).
 
     The merged graph's figures are combined from the graphs' (sets are united; a statement held by
     several graphs is counted once), so the big data graph is read once.
@@ -418,7 +421,7 @@ def statement_facts(
         sources=sorted(data.sources),
         dates=sorted(dates),
         links=dict(sorted((k, n) for k, n in links.items() if n > 0)),
-        files=distributions(folder, known),
+        files=[] if folder is None else distributions(folder, known),
     )
 
 

@@ -529,9 +529,9 @@ def serve(build: Path, *, host: str = "127.0.0.1", port: int = 7878, limits: Lim
     """Serve the build until interrupted (uvicorn; SIGINT or SIGTERM stops it and its workers)."""
     import uvicorn
 
-    from .engine import open_store
+    from .engine import check_build
 
-    open_store(Path(build))  # fail early, with the usual message, when there is no build
+    check_build(Path(build))  # fail early, with the usual message, when there is no build (workers load it)
     config = uvicorn.Config(
         create_app(Path(build), limits), host=host, port=port, log_level="warning", limit_concurrency=512,
         timeout_graceful_shutdown=5,

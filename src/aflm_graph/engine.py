@@ -136,16 +136,23 @@ def _converter() -> Callable[[object], Term | None]:
 _STORES: dict[Path, ox.Store] = {}
 
 
+def check_build(build: Path) -> Path:
+    """`build`, resolved, if it holds a build (an on-disk store or aflm.nq); else a QueryError that says what to do."""
+    build = build.resolve()
+    if not build.is_dir() or not ((build / "store").is_dir() or (build / "aflm.nq").is_file()):
+        raise QueryError(f"{build}: no build here; run `aflm-graph build` first (or pass --build DIR)")
+    return build
+
+
 def open_store(build: Path) -> ox.Store:
-    """The build's store, opened read-only (cached per process); loads build/aflm.nq if there is no store folder."""
+    """The build's store (cached per process): its on-disk store, opened read-only, when it was built with
+    `--store`; else an in-memory store loaded from build/aflm.nq (several times faster to query)."""
     import pyoxigraph as ox
 
-    build = build.resolve()
+    build = check_build(build)
     if build in _STORES:
         return _STORES[build]
     folder, dump = build / "store", build / "aflm.nq"
-    if not build.is_dir() or not (folder.is_dir() or dump.is_file()):
-        raise QueryError(f"{build}: no build here; run `aflm-graph build` first (or pass --build DIR)")
     if folder.is_dir():
         try:
             store = ox.Store.read_only(str(folder))
@@ -153,7 +160,10 @@ def open_store(build: Path) -> ox.Store:
             raise QueryError(f"{folder}: cannot open the store ({exc})") from None
     else:
         store = ox.Store()
-        store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+        try:
+            store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+        except (OSError, SyntaxError) as exc:
+            raise QueryError(f"{dump}: cannot load the build ({' '.join(str(exc).split())})") from None
     _STORES[build] = store
     return store
 

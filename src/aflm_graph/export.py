@@ -205,12 +205,15 @@ def write_build_exports(
     merged: Sequence[str],
     *,
     record: Callable[[str, int, str], None],
+    meanwhile: Callable[[], None] | None = None,
 ) -> None:
     """Write a build's exports from its statements (statements.py), streaming, into `folder` (a staging folder).
 
     `aflm.nq` must be there already (the pipeline writes it first). N-Triples is the merged statements
     joined; Turtle, TriG, JSON-LD and RDF/XML are written from the statements by our streaming writers.
     `record(name, bytes, sha256)` gets every file. The bytes are those of `serialize` on the same graph.
+    `meanwhile` is other work of the caller's, run while a big graph's JSON-LD and RDF/XML are written
+    by the helper process (if it raises, the helper is stopped and nothing more is recorded).
     """
     from .statements import ntriples_chunks, write_chunks
 
@@ -225,9 +228,11 @@ def write_build_exports(
         turtle_and_trig()
         record("aflm.jsonld", *write_chunks(folder / "aflm.jsonld", jsonld_chunks(merged)))
         record("aflm.rdf", *write_rdfxml_file(folder / "aflm.rdf", merged))
+        if meanwhile is not None:
+            meanwhile()
         return
     # A big graph: JSON-LD and RDF/XML are written by a second Python process reading aflm.nt line by
-    # line (its memory stays small), while this one writes Turtle and TriG: two cores, not one.
+    # line (its memory stays small), while this one writes Turtle and TriG and does `meanwhile`.
     import subprocess
     import sys
 
@@ -238,8 +243,13 @@ def write_build_exports(
     )
     try:
         turtle_and_trig()
-    finally:
-        out, err = helper.communicate()
+        if meanwhile is not None:
+            meanwhile()
+    except BaseException:
+        helper.kill()
+        helper.communicate()
+        raise
+    out, err = helper.communicate()
     if helper.returncode != 0:
         lines = err.decode("utf-8", "replace").strip().splitlines()
         raise ExportError(lines[-1].split(": ", 1)[-1] if lines else f"the export helper failed ({helper.returncode})")
@@ -306,6 +316,8 @@ def write_rdfxml_file(target: Path, statements: Iterable[str], *, prefixes: dict
 
 def _compactor(prefixes: dict[str, str]) -> Callable[[str], str]:
     ordered = sorted(prefixes.items(), key=lambda kv: (-len(kv[1]), kv[0]))  # longest namespace wins
+    # one regex finds the longest namespace an IRI starts with (alternatives are tried longest first)
+    first_namespace = re.compile("|".join(f"({re.escape(ns)})" for _, ns in ordered)).match if ordered else None
 
     cache: dict[str, str] = {}
 
@@ -314,13 +326,20 @@ def _compactor(prefixes: dict[str, str]) -> Callable[[str], str]:
         if found is not None:
             return found
         found = iri
-        for prefix, ns in ordered:
-            if iri.startswith(ns):
-                local = iri[len(ns):]
-                # "p://x" would read as an absolute IRI, and "_" is the blank-node prefix
-                if not local.startswith("//") and prefix != "_":
-                    found = f"{prefix}:{local}"
-                    break
+        hit = first_namespace(iri) if first_namespace is not None else None
+        if hit is not None:
+            prefix, ns = ordered[hit.lastindex - 1]  # type: ignore[operator]
+            local = iri[len(ns):]
+            # "p://x" would read as an absolute IRI, and "_" is the blank-node prefix: try the shorter ones
+            if not local.startswith("//") and prefix != "_":
+                found = f"{prefix}:{local}"
+            else:
+                for prefix, ns in ordered:
+                    if iri.startswith(ns):
+                        local = iri[len(ns):]
+                        if not local.startswith("//") and prefix != "_":
+                            found = f"{prefix}:{local}"
+                            break
         if len(cache) < 100_000:  # predicates, classes and datatypes recur; most subjects do not
             cache[iri] = found
         return found
@@ -431,19 +450,26 @@ def not_xml_characters(text: str) -> list[str]:
     return sorted(set(_NOT_XML.findall(text)))
 
 
+_XML_ESCAPE_TEXT = re.compile("[&<>\r]")
+_XML_ESCAPE_ATTR = re.compile('[&<>\r"\t\n]')
+
+
 def _xml_text(value: str, where: str) -> str:
-    bad = not_xml_characters(value)
-    if bad:
-        shown = ", ".join(f"U+{ord(c):04X}" for c in bad)
+    if _NOT_XML.search(value) is not None:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in not_xml_characters(value))
         raise ExportError(
             f"{where}: the literal holds {shown}, which XML 1.0 (hence RDF/XML) cannot carry; "
             "texts are normalised at ingest so this should not happen (see README, Exports)"
         )
+    if _XML_ESCAPE_TEXT.search(value) is None:  # most texts and IRIs: nothing to escape
+        return value
     # a CR would come back as LF after XML end-of-line handling: write it as a character reference
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 def _xml_attr(value: str, where: str) -> str:
+    if _XML_ESCAPE_ATTR.search(value) is None and _NOT_XML.search(value) is None:
+        return value
     return _xml_text(value, where).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
 
 

@@ -57,10 +57,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import multiprocessing as mp
+import os
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -378,11 +381,45 @@ def _blocked_pairs(
             spans.append((start, end))
         else:
             spans.extend((w, min(end, w + _WINDOW)) for w in range(start, end - half, half))
-    # Every window's pairs at once: the window's rows, their columns moved to a range of the window's own,
-    # multiplied as one sparse product (block-diagonal: rows of different windows share no column).
-    found_a: list[np.ndarray] = []
-    found_b: list[np.ndarray] = []
-    floor = threshold - 1e-3  # candidates, generously; the cut is made on the exact score
+    empty = np.zeros(0, dtype=np.int64)
+    _WINDOWS.update(matrix=matrix, members=key_rows, group=group, floor=threshold - 1e-3, threshold=threshold)
+    try:
+        workers = min(os.cpu_count() or 1, 2) if n >= PARALLEL_FROM and "fork" in mp.get_all_start_methods() else 1
+        if workers > 1:  # the windows split in two halves, each scored in a forked process (it shares the matrix)
+            from concurrent.futures import ProcessPoolExecutor
+
+            middle = len(spans) // 2
+            with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("fork")) as pool:
+                parts = list(pool.map(_window_pairs, [spans[:middle], spans[middle:]]))
+        else:
+            parts = [_window_pairs(spans)]
+    finally:
+        _WINDOWS.clear()
+    a, b, scores = (np.concatenate(part) for part in zip(*parts, strict=True))
+    if not len(a):
+        return empty, empty, np.zeros(0, dtype=np.float64)
+    # a pair in windows of both halves came back twice (with the same score): once, in pair order, as serially
+    _, first = np.unique(a * n + b, return_index=True)
+    a, b, scores = a[first], b[first], scores[first]
+    return _unique_pairs(*_top_k_per_row(
+        np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([scores, scores]), top_k
+    ))
+
+
+PARALLEL_FROM = 50_000
+"""From this many texts (where there are two cores and fork), the blocked windows are scored in two processes."""
+_WINDOWS: dict[str, Any] = {}  # what `_window_pairs` reads: set before the workers fork (they inherit it)
+
+
+def _window_pairs(spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, exact score) of the pairs in the windows `spans` scoring at least the threshold, a < b, no repeats.
+
+    Every window's pairs at once: the window's rows, their columns moved to a range of the window's own,
+    multiplied as one sparse product per batch (block-diagonal: rows of different windows share no column).
+    """
+    matrix, key_rows, group = _WINDOWS["matrix"], _WINDOWS["members"], _WINDOWS["group"]
+    n, vocab = matrix.shape
+    found: list[np.ndarray] = []
     for first in range(0, len(spans), _WINDOW_BATCH):
         batch = spans[first : first + _WINDOW_BATCH]
         lengths = np.array([end - start for start, end in batch], dtype=np.int64)
@@ -392,27 +429,21 @@ def _blocked_pairs(
         shifted = sub.indices.astype(np.int64) + np.repeat(window, np.diff(sub.indptr)) * vocab
         stacked = sparse.csr_matrix((sub.data, shifted, sub.indptr), shape=(len(members), len(batch) * vocab))
         gram = sparse.triu(stacked @ stacked.T, k=1).tocoo()
-        hit = gram.data >= floor
+        hit = gram.data >= _WINDOWS["floor"]  # candidates, generously; the cut is made on the exact score
         a, b = members[gram.row[hit]], members[gram.col[hit]]
-        found_a.append(np.minimum(a, b))
-        found_b.append(np.maximum(a, b))
+        found.append(np.unique(np.minimum(a, b) * n + np.maximum(a, b)))  # overlapping windows repeat pairs
     empty = np.zeros(0, dtype=np.int64)
-    if not found_a:
+    if not found:
         return empty, empty, np.zeros(0, dtype=np.float64)
-    pairs = np.unique(np.concatenate(found_a) * n + np.concatenate(found_b))
+    pairs = np.unique(np.concatenate(found))
     a, b = pairs // n, pairs % n
     keep = (a != b) & (group[a] != group[b])  # never a duplicate pair
     a, b = a[keep], b[keep]
     scores = np.concatenate(
         [_exact_scores(matrix, a[i : i + 200_000], b[i : i + 200_000]) for i in range(0, len(a), 200_000)]
     ) if len(a) else np.zeros(0, dtype=np.float64)
-    keep = scores >= threshold
-    a, b, scores = a[keep], b[keep], scores[keep]
-    if not len(a):
-        return empty, empty, np.zeros(0, dtype=np.float64)
-    return _unique_pairs(*_top_k_per_row(
-        np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([scores, scores]), top_k
-    ))
+    keep = scores >= _WINDOWS["threshold"]
+    return a[keep], b[keep], scores[keep]
 
 
 def link(
