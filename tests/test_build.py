@@ -225,7 +225,7 @@ def test_store_option_writes_a_disk_store_that_answers_every_query_as_the_memory
     from aflm_graph.queries import bindings_for, named_queries
 
     out = tmp_path / "with-store"
-    build([SEEDS], out, store=True)
+    aflm_graph.run_pipeline([SEEDS], out, store=True)  # the public API of `aflm-graph build --store`
     assert (out / "store").is_dir()
     disk = ox.Store.read_only(str(out / "store"))
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from aflm_graph import views
+from aflm_graph import __version__, views
 from aflm_graph.cli import cli
 from aflm_graph.engine import Result, Term, open_store
 from aflm_graph.namespaces import GRAPH_ONTOLOGY, GRAPH_REFERENCE
@@ -538,3 +538,40 @@ def test_hostile_document_through_the_pipeline_is_shown_as_text(tmp_path: Path) 
         html = path.read_text(encoding="utf-8")
         assert "<img src=x" not in html and "alert(2)</script>" not in html, path.name
         assert len(re.findall(r"</script", html, re.IGNORECASE)) == 3, path.name
+
+
+def _views_both_ways(build: Path) -> tuple[dict[str, bytes], dict[str, bytes], int, int]:
+    """build_views on the whole dump and on the store a build loads for its views (what it does not read left out)."""
+    from aflm_graph.statements import Statements
+
+    whole = ox.Store()
+    whole.bulk_load(path=str(build / "aflm.nq"), format=ox.RdfFormat.N_QUADS)
+    part = ox.Store()
+    views.load_views_store(part, Statements.from_quads(whole), scratch=build.parent / f".{build.name}.views.nt")
+    assert not (build.parent / f".{build.name}.views.nt").exists(), "the scratch file is removed"
+    full = {k: v.html.encode() for k, v in views.build_views(whole, version="v").items()}
+    reduced = {k: v.html.encode() for k, v in views.build_views(part, version="v").items()}
+    return full, reduced, len(whole), len(part)
+
+
+def test_the_views_store_of_a_build_leaves_out_only_what_the_views_never_read(seed_build: Path, tmp_path: Path
+                                                                             ) -> None:
+    from aflm_graph.pipeline import build
+    from aflm_graph.synth import write_corpus
+
+    write_corpus(tmp_path / "corpus", documents=30, seed=4)
+    synthetic = tmp_path / "synthetic-build"
+    build([tmp_path / "corpus"], synthetic, validate=False)
+    for folder in (seed_build, synthetic, fixture_build(tmp_path / "fixture")):
+        full, reduced, whole, part = _views_both_ways(folder)
+        assert full and full == reduced, folder.name
+        assert part < 0.8 * whole or folder.name == "fixture", (folder.name, part, whole)  # it does leave things out
+
+
+def test_the_views_a_build_writes_are_those_of_its_whole_graph(seed_build: Path) -> None:
+    full, _reduced, _whole, _part = _views_both_ways(seed_build)
+    written = {p.name: p.read_bytes() for p in (seed_build / "views").iterdir()}
+    digest = json.loads((seed_build / "manifest.json").read_text())["files"]["aflm.nq"]["sha256"]
+    version = views.version_note(__version__, digest)
+    expected = {k: v.html.encode() for k, v in views.build_views(open_store(seed_build), version=version).items()}
+    assert written == expected and set(written) == set(full)

@@ -36,8 +36,10 @@ def parse_file(path: Path | str) -> Document:
     return _parse_file(Path(path))
 
 
-def run_pipeline(paths: Sequence[Path | str] | None = None, out: Path | str = "build") -> BuildReport:
-    """Build the graph of the documents under `paths` (default `seeds/`) into `out` (what `aflm-graph build` does).
+def run_pipeline(paths: Sequence[Path | str] | None = None, out: Path | str = "build", *,
+                 store: bool = False) -> BuildReport:
+    """Build the graph of the documents under `paths` (default `seeds/`) into `out` (what `aflm-graph build` does;
+    `store=True` is its `--store`: an on-disk store as well, for corpora too big to load for each query).
 
     Named so as not to shadow the `aflm_graph.build` module (the stage that turns documents into quads).
     """
@@ -45,7 +47,7 @@ def run_pipeline(paths: Sequence[Path | str] | None = None, out: Path | str = "b
 
     from .pipeline import build as _build
 
-    return _build([Path(p) for p in paths] if paths else None, out)
+    return _build([Path(p) for p in paths] if paths else None, out, store=store)
 
 
 def query(

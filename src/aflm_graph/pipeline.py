@@ -256,12 +256,12 @@ def write_outputs(
     """Write the dumps, the description, the views, the manifest and (with `store`) the on-disk store into
     `folder` (a staging folder).
 
-    The N-Quads dump is written first; a pyoxigraph store bulk-loads it in a thread while the other
-    exports are written and the statements validated: on disk under `folder/store` with `store`, else
-    in memory, only for the views. With `validate`, the shapes and the SPARQL checks run, and a
-    violation raises BuildError before the views are made (the caller's staging folder is discarded,
-    so nothing is published). Returns bytes per file; `stages` gets the seconds of export, store,
-    validate and views (the store loads while the others run).
+    The N-Quads dump is written first; a pyoxigraph store loads in a thread while the other exports are
+    written and the statements validated: the whole dump on disk under `folder/store` with `store`, else
+    in memory only the statements the views read (views.UNREAD_PREDICATES), for the views alone. With
+    `validate`, the shapes and the SPARQL checks run, and a violation raises BuildError before the views
+    are made (the caller's staging folder is discarded, so nothing is published). Returns bytes per file;
+    `stages` gets the seconds of export, store, validate and views (the store loads while the others run).
     """
     import pyoxigraph as ox
 
@@ -285,21 +285,25 @@ def write_outputs(
     t = time.perf_counter()
     nquads = folder / "aflm.nq"
     record("aflm.nq", *write_chunks(nquads, statements.nquads_chunks()))
-    # A store bulk-loads that file in a thread (pyoxigraph lets go of the GIL) while Python writes the
-    # other exports and validates the statements; the views then read it. In memory it loads in a third
-    # of the time and answers the views' queries faster; on disk it is kept for `aflm-graph query`.
+    # A store bulk-loads in a thread (pyoxigraph lets go of the GIL) while Python writes the other
+    # exports and validates the statements; the views then read it. In memory it loads in a third of
+    # the time and answers the views' queries faster; on disk it is kept for `aflm-graph query`.
     graph_store = ox.Store(str(folder / "store")) if store else ox.Store()
 
     def load() -> None:
-        graph_store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
-        if store:
+        if store:  # the whole graph, kept for `aflm-graph query`
+            graph_store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
             graph_store.flush()
+            return
+        from .views import load_views_store  # only for the views: what they read, about half the statements
+
+        load_views_store(graph_store, statements, scratch=folder / ".views.nt.tmp")
 
     join_store = _in_background("store", load)
     try:
         merged = statements.merged()
         found: dict[str, DatasetFacts] = {}
-        spent = {"validate": 0.0, "describe": 0.0}
+        spent = {"validate": 0.0, "describe": 0.0, "views": 0.0, "wait": 0.0}
 
         def meanwhile() -> None:  # while the JSON-LD and RDF/XML of a big graph are written by a helper
             t = time.perf_counter()
@@ -316,25 +320,29 @@ def write_outputs(
                 spent["validate"] = time.perf_counter() - t
                 if not checked.conforms:
                     raise BuildError(checked.summary())
+            # The HTML views read the staged graph, so they are part of the atomic build (views.py). Drawn
+            # once the graph is valid, here: on a big graph, while the helper still writes (else one core
+            # would wait for it, then the other for the views).
+            from .views import build_views, version_note
+
+            t = time.perf_counter()
+            join_store()  # the views read the store: wait for it (its seconds are taken below)
+            spent["wait"] = time.perf_counter() - t
+            t = time.perf_counter()
+            for name, view in build_views(graph_store, version=version_note(__version__, checksums["aflm.nq"])).items():
+                put(f"views/{name}", view.html.encode("utf-8"))
+            spent["views"] = time.perf_counter() - t
 
         # N-Triples, Turtle, TriG, JSON-LD, RDF/XML; then void.ttl + dataset.jsonld describing them all
         write_build_exports(folder, statements, merged, record=record, meanwhile=meanwhile)
-        known = {n: (sizes[n], checksums[n]) for n in sizes}
+        known = {n: (sizes[n], checksums[n]) for n in sizes if not n.startswith("views/")}
         facts = dataclasses.replace(found["facts"], files=distributions(folder, known))
         for name, data in describe_facts(facts).items():
             put(name, data)
-        timing["export"] = time.perf_counter() - t - spent["validate"]
+        timing["export"] = time.perf_counter() - t - spent["validate"] - spent["views"] - spent["wait"]
         if validate:
             timing["validate"] = spent["validate"]
-
-        # the HTML views read the staged graph, so they are part of the atomic build (views.py)
-        from .views import build_views, version_note
-
-        join_store()  # the views read the store: wait for it (its seconds are taken below)
-        t = time.perf_counter()
-        for name, view in build_views(graph_store, version=version_note(__version__, checksums["aflm.nq"])).items():
-            put(f"views/{name}", view.html.encode("utf-8"))
-        timing["views"] = time.perf_counter() - t
+        timing["views"] = spent["views"]
     finally:
         seconds = join_store()
     timing["store"] = seconds

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -209,8 +209,18 @@ def _unescape(text: str) -> str:
     return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
 
 
-def _words(text: str) -> list[_Token]:
-    return [t for t in _tokens(_unescape(text)) if t.kind not in {"space", "comment"}]
+def _lex_words(text: str) -> tuple[_Token, ...]:
+    return tuple(t for t in _tokens(_unescape(text)) if t.kind not in {"space", "comment"})
+
+
+_cached_words = lru_cache(maxsize=256)(_lex_words)
+_CACHED_UP_TO = 64 * 1024  # characters: a named query is a few KB; a huge one is lexed anew and not kept
+
+
+def _words(text: str) -> tuple[_Token, ...]:
+    """The tokens the checks look at. A pure function of the text, cached: the same named queries run again
+    and again (a server, a notebook loop), and lexing a query costs as much as running a small one."""
+    return _cached_words(text) if len(text) <= _CACHED_UP_TO else _lex_words(text)
 
 
 def query_form(text: str) -> str:

@@ -35,9 +35,38 @@ if TYPE_CHECKING:
     import pyoxigraph as ox
 
     from .engine import Result
+    from .statements import Statements
 
 VIEW_KINDS = ("overview", "compare", "member-state", "theme", "actor", "group", "instrument", "query")
 CONCEPT_KINDS = ("theme", "actor", "group", "instrument")
+# What build_views never reads (offsets, the kind a mention repeats from its concept, the symmetric
+# shortcuts of links, the types of mentions and links): the build loads its views' store without them,
+# about half of a big graph. tests/test_views.py checks the views are the same with and without.
+UNREAD_PREDICATES = frozenset({AFLM.evidenceStart, AFLM.evidenceEnd, AFLM.mentionKind, AFLM.sourceStart,
+                               AFLM.sourceEnd, AFLM.similarTo, AFLM.duplicateOf})
+UNREAD_TYPES = frozenset({AFLM.ConceptMention, AFLM.TextLink})
+
+
+def load_views_store(store: ox.Store, statements: Statements, *, scratch: Path) -> None:
+    """Load into `store` the statements of a build that build_views reads (what the build does for its views).
+
+    They go through the file `scratch` (removed afterwards): pyoxigraph reads a file with the GIL let go,
+    while it would read a Python stream a couple of KB at a time, taking the GIL for each read from a
+    build that is busy writing its exports in Python. Lenient: the statements come from build.py, whose
+    IRIs were checked when they were made.
+    """
+    import pyoxigraph as ox
+
+    from .statements import selected_ntriples_chunks
+
+    try:
+        with open(scratch, "w", encoding="utf-8", newline="\n") as handle:  # read back at once: no fsync
+            for chunk in selected_ntriples_chunks(statements, skip_predicates=UNREAD_PREDICATES,
+                                                  skip_types=UNREAD_TYPES):
+                handle.write(chunk)
+        store.bulk_load(path=str(scratch), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+    finally:
+        scratch.unlink(missing_ok=True)
 
 # Above these sizes a view stays usable by collapsing recommendations into their documents, then by
 # keeping the most connected nodes; either step is stated in the view itself.
