@@ -540,18 +540,27 @@ def test_hostile_document_through_the_pipeline_is_shown_as_text(tmp_path: Path) 
         assert len(re.findall(r"</script", html, re.IGNORECASE)) == 3, path.name
 
 
-def _views_both_ways(build: Path) -> tuple[dict[str, bytes], dict[str, bytes], int, int]:
-    """build_views on the whole dump and on the store a build loads for its views (what it does not read left out)."""
+def _views_both_ways(build: Path) -> tuple[dict[str, bytes], dict[str, bytes], int, int, int]:
+    """build_views on the whole dump, and as a build draws them: from the store of what they read but the
+    words, with the words in a store of their own made when a view first draws a recommendation.
+    (Views of the whole, views of the parts, quads in the whole, in the views' store, in the words' store.)"""
     from aflm_graph.statements import Statements
 
     whole = ox.Store()
     whole.bulk_load(path=str(build / "aflm.nq"), format=ox.RdfFormat.N_QUADS)
-    part = ox.Store()
-    views.load_views_store(part, Statements.from_quads(whole), scratch=build.parent / f".{build.name}.views.nt")
-    assert not (build.parent / f".{build.name}.views.nt").exists(), "the scratch file is removed"
+    statements = Statements.from_quads(whole)
+    scratch = build.parent / f".{build.name}.views.nt"
+    part, words = ox.Store(), ox.Store()
+    views.load_views_store(part, statements, scratch=scratch)
+
+    def details() -> ox.Store:
+        views.load_views_store(words, statements, scratch=scratch, details=True)
+        return words
+
     full = {k: v.html.encode() for k, v in views.build_views(whole, version="v").items()}
-    reduced = {k: v.html.encode() for k, v in views.build_views(part, version="v").items()}
-    return full, reduced, len(whole), len(part)
+    reduced = {k: v.html.encode() for k, v in views.build_views(part, version="v", details=details).items()}
+    assert not scratch.exists(), "the scratch file is removed"
+    return full, reduced, len(whole), len(part), len(words)
 
 
 def test_the_views_store_of_a_build_leaves_out_only_what_the_views_never_read(seed_build: Path, tmp_path: Path
@@ -563,13 +572,28 @@ def test_the_views_store_of_a_build_leaves_out_only_what_the_views_never_read(se
     synthetic = tmp_path / "synthetic-build"
     build([tmp_path / "corpus"], synthetic, validate=False)
     for folder in (seed_build, synthetic, fixture_build(tmp_path / "fixture")):
-        full, reduced, whole, part = _views_both_ways(folder)
+        full, reduced, whole, part, words = _views_both_ways(folder)
         assert full and full == reduced, folder.name
-        assert part < 0.8 * whole or folder.name == "fixture", (folder.name, part, whole)  # it does leave things out
+        assert words, f"{folder.name}: its views draw recommendations, so the words were loaded"
+        assert part + words < 0.8 * whole or folder.name == "fixture", (folder.name, part, words, whole)
+
+
+def test_a_big_build_draws_its_views_without_loading_the_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    """Past what a view draws one by one, the words are never read: their store is not even made."""
+    from aflm_graph.pipeline import build
+    from aflm_graph.synth import write_corpus
+
+    monkeypatch.setattr(views, "MAX_RECOMMENDATIONS", 5)  # every document has 10 or more: each view collapses
+    write_corpus(tmp_path / "corpus", documents=12, seed=4)
+    out = tmp_path / "build"
+    build([tmp_path / "corpus"], out, validate=False)
+    full, reduced, _whole, part, words = _views_both_ways(out)
+    assert full == reduced and part and words == 0
 
 
 def test_the_views_a_build_writes_are_those_of_its_whole_graph(seed_build: Path) -> None:
-    full, _reduced, _whole, _part = _views_both_ways(seed_build)
+    full, *_ = _views_both_ways(seed_build)
     written = {p.name: p.read_bytes() for p in (seed_build / "views").iterdir()}
     digest = json.loads((seed_build / "manifest.json").read_text())["files"]["aflm.nq"]["sha256"]
     version = views.version_note(__version__, digest)

@@ -448,7 +448,9 @@ def _say(text: str) -> None:
 
 
 def _dataset(work: Path, size_builds: dict[int, dict[str, Any]], triples: int, label: str) -> dict[str, Any]:
-    """A build of about `triples` triples (documents chosen from the per-document size of the builds so far)."""
+    """A build of at least `triples` triples (and not many more): documents chosen from the per-document size
+    of the nearest build so far; a corpus that comes out short (fewer documents link less densely) is made
+    again with as many more documents as it lacked."""
     static = 5_000  # the ontology, reference and vocabulary graphs
     per_doc = 2_000.0
     if size_builds:  # from the build whose size is nearest (links per document grow with the corpus)
@@ -456,9 +458,15 @@ def _dataset(work: Path, size_builds: dict[int, dict[str, Any]], triples: int, l
         per_doc = max(1.0, (size_builds[nearest]["triples"] - static) / nearest)
     documents = max(1, round((triples - static) / per_doc))
     corpus, out = work / f"corpus-{label}", work / f"build-{label}"
-    _spawn("synth", {"out": str(corpus), "documents": documents, "seed": SEED + 1})
-    # with the on-disk store too, for the ours-disk engine (the others read only aflm.nq)
-    info, _, _ = _spawn("build", {"corpus": str(corpus), "out": str(out), "validate": False, "store": True})
+    for _attempt in range(3):
+        shutil.rmtree(corpus, ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
+        _spawn("synth", {"out": str(corpus), "documents": documents, "seed": SEED + 1})
+        # with the on-disk store too, for the ours-disk engine (the others read only aflm.nq)
+        info, _, _ = _spawn("build", {"corpus": str(corpus), "out": str(out), "validate": False, "store": True})
+        if info["triples"] >= triples:
+            break
+        documents = math.ceil(documents * (triples - static) / max(1, info["triples"] - static) * 1.01)
     info["path"] = str(out)
     return info
 

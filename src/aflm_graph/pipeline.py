@@ -258,7 +258,7 @@ def write_outputs(
 
     The N-Quads dump is written first; a pyoxigraph store loads in a thread while the other exports are
     written and the statements validated: the whole dump on disk under `folder/store` with `store`, else
-    in memory only the statements the views read (views.UNREAD_PREDICATES), for the views alone. With
+    in memory only the statements the views read (views.load_views_store), for the views alone. With
     `validate`, the shapes and the SPARQL checks run, and a violation raises BuildError before the views
     are made (the caller's staging folder is discarded, so nothing is published). Returns bytes per file;
     `stages` gets the seconds of export, store, validate and views (the store loads while the others run).
@@ -295,9 +295,16 @@ def write_outputs(
             graph_store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
             graph_store.flush()
             return
-        from .views import load_views_store  # only for the views: what they read, about half the statements
+        from .views import load_views_store  # only for the views: what they read but the words
 
         load_views_store(graph_store, statements, scratch=folder / ".views.nt.tmp")
+
+    def details_store() -> ox.Store:  # the words, for views that draw recommendations one by one (small builds)
+        from .views import load_views_store
+
+        words = ox.Store()
+        load_views_store(words, statements, scratch=folder / ".views-words.nt.tmp", details=True)
+        return words
 
     join_store = _in_background("store", load)
     try:
@@ -329,7 +336,9 @@ def write_outputs(
             join_store()  # the views read the store: wait for it (its seconds are taken below)
             spent["wait"] = time.perf_counter() - t
             t = time.perf_counter()
-            for name, view in build_views(graph_store, version=version_note(__version__, checksums["aflm.nq"])).items():
+            version = version_note(__version__, checksums["aflm.nq"])
+            for name, view in build_views(graph_store, version=version, details=None if store else details_store
+                                          ).items():
                 put(f"views/{name}", view.html.encode("utf-8"))
             spent["views"] = time.perf_counter() - t
 

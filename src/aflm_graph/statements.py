@@ -143,12 +143,15 @@ def ntriples_chunks(statements: Sequence[str], size: int = CHUNK) -> Iterator[st
         yield " .\n".join(statements[start : start + size]) + " .\n"
 
 
-def selected_ntriples_chunks(statements: Statements, *, skip_predicates: frozenset[str],
-                             skip_types: frozenset[str] = frozenset(), size: int = CHUNK) -> Iterator[str]:
+def selected_ntriples_chunks(statements: Statements, *, skip_predicates: frozenset[str] = frozenset(),
+                             skip_types: frozenset[str] = frozenset(), only_predicates: frozenset[str] | None = None,
+                             size: int = CHUNK) -> Iterator[str]:
     """N-Triples of every graph's statements but those whose predicate is in `skip_predicates` or that type
-    a subject with a class in `skip_types` (IRIs, as plain strings): a store that holds only what its
-    reader needs loads in a fraction of the time of the whole dump."""
-    predicates = {iri_term(iri) for iri in skip_predicates}
+    a subject with a class in `skip_types`, or (`only_predicates`) just those with one of these predicates
+    (IRIs, as plain strings): a store that holds only what its reader needs loads in a fraction of the
+    time of the whole dump."""
+    skipped = {iri_term(iri) for iri in skip_predicates}
+    only = None if only_predicates is None else {iri_term(iri) for iri in only_predicates}
     rdf_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
     types = {iri_term(iri) for iri in skip_types}
     for _graph, items in statements.ordered():
@@ -156,7 +159,7 @@ def selected_ntriples_chunks(statements: Statements, *, skip_predicates: frozens
             kept = []
             for statement in items[start : start + size]:
                 _s, p, o = statement.split(" ", 2)
-                if p not in predicates and not (p == rdf_type and o in types):
+                if (p in only) if only is not None else (p not in skipped and not (p == rdf_type and o in types)):
                     kept.append(statement)
             if kept:
                 yield " .\n".join(kept) + " .\n"

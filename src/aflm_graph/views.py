@@ -20,7 +20,7 @@ import gc
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
@@ -40,15 +40,19 @@ if TYPE_CHECKING:
 VIEW_KINDS = ("overview", "compare", "member-state", "theme", "actor", "group", "instrument", "query")
 CONCEPT_KINDS = ("theme", "actor", "group", "instrument")
 # What build_views never reads (offsets, the kind a mention repeats from its concept, the symmetric
-# shortcuts of links, the types of mentions and links): the build loads its views' store without them,
-# about half of a big graph. tests/test_views.py checks the views are the same with and without.
+# shortcuts of links, the types of mentions and links): the build loads its views' store without them.
 UNREAD_PREDICATES = frozenset({AFLM.evidenceStart, AFLM.evidenceEnd, AFLM.mentionKind, AFLM.sourceStart,
                                AFLM.sourceEnd, AFLM.similarTo, AFLM.duplicateOf})
 UNREAD_TYPES = frozenset({AFLM.ConceptMention, AFLM.TextLink})
+# The recommendations' words (text, evidence, text links), read only for the recommendations a view
+# draws one by one (Corpus.require_details): on a big build none, and they are most of what is left.
+DETAIL_PREDICATES = frozenset({AFLM.text, AFLM.mentionIn, AFLM.mentionOf, AFLM.evidence, AFLM.linkSource,
+                               AFLM.linkTarget, AFLM.relation, AFLM.score})
 
 
-def load_views_store(store: ox.Store, statements: Statements, *, scratch: Path) -> None:
-    """Load into `store` the statements of a build that build_views reads (what the build does for its views).
+def load_views_store(store: ox.Store, statements: Statements, *, scratch: Path, details: bool = False) -> None:
+    """Load into `store` what build_views reads of a build's statements: all of it but the words
+    (DETAIL_PREDICATES), or with `details` only the words (the store of `build_views(details=...)`).
 
     They go through the file `scratch` (removed afterwards): pyoxigraph reads a file with the GIL let go,
     while it would read a Python stream a couple of KB at a time, taking the GIL for each read from a
@@ -59,10 +63,14 @@ def load_views_store(store: ox.Store, statements: Statements, *, scratch: Path) 
 
     from .statements import selected_ntriples_chunks
 
+    if details:
+        chunks = selected_ntriples_chunks(statements, only_predicates=DETAIL_PREDICATES)
+    else:
+        chunks = selected_ntriples_chunks(statements, skip_predicates=UNREAD_PREDICATES | DETAIL_PREDICATES,
+                                          skip_types=UNREAD_TYPES)
     try:
         with open(scratch, "w", encoding="utf-8", newline="\n") as handle:  # read back at once: no fsync
-            for chunk in selected_ntriples_chunks(statements, skip_predicates=UNREAD_PREDICATES,
-                                                  skip_types=UNREAD_TYPES):
+            for chunk in chunks:
                 handle.write(chunk)
         store.bulk_load(path=str(scratch), format=ox.RdfFormat.N_TRIPLES, lenient=True)
     finally:
@@ -318,17 +326,21 @@ def _concept_pairs(store: ox.Store) -> tuple[list[tuple[str, str]], str]:
     return [(_PROPERTY_KIND[p.value], c.value) for p, c in pairs], rows
 
 
-def load_corpus(store: ox.Store, *, details: bool = True) -> Corpus:
+def load_corpus(store: ox.Store, *, details: bool = True,
+                details_store: ox.Store | Callable[[], ox.Store] | None = None) -> Corpus:
     """Read the documents, recommendations, concepts and links of a build (a handful of SPARQL queries).
 
     With `details=False` the recommendations' words (text, evidence, text links) stay in the store
     until a view draws those recommendations (`Corpus.require_details`): what `build_views` wants.
+    They are read from `details_store` when given (a store, or a function that makes one when first
+    needed), else from `store`.
     """
     with _no_collection():
-        return _read_corpus(store, details=details)
+        return _read_corpus(store, details=details, details_store=details_store)
 
 
-def _read_corpus(store: ox.Store, *, details: bool) -> Corpus:
+def _read_corpus(store: ox.Store, *, details: bool,
+                 details_store: ox.Store | Callable[[], ox.Store] | None = None) -> Corpus:
     documents = _load_documents(store)
     recommendations, concepts_of = _load_recommendations(store, documents)
     kinds: dict[str, set[str]] = defaultdict(set)
@@ -348,7 +360,7 @@ def _read_corpus(store: ox.Store, *, details: bool) -> Corpus:
         mentions=mentions,
         links=[],
         member_states=dict(sorted(states.items(), key=lambda kv: (kv[1], kv[0]))),
-        _details=_StoreDetails(store),
+        _details=_StoreDetails(store if details_store is None else details_store),
     )
     if details:
         corpus.require_details()
@@ -454,10 +466,15 @@ def _load_concept(store: ox.Store, iri: str, kind: str) -> Concept:
 
 @dataclass
 class _StoreDetails:
-    """The store a corpus came from, and which recommendations' words have been read from it."""
+    """The store that holds a corpus's words (or a function that makes it, called when first needed), and
+    which recommendations' words have been read from it."""
 
-    store: ox.Store
+    source: ox.Store | Callable[[], ox.Store]
     done: set[str] = field(default_factory=set)
+
+    @cached_property
+    def store(self) -> ox.Store:
+        return self.source() if callable(self.source) else self.source
 
     def load(self, corpus: Corpus, wanted: set[str] | None) -> None:
         todo = set(corpus.recommendations) if wanted is None else wanted & corpus.recommendations.keys()
@@ -1555,14 +1572,16 @@ def make_view(
     raise ViewError(f"unknown view {kind!r} (one of {', '.join(VIEW_KINDS)})")
 
 
-def build_views(store: ox.Store, *, version: str) -> dict[str, Rendered]:
+def build_views(store: ox.Store, *, version: str,
+                details: ox.Store | Callable[[], ox.Store] | None = None) -> dict[str, Rendered]:
     """The views every build writes: the overview, compare and one per member state present.
 
     The corpus is read without the recommendations' words: the views that draw recommendations
-    one by one read theirs (on a big build none does, and those words are most of the store).
+    one by one read theirs (on a big build none does, and those words are most of the store), from
+    `details` when given (a store or a function that makes one: the build's, see load_views_store).
     """
     with _no_collection():
-        corpus = load_corpus(store, details=False)
+        corpus = load_corpus(store, details=False, details_store=details)
         views = [overview_view(corpus), compare_view(corpus)]
         views += [member_state_view(corpus, iri) for iri in corpus.member_states]
     return {f"{v.name}.html": render(v, version=version) for v in views}
