@@ -38,3 +38,19 @@ def test_the_quick_bench_writes_every_figure(tmp_path: Path) -> None:
             "query_documents_disk"} <= set(results["startup"])
     assert set(results["targets"]) >= {"load_vs_rdflib", "build_recommendations_per_s", "help_vs_python"}
     assert "| documents |" in table(results)
+
+
+def test_the_stages_script_times_every_step_of_a_build_alone(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_stages", Path(__file__).resolve().parents[1] / "bench"
+                                                  / "stages.py")
+    assert spec is not None and spec.loader is not None
+    stages = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stages)
+    out = tmp_path / "stages.json"
+    assert stages.main(["--documents", "3", "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())
+    assert set(figures["seconds"]) == {"prepare", "link", "statements", "nquads", "merged", "ntriples", "turtle",
+                                       "trig", "jsonld", "rdfxml", "facts", "validate", "views-store", "views"}
+    assert figures["documents"] == 3 and figures["recommendations"] >= 30 and figures["quads"] > 5_000

@@ -1,0 +1,121 @@
+"""Benchmark: each step of a build run alone, one after the other, on one synthetic corpus (a script, not a test).
+
+`aflm-graph bench` times a build as it runs, its outputs written side by side (a helper process, a
+loader thread), so a stage's seconds there include waiting for the others. This script runs the same
+library functions one at a time in one process on the same statements, so that the growth of each
+step with the corpus can be read on its own: run it at two sizes and divide. Synthetic documents come
+from `aflm_graph.synth` (the same generator as `aflm-graph synth`), never from real sources.
+
+Example:
+    .venv/bin/python bench/stages.py --documents 1000
+    .venv/bin/python bench/stages.py --documents 10000 --json /tmp/stages-10000.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def peak_rss_mib() -> float:
+    """Peak resident set size of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=1_000, help="number of synthetic documents")
+    parser.add_argument("--seed", type=int, default=1, help="synthetic corpus seed")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+
+    import pyoxigraph as ox
+
+    from aflm_graph import pipeline
+    from aflm_graph.build import build_statements
+    from aflm_graph.describe import statement_facts
+    from aflm_graph.export import jsonld_chunks, terse_chunks, write_rdfxml_file
+    from aflm_graph.link import link
+    from aflm_graph.shacl_stream import validate_statements
+    from aflm_graph.statements import ntriples_chunks, write_chunks
+    from aflm_graph.synth import write_corpus
+    from aflm_graph.views import build_views, load_views_store
+    from aflm_graph.vocab import load_vocabulary
+
+    work = Path(tempfile.mkdtemp(prefix="aflm-stages-"))
+    seconds: dict[str, float] = {}
+
+    def step(name: str, work_: Callable[[], T]) -> T:
+        started = time.perf_counter()
+        value = work_()
+        seconds[name] = time.perf_counter() - started
+        print(f"{name:<12} {seconds[name]:8.2f} s", file=sys.stderr, flush=True)
+        return value
+
+    try:
+        write_corpus(work / "corpus", documents=args.documents, seed=args.seed)
+        vocabulary = load_vocabulary()
+        files = pipeline.discover([work / "corpus"])
+        # parse, annotate and each document's statements, in worker processes as the pipeline does
+        prepared = [p for p in step("prepare", lambda: list(pipeline._prepare_all(files, None, vocabulary)))
+                    if isinstance(p, pipeline._Prepared)]
+        documents = [p.document for p in prepared]
+        texts = [r.text for d in documents for r in d.recommendations]
+        owners = [d.id for d in documents for _ in d.recommendations]
+        links = step("link", lambda: link(texts, owners))
+        statements = step("statements", lambda: build_statements([p.statements for p in prepared], links,
+                                                                 vocabulary=vocabulary))
+        prepared.clear()  # the pipeline lets these go too
+        gc.freeze()  # as the pipeline does from here on
+        out = work / "out"
+        out.mkdir()
+        step("nquads", lambda: write_chunks(out / "aflm.nq", statements.nquads_chunks()))
+        merged = step("merged", statements.merged)
+        step("ntriples", lambda: write_chunks(out / "aflm.nt", ntriples_chunks(merged)))
+        step("turtle", lambda: write_chunks(out / "aflm.ttl", terse_chunks([("", merged)])))
+        step("trig", lambda: write_chunks(out / "aflm.trig", terse_chunks(statements.ordered())))
+        step("jsonld", lambda: write_chunks(out / "aflm.jsonld", jsonld_chunks(merged)))
+        step("rdfxml", lambda: write_rdfxml_file(out / "aflm.rdf", merged))
+        step("facts", lambda: statement_facts(None, statements))
+        step("validate", lambda: validate_statements(statements))
+        store = ox.Store()
+        step("views-store", lambda: load_views_store(store, statements, scratch=out / "views.nt"))
+
+        def words() -> ox.Store:  # what the pipeline does when a view draws recommendations one by one
+            found = ox.Store()
+            load_views_store(found, statements, scratch=out / "words.nt", details=True)
+            return found
+
+        step("views", lambda: build_views(store, version="bench", details=words))
+        figures = {
+            "documents": args.documents,
+            "recommendations": len(texts),
+            "quads": len(statements),
+            "seconds": seconds,
+            "peak_rss_mib": peak_rss_mib(),
+            "machine": {"platform": platform.platform(), "python": platform.python_version()},
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    text = json.dumps(figures, indent=2, sort_keys=True)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
