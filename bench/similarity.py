@@ -12,19 +12,12 @@ from __future__ import annotations
 
 import argparse
 import platform
-import resource
-import sys
 import time
 from collections import Counter
 
+from aflm_graph.bench import peak_rss_mib
 from aflm_graph.link import DEFAULT_THRESHOLD, link
 from aflm_graph.synth import recommendation_texts
-
-
-def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,6 @@ import argparse
 import gc
 import json
 import platform
-import resource
 import shutil
 import sys
 import tempfile
@@ -26,13 +25,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from aflm_graph.bench import peak_rss_mib
+
 T = TypeVar("T")
-
-
-def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -77,6 +77,14 @@ QUICK = Plan(sizes=(4, 12), small_triples=12_000, large_triples=25_000, rdflib_t
              startup_runs=3)
 
 
+def peak_rss_mib() -> float:
+    """Peak resident set size of this process so far, in MiB (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
 # --- child processes: each measurement in a fresh interpreter, its peak RSS from wait4
 
 
@@ -176,14 +184,17 @@ def _competency_queries(store: Any) -> list[tuple[str, str, dict[str, str]]]:
     first_doc = next(iter(store.query(
         "SELECT ?d WHERE { ?d a <https://w3id.org/aflm/ontology#RecommendationsDocument> } ORDER BY ?d LIMIT 1",
         use_default_graph_as_union=True)))["d"].value
-    first_rec = next(iter(store.query(
-        "SELECT ?r WHERE { ?r <https://w3id.org/aflm/ontology#inDocument> ?d } ORDER BY ?r LIMIT 1",
-        use_default_graph_as_union=True)))["r"].value
+    # the first recommendation that mentions a concept, and that concept (for the queries that take both)
+    first = next(iter(store.query(
+        "PREFIX aflm: <https://w3id.org/aflm/ontology#> SELECT ?r ?c WHERE { ?r aflm:inDocument ?d . "
+        "?m aflm:mentionIn ?r ; aflm:mentionOf ?c } ORDER BY ?r ?c LIMIT 1", use_default_graph_as_union=True)))
+    first_rec, first_concept = first["r"].value, first["c"].value
     out = []
     for name, query in sorted(named_queries().items()):
         if name.endswith("-violation"):
             continue
         params: dict[str, str] = {}
+        names = {p.name for p in query.params}
         for p in query.params:
             if not p.required:
                 continue
@@ -191,6 +202,8 @@ def _competency_queries(store: Any) -> list[tuple[str, str, dict[str, str]]]:
                 params[p.name] = first_doc.rsplit("/", 1)[-1]
             elif p.name == "recommendation":
                 params[p.name] = first_rec
+            elif p.name == "concept" and "recommendation" in names:  # one it mentions: an answer with rows
+                params[p.name] = first_concept
             elif p.example is not None:
                 params[p.name] = p.example
         out.append((name, query.text, params))
@@ -321,7 +334,6 @@ def _task_rdflib(build: str, timeouts: dict[str, float], turtle_timeout: float |
     """Load the build's N-Quads into rdflib's memory store (timed: the load figure), then run each competency
     query and (with `turtle_timeout`) the Turtle serialisation, each in a forked child killed at its time
     limit (`timeouts`, per query)."""
-    import resource
 
     import pyoxigraph as ox
     import rdflib
@@ -335,7 +347,7 @@ def _task_rdflib(build: str, timeouts: dict[str, float], turtle_timeout: float |
     dataset.parse(str(folder / "aflm.nq"), format="nquads")
     loaded = time.perf_counter() - started
     triples = len(dataset)  # the union of the graphs, as the other engines count it
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mib()
     store = ox.Store()  # only to pick the example parameters, as the other engines do
     store.bulk_load(path=str(folder / "aflm.nq"), format=ox.RdfFormat.N_QUADS)
     queries = _competency_queries(store)
