@@ -39,7 +39,7 @@ from .namespaces import (
 )
 from .reference import member_states
 from .resources import ontology_dir, vocab_dir
-from .statements import Statements, iri_term, literal_term, sort_unique
+from .statements import RDF_TYPE_TERM, Statements, iri_term, literal_term, sort_unique
 
 if TYPE_CHECKING:
     from .annotate import Mention
@@ -89,7 +89,6 @@ class _Lines:
 
 
 _T = {name: iri_term(getattr(AFLM, name)) for name in AFLM.terms()}
-_TYPE = iri_term(RDF.type)
 _INTEGER = XSD.integer
 _KIND_TERM = {kind: iri_term(prop) for kind, prop in KIND_PROPERTY.items()}
 _KIND_LITERAL = {kind: literal_term(kind) for kind in KIND_PROPERTY}
@@ -168,7 +167,7 @@ def _document_quads(out: _Lines, doc: AnnotatedDocument, recs: list[str]) -> set
     # percent-encodes every key); a concept IRI is checked once (out.term).
     items = out.items
     t, kinds, kind_literals, integer = _T, _KIND_TERM, _KIND_LITERAL, _INTEGER
-    rec_type, mention_type = f"{_TYPE} {t['Recommendation']}", f"{_TYPE} {t['ConceptMention']}"
+    rec_type, mention_type = f"{RDF_TYPE_TERM} {t['Recommendation']}", f"{RDF_TYPE_TERM} {t['ConceptMention']}"
     in_document = f"{t['inDocument']} {out.term(dn)}"
     concepts: set[str] = set()
     for rec, rn, mentions in zip(d.recommendations, recs, doc.mentions, strict=True):
@@ -205,7 +204,7 @@ def link_iri(relation: str, a: str, b: str) -> str:
 def _link_quads(out: _Lines, links: Iterable[Link], recs: Sequence[str]) -> None:
     items = out.items
     t = _T
-    link_type = f"{_TYPE} {t['TextLink']}"
+    link_type = f"{RDF_TYPE_TERM} {t['TextLink']}"
     props = {"duplicate": t["duplicateOf"], "similar": t["similarTo"]}
     relations: dict[str, str] = {}
     decimal = XSD.decimal

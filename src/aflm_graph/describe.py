@@ -35,7 +35,7 @@ from .namespaces import (
     SKOS,
     XSD,
 )
-from .statements import term_value
+from .statements import RDF_TYPE_TERM, term_value
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -269,7 +269,6 @@ class _Scan:
     links: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
-_RDF_TYPE = f"<{RDF.type}>"
 _DATE = f"<{DCTERMS.date}>"
 _DERIVED = "<http://www.w3.org/ns/prov#wasDerivedFrom>"
 _LINK_TERMS = {f"<{p}>" for p in LINK_PREDICATES}
@@ -293,7 +292,7 @@ def _scan(items: Sequence[str]) -> _Scan:
         subjects.add(s)
         objects.add(o)
         counts[p] = counts.get(p, 0) + 1
-        if p == _RDF_TYPE:
+        if p == RDF_TYPE_TERM:
             if o[0] == "<" and o[1] != "<":
                 members = typed.get(o)
                 if members is None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .namespaces import PREFIXES, RDF
+from .statements import RDF_TYPE_TERM
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -678,7 +679,6 @@ _PN_CHARS_BASE = (
 _PN_FIRST = re.compile(f"[{_PN_CHARS_BASE}_:0-9]")
 _PN_CHAR = re.compile(f"[{_PN_CHARS_BASE}_:0-9\\-\u00b7\u0300-\u036f\u203f-\u2040]")
 _LOCAL_ESCAPABLE = frozenset("_~.-!$&'()*+,;=/?#@%")
-RDF_TYPE_TERM = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
 
 def escape_local_name(local: str) -> str | None:

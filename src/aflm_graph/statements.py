@@ -45,6 +45,9 @@ def iri_term(iri: str) -> str:
     return f"<{iri}>"
 
 
+RDF_TYPE_TERM = iri_term("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
 def literal_term(value: str, datatype: str | None = None, language: str | None = None) -> str:
     """The N-Triples form of a literal, byte for byte what `str(pyoxigraph.Literal(...))` gives."""
     if _NEEDS_ESCAPE.search(value) is None:
@@ -152,14 +155,13 @@ def selected_ntriples_chunks(statements: Statements, *, skip_predicates: frozens
     time of the whole dump."""
     skipped = {iri_term(iri) for iri in skip_predicates}
     only = None if only_predicates is None else {iri_term(iri) for iri in only_predicates}
-    rdf_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
     types = {iri_term(iri) for iri in skip_types}
     for _graph, items in statements.ordered():
         for start in range(0, len(items), size):
             kept = []
             for statement in items[start : start + size]:
                 _s, p, o = statement.split(" ", 2)
-                if (p in only) if only is not None else (p not in skipped and not (p == rdf_type and o in types)):
+                if (p in only) if only is not None else (p not in skipped and not (p == RDF_TYPE_TERM and o in types)):
                     kept.append(statement)
             if kept:
                 yield " .\n".join(kept) + " .\n"
