@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from aflm_graph.shacl_stream import validate_statements
     from aflm_graph.statements import ntriples_chunks, write_chunks
     from aflm_graph.synth import write_corpus
-    from aflm_graph.views import build_views, load_views_store
+    from aflm_graph.views import build_views, load_views_store, words_store
     from aflm_graph.vocab import load_vocabulary
 
     work = Path(tempfile.mkdtemp(prefix="aflm-stages-"))
@@ -89,11 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         store = ox.Store()
         step("views-store", lambda: load_views_store(store, statements, scratch=out / "views.nt"))
 
-        def words() -> ox.Store:  # what the pipeline does when a view draws recommendations one by one
-            found = ox.Store()
-            load_views_store(found, statements, scratch=out / "words.nt", details=True)
-            return found
-
+        words = words_store(statements, scratch=out / "words.nt")  # as the pipeline does
         step("views", lambda: build_views(store, version="bench", details=words))
         figures = {
             "documents": args.documents,

@@ -299,13 +299,6 @@ def write_outputs(
 
         load_views_store(graph_store, statements, scratch=folder / ".views.nt.tmp")
 
-    def details_store() -> ox.Store:  # the words, for views that draw recommendations one by one (small builds)
-        from .views import load_views_store
-
-        words = ox.Store()
-        load_views_store(words, statements, scratch=folder / ".views-words.nt.tmp", details=True)
-        return words
-
     join_store = _in_background("store", load)
     try:
         merged = statements.merged()
@@ -330,15 +323,15 @@ def write_outputs(
             # The HTML views read the staged graph, so they are part of the atomic build (views.py). Drawn
             # once the graph is valid, here: on a big graph, while the helper still writes (else one core
             # would wait for it, then the other for the views).
-            from .views import build_views, version_note
+            from .views import build_views, version_note, words_store
 
             t = time.perf_counter()
             join_store()  # the views read the store: wait for it (its seconds are taken below)
             spent["wait"] = time.perf_counter() - t
             t = time.perf_counter()
             version = version_note(__version__, checksums["aflm.nq"])
-            for name, view in build_views(graph_store, version=version, details=None if store else details_store
-                                          ).items():
+            words = None if store else words_store(statements, scratch=folder / ".views-words.nt.tmp")
+            for name, view in build_views(graph_store, version=version, details=words).items():
                 put(f"views/{name}", view.html.encode("utf-8"))
             spent["views"] = time.perf_counter() - t
 

@@ -76,6 +76,20 @@ def load_views_store(store: ox.Store, statements: Statements, *, scratch: Path, 
     finally:
         scratch.unlink(missing_ok=True)
 
+
+def words_store(statements: Statements, *, scratch: Path) -> Callable[[], ox.Store]:
+    """What build_views takes as `details`: a function that makes the store of the words (load_views_store
+    with `details`) when a view first draws recommendations one by one; on a big build it is never called."""
+
+    def make() -> ox.Store:
+        import pyoxigraph as ox
+
+        store = ox.Store()
+        load_views_store(store, statements, scratch=scratch, details=True)
+        return store
+
+    return make
+
 # Above these sizes a view stays usable by collapsing recommendations into their documents, then by
 # keeping the most connected nodes; either step is stated in the view itself.
 MAX_RECOMMENDATIONS = 400
