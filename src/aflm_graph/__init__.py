@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 
     import rdflib
 
-    from .engine import Result
-    from .parse import Document
-    from .pipeline import BuildReport
+    from .ingest.parse import Document
+    from .publish.pipeline import BuildReport
+    from .sparql.engine import Result
 
 __version__ = "0.1.0"
 __all__ = ["__version__", "load", "parse_file", "query", "run_pipeline"]
@@ -31,7 +31,7 @@ def parse_file(path: Path | str) -> Document:
     """Parse one document (.txt or .pdf) into plain dataclasses."""
     from pathlib import Path
 
-    from .parse import parse_file as _parse_file
+    from .ingest.parse import parse_file as _parse_file
 
     return _parse_file(Path(path))
 
@@ -41,11 +41,11 @@ def run_pipeline(paths: Sequence[Path | str] | None = None, out: Path | str = "b
     """Build the graph of the documents under `paths` (default `seeds/`) into `out` (what `aflm-graph build` does;
     `store=True` is its `--store`: an on-disk store as well, for corpora too big to load for each query).
 
-    Named so as not to shadow the `aflm_graph.build` module (the stage that turns documents into quads).
+    Named so as not to shadow the `aflm_graph.graph.build` module (the stage that turns documents into quads).
     """
     from pathlib import Path
 
-    from .pipeline import build as _build
+    from .publish.pipeline import build as _build
 
     return _build([Path(p) for p in paths] if paths else None, out, store=store)
 
@@ -57,8 +57,8 @@ def query(
     params: Mapping[str, str] | None = None,
 ) -> Result:
     """Run a named query, a `.rq` file or SPARQL text on a build; `.records()` / `.to_dataframe()` on the result."""
-    from .engine import run
-    from .queries import NamedQuery, QueryError, resolve
+    from .sparql.catalogue import NamedQuery, QueryError, resolve
+    from .sparql.run import run
 
     try:
         named = resolve(name_or_text)

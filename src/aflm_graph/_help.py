@@ -16,7 +16,6 @@ HELP = (
     '  -h, --help  Show this message and exit.\n'
     '\n'
     'Commands:\n'
-    '  bench     Performance figures as ratios: build, load, queries, Turtle...\n'
     '  build     Build the graph from documents (files or folders; default...\n'
     '  docs      Write HTML documentation of the ontology and the vocabularies...\n'
     '  evaluate  Score the annotator against gold annotations: precision,...\n'
@@ -27,7 +26,6 @@ HELP = (
     '  query     Run a named query (see `aflm-graph queries`) or a .rq file on...\n'
     '  serve     Serve the build as a read-only SPARQL 1.1 endpoint at...\n'
     '  stats     Network measures: central concepts, communities of themes,...\n'
-    '  synth     Write a synthetic corpus of realistic recommendation...\n'
     '  validate  Check the build against ontology/shapes.ttl (pySHACL) and...\n'
     '  view      Write an interactive network view: one HTML file that opens...\n'
 )

@@ -76,9 +76,9 @@ def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool, ke
         aflm-graph build --no-validate --out draft
         aflm-graph build corpus/ --store --out big
     """
-    from .pdf import PdfLimits
-    from .pipeline import BuildError
-    from .pipeline import build as run_build
+    from .ingest.pdf import PdfLimits
+    from .publish.pipeline import BuildError
+    from .publish.pipeline import build as run_build
 
     bars: dict[str, object] = {}
 
@@ -142,8 +142,9 @@ def query(
         aflm-graph query my-question.rq --param theme=fair-recruitment
         aflm-graph query search-text -p words=recruitment --endpoint http://127.0.0.1:7878/query
     """
-    from .engine import render, run
-    from .queries import QueryError, resolve
+    from .sparql.catalogue import QueryError, resolve
+    from .sparql.engine import render
+    from .sparql.run import run
 
     values = _param_values(params)
     try:
@@ -170,10 +171,10 @@ def list_queries(tag: str | None, markdown: bool) -> None:
         aflm-graph queries
         aflm-graph queries --markdown > queries/README.md
     """
-    from .queries import named_queries
+    from .sparql.catalogue import named_queries
 
     if markdown:
-        from .catalogue_docs import markdown as catalogue_markdown
+        from .publish.catalogue_docs import markdown as catalogue_markdown
 
         click.echo(catalogue_markdown(), nl=False)
         return
@@ -236,8 +237,8 @@ def view(kind: str, arg: str | None, build_dir: Path, out: Path | None, params: 
         aflm-graph view theme health-care
         aflm-graph view query theme-network --param theme=health-care
     """
-    from .queries import QueryError
-    from .views import ViewError, write_view
+    from .sparql.catalogue import QueryError
+    from .views.network import ViewError, write_view
 
     values = _param_values(params)
     try:
@@ -263,9 +264,9 @@ def stats(build_dir: Path, out: Path | None, top: int) -> None:
         aflm-graph stats
         aflm-graph stats --build build --top 30
     """
-    from .engine import open_store
-    from .queries import QueryError
-    from .stats import compute, write_stats
+    from .sparql.catalogue import QueryError
+    from .sparql.engine import open_store
+    from .views.stats import compute, write_stats
 
     try:
         tables = compute(open_store(build_dir))
@@ -307,9 +308,9 @@ def push(
         AFLM_ENDPOINT_USER=dba AFLM_ENDPOINT_PASSWORD=... \\
           aflm-graph push --endpoint http://127.0.0.1:8890/sparql-graph-crud-auth
     """
-    from .queries import QueryError
-    from .remote import PushError, describe_push, virtuoso_bulk_load
-    from .remote import push as run_push
+    from .sparql.catalogue import QueryError
+    from .sparql.remote import PushError, describe_push, virtuoso_bulk_load
+    from .sparql.remote import push as run_push
 
     try:
         if loader == "virtuoso-bulk":
@@ -354,9 +355,9 @@ def serve(
         curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * { ?s ?p ?o } LIMIT 5' \\
           http://127.0.0.1:7878/sparql
     """
-    from .endpoint import Limits
-    from .endpoint import serve as run_serve
-    from .queries import QueryError
+    from .serve.endpoint import Limits
+    from .serve.endpoint import serve as run_serve
+    from .sparql.catalogue import QueryError
 
     limits = Limits(timeout=timeout, max_rows=max_rows, max_body=max_body, workers=workers,
                     max_memory_mb=max_memory_mb, max_waiting=max_waiting)
@@ -388,9 +389,10 @@ def export(build_dir: Path, fmt: str | None, out: Path | None, bundle: Path | No
         aflm-graph export --format rdfxml --out aflm.rdf
         aflm-graph export --bundle release/
     """
-    from .docs import DocsError
-    from .export import ExportError, load_build_quads, serialize, write_bundle
     from .fsutil import atomic_write_bytes
+    from .graph.export import ExportError, load_build_quads, serialize
+    from .publish.bundle import write_bundle
+    from .publish.docs import DocsError
 
     if (fmt is None) == (bundle is None):
         raise click.UsageError("give either --format FMT or --bundle DIR")
@@ -423,7 +425,8 @@ def validate(build_dir: Path) -> None:
         aflm-graph validate
         aflm-graph validate --build tests/data/shapes/S01-valid.trig
     """
-    from .validate import ValidationError, validate_build
+    from .validate.check import validate_build
+    from .validate.shacl import ValidationError
 
     try:
         report = validate_build(build_dir)
@@ -445,7 +448,7 @@ def docs(build_dir: Path, out: Path | None) -> None:
         aflm-graph docs                  # -> build/docs/index.html
         aflm-graph docs --out site/docs
     """
-    from .docs import DocsError, write_docs
+    from .publish.docs import DocsError, write_docs
 
     folder = out or build_dir / "docs"
     try:
@@ -468,8 +471,8 @@ def evaluate(gold: tuple[Path, ...], documents_dir: Path | None, details: bool) 
         aflm-graph evaluate tests/data/gold/
         aflm-graph evaluate tests/data/synthetic/*.gold.yaml --details
     """
-    from .evaluate import GoldError, format_scores
-    from .evaluate import evaluate as run_evaluation
+    from .enrich.evaluate import GoldError, format_scores
+    from .enrich.evaluate import evaluate as run_evaluation
 
     paths: list[Path] = []
     for item in gold:
@@ -481,59 +484,6 @@ def evaluate(gold: tuple[Path, ...], documents_dir: Path | None, details: bool) 
     except (GoldError, OSError, ValueError) as exc:
         raise _fail(exc) from None
     click.echo(format_scores(scores, details=details).rstrip("\n"))
-
-
-@cli.command()
-@click.option("--documents", type=click.IntRange(min=1), required=True, help="How many documents to write.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same bytes).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to write into (keep it apart from real sources).")
-def synth(documents: int, seed: int, out: Path) -> None:
-    """Write a synthetic corpus of realistic recommendation documents (for benchmarks and scale tests).
-
-    Every file says on its first line that it is a synthetic test fixture; never mix them with real sources.
-
-    \b
-    Example:
-        aflm-graph synth --documents 100 --seed 1 --out /tmp/corpus
-        aflm-graph build /tmp/corpus --out /tmp/corpus-build
-    """
-    from .synth import write_corpus
-
-    try:
-        paths = write_corpus(out, documents=documents, seed=seed)
-    except OSError as exc:
-        raise _fail(exc) from None
-    click.echo(f"Wrote {len(paths)} synthetic documents and synth-manifest.json to {out}/")
-
-
-@cli.command()
-@click.option("--quick", is_flag=True, help="A smoke run on tiny inputs (about a minute; its figures mean nothing).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("bench/results.json"),
-              show_default=True, help="Where to write the results (JSON).")
-@click.option("--sizes", metavar="N,N,...", help="Build sizes in documents (default 100,1000,10000).")
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the temporary corpora and builds (default: the system's temporary folder).")
-def bench(quick: bool, out: Path, sizes: str | None, workdir: Path | None) -> None:
-    """Performance figures as ratios: build, load, queries, Turtle and start-up vs rdflib and raw pyoxigraph.
-
-    Builds synthetic corpora, measures each figure in a fresh process on this machine, prints the
-    table and writes the results as JSON. The full run takes several minutes.
-
-    \b
-    Example:
-        aflm-graph bench
-        aflm-graph bench --quick --out /tmp/results.json
-    """
-    from .bench import run, table
-
-    try:
-        chosen = tuple(int(n) for n in sizes.split(",")) if sizes else None
-    except ValueError:
-        raise click.UsageError(f"--sizes {sizes!r}: expected numbers separated by commas") from None
-    results = run(out, quick=quick, sizes=chosen, workdir=workdir)
-    click.echo(table(results), nl=False)
-    click.echo(f"Wrote {out}", err=True)
 
 
 def main() -> None:

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
-from .vocab import Concept, ConceptPattern, fold
+from ..terms.vocab import Concept, ConceptPattern, fold
 
 if TYPE_CHECKING:
-    from .vocab import Vocabulary
+    from ..terms.vocab import Vocabulary
 
 
 @dataclass(frozen=True, order=True)

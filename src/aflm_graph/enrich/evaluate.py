@@ -3,7 +3,7 @@
 A gold file (YAML, see tests/data/gold/README.md) names one source document and lists, for each
 of its recommendations (keyed "<sub-theme>/<label>" as printed, or "<label>" when the document has
 no sub-themes), the concept slugs a careful reader assigns, by kind. The document is parsed with
-:func:`aflm_graph.parse.parse_file` and annotated with :func:`aflm_graph.annotate.annotate`; a
+:func:`aflm_graph.ingest.parse.parse_file` and annotated with :func:`aflm_graph.enrich.annotate.annotate`; a
 prediction is a (recommendation, concept) pair, however many times the concept is mentioned, so
 the scores measure what the graph's hasTheme / addressesActor / targetsGroup / citesInstrument
 links say. Scores are micro-averaged over all recommendations of all gold files.
@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .vocab import KINDS
+from ..terms.vocab import KINDS
 
 if TYPE_CHECKING:
-    from .vocab import Vocabulary
+    from ..terms.vocab import Vocabulary
 
 
 class GoldError(ValueError):
@@ -165,9 +165,9 @@ def evaluate(
     documents_dir: Path | None = None,
 ) -> Scores:
     """Annotate the documents the gold files name and compare, (recommendation, concept) pair by pair."""
+    from ..ingest.parse import parse_file
+    from ..terms.vocab import load_vocabulary
     from .annotate import annotate
-    from .parse import parse_file
-    from .vocab import load_vocabulary
 
     if not gold_paths:
         raise GoldError("evaluate: no gold files given")

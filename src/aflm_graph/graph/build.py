@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from . import __version__
-from .namespaces import (
+from .. import __version__
+from ..terms.namespaces import (
     AFLM,
     DATA,
     DCTERMS,
@@ -37,15 +37,16 @@ from .namespaces import (
     recommendation_iri,
     subtheme_iri,
 )
-from .reference import member_states
-from .resources import ontology_dir, vocab_dir
+from ..terms.reference import member_states
+from ..terms.resources import ontology_dir, vocab_dir
+from .export import canonical_quads
 from .statements import RDF_TYPE_TERM, Statements, iri_term, literal_term, sort_unique
 
 if TYPE_CHECKING:
-    from .annotate import Mention
-    from .link import Link
-    from .parse import Document
-    from .vocab import Vocabulary
+    from ..enrich.annotate import Mention
+    from ..enrich.link import Link
+    from ..ingest.parse import Document
+    from ..terms.vocab import Vocabulary
 
 KIND_PROPERTY = {
     "theme": AFLM.hasTheme,
@@ -313,8 +314,6 @@ def build_statements(
     del items
     data.items = []
     if include_static:
-        from .export import canonical_quads
-
         static = static_quads()
         described = {q.subject.value for q in static if q.predicate.value == RDF.type}
         minted = _Lines()

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .namespaces import (
+from .. import __version__
+from ..terms.namespaces import (
     AFLM,
     BASE,
     DATA,
@@ -35,6 +35,7 @@ from .namespaces import (
     SKOS,
     XSD,
 )
+from .export import FORMATS, turtle
 from .statements import RDF_TYPE_TERM, term_value
 
 if TYPE_CHECKING:
@@ -178,7 +179,6 @@ class Distribution:
 
 def distributions(folder: Path, known: dict[str, tuple[int, str]] | None = None) -> list[Distribution]:
     """The dumps present in `folder`, with their sizes and SHA-256 checksums (`known`: already computed ones)."""
-    from .export import FORMATS
     from .statements import file_digest
 
     out = []
@@ -596,8 +596,6 @@ def describe_files(folder: Path, quads: Sequence[ox.Quad], *, triples: Sequence[
 
 def describe_facts(facts: DatasetFacts) -> dict[str, bytes]:
     """The two description files of some dataset facts."""
-    from .export import turtle
-
     description = turtle(void_dcat(facts), DESCRIPTION_PREFIXES)
     schema = json.dumps(schema_org(facts), ensure_ascii=False, indent=2) + "\n"
     return {"void.ttl": description, "dataset.jsonld": schema.encode("utf-8")}

@@ -36,7 +36,7 @@ Rules the parser follows (each one is tested in tests/test_parse.py):
   (a theme in FORUM_THEMES, or "Theme: ...") are set apart; the title is the first block
   of the remaining lines that names a kind of document ("Recommendations", "Statement",
   "Forum", "AFML"...), from that line on, else the first block; the rest is the preamble.
-  A first line that starts "SYNTHETIC TEST FIXTURE" (the marker aflm_graph.synth writes)
+  A first line that starts "SYNTHETIC TEST FIXTURE" (the marker bench/synth.py writes)
   sets Document.synthetic and is neither title, preamble nor a source of facts.
 * Unnumbered paragraphs after an item continue it, joined with a space.  Sub-items whose
   bullet glyph was lost (a paragraph whose first line is indented and starts lower
@@ -79,10 +79,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, fields
 from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .pdf import PdfLimits
+from .errors import ParseError
+from .pdf import PdfLimits, extract_text
 
 __all__ = [
     "COMPOUND_HEADS",
@@ -104,17 +103,6 @@ __all__ = [
     "sidecar_path",
     "slugify",
 ]
-
-
-class ParseError(ValueError):
-    """A document that cannot be parsed; the message names the file, the place and what was expected."""
-
-    def __init__(self, source: str | Path, message: str, *, line: int | None = None) -> None:
-        self.source = str(source)
-        self.line = line
-        self.detail = message  # the message without the place, for re-raising with a longer path
-        place = f"{self.source}:{line}" if line is not None else self.source
-        super().__init__(f"{place}: {message}")
 
 
 @dataclass(frozen=True)
@@ -394,7 +382,7 @@ _PLACE_RE = re.compile(
     r"|,?\s+(?:online|virtually)\b|\.(?:\s|$)|;|$)"
 )
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
-_SYNTHETIC_MARKER = "SYNTHETIC TEST FIXTURE"  # how `aflm_graph.synth` marks the first line of its files
+_SYNTHETIC_MARKER = "SYNTHETIC TEST FIXTURE"  # how `bench/synth.py` marks the first line of its files
 _SLUG_STRIP_RE = re.compile(r"[^a-z0-9_-]+")
 _TOML_LINE_RE = re.compile(r"line (\d+)")
 
@@ -571,8 +559,6 @@ def parse_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES, pdf_limits: PdfLi
         raise ParseError(path, f"cannot read file ({exc.strerror}); expected a readable document", line=1) from None
     meta = read_meta(path)
     if path.suffix.lower() == ".pdf":
-        from .pdf import PdfLimits, extract_text  # local import: pdf imports this module
-
         with path.open("rb") as handle:  # streamed: the PDF itself is only read whole in the extractor process
             sha = hashlib.file_digest(handle, "sha256").hexdigest()
         limits = pdf_limits or PdfLimits()

@@ -1,6 +1,6 @@
 """Extract the text of a PDF in a sandboxed subprocess.
 
-pypdf runs in a child process (`python -m aflm_graph.pdf PATH`) under an address-space
+pypdf runs in a child process (`python -m aflm_graph.ingest.pdf PATH`) under an address-space
 limit and a wall-clock timeout, so a hostile or broken PDF cannot hang or exhaust the
 parent.  Failures are classified so the user knows what to do next:
 
@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .parse import ParseError
+from .errors import ParseError
 
 __all__ = [
     "PdfDamagedError",
@@ -93,7 +93,7 @@ def extract_text(path: Path, *, timeout_s: float = 30, memory_mb: int = 512, max
     cmd = [
         sys.executable,
         "-m",
-        "aflm_graph.pdf",
+        "aflm_graph.ingest.pdf",
         "--memory-mb",
         str(memory_mb),
         "--max-pages",
@@ -186,7 +186,7 @@ def _extract(path: Path, max_pages: int) -> dict[str, object]:
 
 
 def _main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m aflm_graph.pdf", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m aflm_graph.ingest.pdf", description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path)
     parser.add_argument("--memory-mb", type=int, default=512)
     parser.add_argument("--max-pages", type=int, default=500)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping
 
-from .queries import NamedQuery, named_queries
+from ..sparql.catalogue import NamedQuery, named_queries
 
 INTRO = """\
 # Competency queries

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .namespaces import AFLM, ONTOLOGY, OWL, PREFIXES, RDF, RDFS, SKOS
-from .resources import ontology_dir, vocab_dir
+from ..terms.namespaces import AFLM, ONTOLOGY, OWL, PREFIXES, RDF, RDFS, SKOS
+from ..terms.resources import ontology_dir, vocab_dir
 
 
 class DocsError(ValueError):
@@ -290,7 +290,7 @@ def _vocabulary_label(path: Path) -> str:
 
 def write_docs(out: Path, *, vocabularies: Iterable[Path] | None = None) -> list[Path]:
     """Write index.html, ontology.html, diagram.svg and vocab/<name>.html into `out` (replaced atomically)."""
-    from .fsutil import atomic_write_bytes, staged_directory
+    from ..fsutil import atomic_write_bytes, staged_directory
 
     vocab_files = sorted(vocabularies if vocabularies is not None else vocab_dir().glob("*.ttl"))
     title = "AFML recommendations ontology"

@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
-from .fsutil import atomic_write_bytes, staged_directory
+from .. import __version__
+from ..fsutil import atomic_write_bytes, staged_directory
 
 if TYPE_CHECKING:
-    from .build import DocumentStatements
-    from .describe import DatasetFacts
-    from .parse import Document
-    from .pdf import PdfLimits
-    from .statements import Statements
-    from .vocab import Vocabulary
+    from ..graph.build import DocumentStatements
+    from ..graph.describe import DatasetFacts
+    from ..graph.statements import Statements
+    from ..ingest.parse import Document
+    from ..ingest.pdf import PdfLimits
+    from ..terms.vocab import Vocabulary
 
 Progress = Callable[[str, int, int], None]
 DOCUMENT_SUFFIXES = (".txt", ".pdf")
@@ -98,9 +98,9 @@ def build(
     With `store`, an on-disk pyoxigraph store is written to `out/store` as well: it opens at once
     for a corpus too big to load into memory for each query (see engine.open_store).
     """
-    from .build import build_statements
-    from .link import link
-    from .vocab import load_vocabulary
+    from ..enrich.link import link
+    from ..graph.build import build_statements
+    from ..terms.vocab import load_vocabulary
 
     tick = progress or _noop
     started = time.perf_counter()
@@ -202,9 +202,9 @@ PARALLEL_FROM = 64
 
 def _prepare(path: Path, pdf_limits: PdfLimits | None) -> _Prepared | _Failed:
     """parse -> annotate -> statements for one document, timing each (runs in a worker for big corpora)."""
-    from .annotate import annotate
-    from .build import AnnotatedDocument, document_statements
-    from .parse import ParseError, parse_file
+    from ..enrich.annotate import annotate
+    from ..graph.build import AnnotatedDocument, document_statements
+    from ..ingest.parse import ParseError, parse_file
 
     t0 = time.perf_counter()
     try:
@@ -265,10 +265,10 @@ def write_outputs(
     """
     import pyoxigraph as ox
 
-    from .describe import describe_facts, distributions, statement_facts
-    from .export import write_build_exports
-    from .shacl_stream import validate_statements
-    from .statements import write_chunks
+    from ..graph.describe import describe_facts, distributions, statement_facts
+    from ..graph.export import write_build_exports
+    from ..graph.statements import write_chunks
+    from ..validate.stream import validate_statements
 
     timing = {} if stages is None else stages
     sizes: dict[str, int] = {}
@@ -295,7 +295,7 @@ def write_outputs(
             graph_store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
             graph_store.flush()
             return
-        from .views import load_views_store  # only for the views: what they read but the words
+        from ..views.network import load_views_store  # only for the views: what they read but the words
 
         load_views_store(graph_store, statements, scratch=folder / ".views.nt.tmp")
 
@@ -309,8 +309,8 @@ def write_outputs(
             t = time.perf_counter()
             found["facts"] = statement_facts(None, statements)
             spent["describe"] = time.perf_counter() - t
-            if validate:  # SHACL shapes + queries/*-violation.rq (shacl_stream.py, validate.py)
-                from .validate import ValidationError
+            if validate:  # SHACL shapes + queries/*-violation.rq (validate/stream.py, validate/shacl.py)
+                from ..validate.shacl import ValidationError
 
                 t = time.perf_counter()
                 try:  # the checks that the statements cannot settle run on a store of their own
@@ -320,10 +320,10 @@ def write_outputs(
                 spent["validate"] = time.perf_counter() - t
                 if not checked.conforms:
                     raise BuildError(checked.summary())
-            # The HTML views read the staged graph, so they are part of the atomic build (views.py). Drawn
+            # The HTML views read the staged graph, so they are part of the atomic build (views/network.py). Drawn
             # once the graph is valid, here: on a big graph, while the helper still writes (else one core
             # would wait for it, then the other for the views).
-            from .views import build_views, version_note, words_store
+            from ..views.network import build_views, version_note, words_store
 
             t = time.perf_counter()
             join_store()  # the views read the store: wait for it (its seconds are taken below)

@@ -17,7 +17,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .namespaces import (
+from ..terms.namespaces import (
     GRAPH_DATA,
     GRAPH_ONTOLOGY,
     GRAPH_REFERENCE,
@@ -27,7 +27,7 @@ from .namespaces import (
     concept_iri,
     document_iri,
 )
-from .resources import queries_dir
+from ..terms.resources import queries_dir
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -362,7 +362,7 @@ def to_term(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
             return ox.NamedNode(concept_iri(kind, value))
         return _iri(_expand(value), bad)
     if kind == "member-state":
-        from .reference import member_states
+        from ..terms.reference import member_states
 
         states = member_states()
         iri = states.resolve(raw)

@@ -6,13 +6,13 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .namespaces import XSD
-from .queries import NamedQuery, QueryError, bind_values, bindings_for, check_safe, query_form
+from ..terms.namespaces import PREFIXES, XSD
+from .catalogue import QueryError, bind_values, check_safe, query_form
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -206,48 +206,6 @@ def _syntax_message(message: str) -> str:
     return f"syntax error: {message}"
 
 
-def run(
-    query: NamedQuery | str,
-    *,
-    build: Path | str = "build",
-    params: Mapping[str, str] | None = None,
-    endpoint: str | None = None,
-    timeout: float | None = None,
-    allow_partial: bool = False,
-    row_cap: int | None = None,
-    default_graphs: Sequence[str] = (),
-    max_memory_mb: int | None = None,
-) -> Result:
-    """Run a named query (or query text) on a build, or on a remote SPARQL endpoint, with its parameters bound.
-
-    Embedded: bound by the engine's substitution; `timeout` (or `max_memory_mb`) runs it in a worker
-    process that is killed at the limit (pyoxigraph cannot stop a running query); the worker's memory
-    is capped at `max_memory_mb` (default `endpoint.DEFAULT_MAX_MEMORY_MB`). Remote (`endpoint`): bound
-    as a VALUES block of escaped terms; a partial answer raises `remote.PartialResultError` unless `allow_partial`.
-    """
-    named = query if isinstance(query, NamedQuery) else NamedQuery(name="<query>", text=query)
-    bindings = bindings_for(named, params or {})
-    if endpoint is not None:
-        from .remote import run_remote
-
-        result = run_remote(
-            endpoint, named.text, bindings, timeout=timeout or 60.0, allow_partial=allow_partial, row_cap=row_cap,
-            default_graphs=default_graphs,
-        )
-    elif timeout is not None or max_memory_mb is not None:
-        from .endpoint import DEFAULT_MAX_MEMORY_MB, run_with_timeout
-
-        result = run_with_timeout(Path(build), named.text, bindings, timeout=timeout or 3600.0,
-                                  memory_mb=max_memory_mb or DEFAULT_MAX_MEMORY_MB)
-    else:
-        result = run_embedded(open_store(Path(build)), named.text, bindings)
-    if named.columns and result.form == "select" and tuple(result.columns) != named.columns:
-        raise QueryError(
-            f"query {named.name}: returns columns {result.columns}, its header promises {list(named.columns)}"
-        )
-    return result
-
-
 # --- output formats
 
 
@@ -311,7 +269,6 @@ def to_graph(result: Result, fmt: str) -> str:
     """CONSTRUCT/DESCRIBE results as N-Triples or Turtle (sorted, so the same answer gives the same text)."""
     import pyoxigraph as ox
 
-    from .namespaces import PREFIXES
 
     def ox_term(t: Term) -> ox.NamedNode | ox.Literal | ox.BlankNode:
         if t.type == "uri":

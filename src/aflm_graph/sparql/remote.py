@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
+from .. import __version__
+from ..terms.namespaces import XSD
+from .catalogue import QueryError, bind_values, query_form
 from .engine import Result, Term
-from .namespaces import XSD
-from .queries import QueryError, bind_values, query_form
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -93,8 +93,8 @@ def parse_xml_results(body: bytes) -> Result:
     """SPARQL 1.1 XML results (SELECT or ASK), read by pyoxigraph: it expands no entity and fetches no DTD."""
     import pyoxigraph as ox
 
+    from ..graph.rdfio import UnsafeInputError, check_xml
     from .engine import from_oxigraph
-    from .rdfio import UnsafeInputError, check_xml
 
     try:
         check_xml(body, source="the endpoint's XML results")  # the same rule as for RDF/XML, whatever the parser
@@ -114,8 +114,8 @@ def parse_graph(body: bytes, content_type: str) -> Result:
     """A CONSTRUCT/DESCRIBE answer (N-Triples, Turtle or RDF/XML) as subject/predicate/object rows."""
     import pyoxigraph as ox
 
+    from ..graph.rdfio import UnsafeInputError, read_quads
     from .engine import from_oxigraph
-    from .rdfio import UnsafeInputError, read_quads
 
     mime = content_type.split(";")[0].strip().lower()
     fmt = ox.RdfFormat.RDF_XML if "xml" in mime else ox.RdfFormat.TURTLE  # N-Triples is a subset of Turtle
@@ -186,7 +186,7 @@ _LIMIT = re.compile(r"\bLIMIT\s+(\d+)\s*(?:OFFSET\s+\d+\s*)?$", re.IGNORECASE)
 
 def _own_limit(text: str) -> int | None:
     """The query's own final LIMIT (a result that fills it is complete, not cut by the server)."""
-    from .queries import _tokens
+    from .catalogue import _tokens
 
     code = "".join(t.value for t in _tokens(text) if t.kind != "comment").strip()
     match = _LIMIT.search(code)

@@ -15,7 +15,7 @@ dataclasses:
 Triggers are ``skos:altLabel`` / ``skos:hiddenLabel`` phrases and ``aflm:triggerPattern`` regexes
 (Python ``re`` syntax, matched case-insensitively); ``skos:prefLabel`` is for display only, so a
 curator decides exactly which wordings count. How phrases are matched (case, plurals, spelling
-variants, hyphens) is documented in :mod:`aflm_graph.annotate`.
+variants, hyphens) is documented in :mod:`aflm_graph.enrich.annotate`.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .namespaces import GRAPH_DATA, GRAPH_REFERENCE, GRAPH_VOCAB, PREFIXES, XSD
-from .resources import ontology_dir, queries_dir
+from ..terms.namespaces import GRAPH_DATA, GRAPH_REFERENCE, GRAPH_VOCAB, PREFIXES, XSD
+from ..terms.resources import ontology_dir, queries_dir
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -109,7 +109,7 @@ def check_shapes_safe(shapes: Any, *, source: str) -> None:
     """Refuse shapes whose SPARQL would reach the network or write (SERVICE, LOAD, FROM, updates)."""
     from rdflib import Literal, URIRef
 
-    from .queries import QueryError, check_safe
+    from ..sparql.catalogue import QueryError, check_safe
 
     for key in QUERY_KEYS:
         for _, text in shapes.subject_objects(URIRef(SH + key)):
@@ -379,8 +379,8 @@ def violation_queries(folder: Path | None = None) -> dict[str, str]:
 
 def query_findings(store: ox.Store, queries: dict[str, str]) -> list[Finding]:
     """Run every violation query on the store; each row is a violation (`focus`, `message` columns)."""
-    from .engine import run_embedded
-    from .queries import QueryError
+    from ..sparql.catalogue import QueryError
+    from ..sparql.engine import run_embedded
 
     findings = []
     for name, text in queries.items():
@@ -459,13 +459,13 @@ def load_quads(path: Path) -> list[ox.Quad]:
     """
     import pyoxigraph as ox
 
-    from .build import static_quads
+    from ..graph.build import static_quads
 
     path = Path(path)
     file = path / "aflm.nq" if path.is_dir() else path
     if not file.is_file():
         raise ValidationError(f"{file}: no build here; run `aflm-graph build` first (or pass --build DIR)")
-    from .rdfio import read_quads
+    from ..graph.rdfio import read_quads
 
     try:  # pyoxigraph only, through the safe reader: no remote JSON-LD context, no XML entity is ever resolved
         quads = read_quads(file)
@@ -478,27 +478,3 @@ def load_quads(path: Path) -> list[ox.Quad]:
     if not path.is_dir():
         quads += [q for q in static_quads() if q.graph_name.value not in present]
     return quads
-
-
-def validate_build(build: Path | str = "build", **options: Any) -> ValidationReport:
-    """Validate the build in a folder (or one .nq / .trig file).
-
-    A big graph (over `shacl_stream.PYSHACL_LIMIT` statements in the graphs the shapes read) is checked
-    the way a big build is (shacl_stream.py): the shapes streamed over every statement, and the SPARQL
-    checks on all of them, on the build's own store when there is one.
-    """
-    path = Path(build)
-    quads = load_quads(path)
-    from . import shacl_stream
-
-    if sum(1 for q in quads if q.graph_name.value in SHACL_GRAPHS) <= shacl_stream.PYSHACL_LIMIT:
-        return validate_quads(quads, where=str(path), **options)
-    import pyoxigraph as ox
-
-    from .statements import Statements
-
-    statements = Statements.from_quads(quads)
-    del quads
-    store = ox.Store.read_only(str(path / "store")) if (path / "store").is_dir() else None
-    return shacl_stream.validate_statements(statements, store, where=str(path), full_query_limit=len(statements),
-                                            **options)

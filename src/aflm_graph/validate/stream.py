@@ -53,9 +53,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .namespaces import DATA, GRAPH_DATA, GRAPH_ONTOLOGY, XSD
-from .statements import parse_literal, term_value, unescape
-from .validate import (
+from ..graph.statements import parse_literal, term_value, unescape
+from ..terms.namespaces import DATA, GRAPH_DATA, GRAPH_ONTOLOGY, XSD
+from .shacl import (
     SEVERITY_ORDER,
     SH,
     SHACL_GRAPHS,
@@ -75,7 +75,7 @@ from .validate import (
 if TYPE_CHECKING:
     import pyoxigraph as ox
 
-    from .statements import Statements
+    from ..graph.statements import Statements
 
 PYSHACL_LIMIT = 20_000
 """Up to this many statements in the graphs the shapes read (the seeds have ~5,000), pySHACL checks the shapes."""
@@ -1285,7 +1285,7 @@ def sample_statements(statements: Statements, size: int = SAMPLE_SIZE) -> tuple[
     """The statements of a fixed sample of documents (chosen by a hash of their IRI, about `size` statements),
     everything that is not about one document (forum editions, sources, the static graphs), and the text
     links among the sampled recommendations. Returns (sample, sampled documents, documents)."""
-    from .statements import Statements as _Statements
+    from ..graph.statements import Statements as _Statements
 
     prefix = f"<{DATA}document/"
     link_prefix = f"<{DATA}link/"
@@ -1393,16 +1393,16 @@ def validate_statements(
     a fixed sample of documents (`report.sampled`). `fast=False` runs every SPARQL check (the findings
     are the same).
     """
-    from . import validate  # looked up at call time, so a caller (or a test) can swap the shapes loader
+    from . import shacl  # looked up at call time, so a caller (or a test) can swap the shapes loader
 
     pyshacl_limit = PYSHACL_LIMIT if pyshacl_limit is None else pyshacl_limit
     full_query_limit = FULL_QUERY_LIMIT if full_query_limit is None else full_query_limit
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    shapes = validate.load_shapes(shapes_path)
+    shapes = shacl.load_shapes(shapes_path)
     queries = violation_queries(queries_folder)
     if not queries:
-        from .resources import queries_dir
+        from ..terms.resources import queries_dir
 
         raise ValidationError(f"{queries_folder or queries_dir()}: no *-violation.rq queries found")
     size = sum(len(statements.graph(g)) for g in SHACL_GRAPHS)

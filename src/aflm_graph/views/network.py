@@ -27,15 +27,15 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .namespaces import AFLM, DATA, DCTERMS, PREFIXES, RDF, RDFS, SKOS, VOCAB, concept_iri, slug
+from ..terms.namespaces import AFLM, DATA, DCTERMS, PREFIXES, RDF, RDFS, SKOS, VOCAB, concept_iri, slug
 
 if TYPE_CHECKING:
     import jinja2
     import networkx as nx
     import pyoxigraph as ox
 
-    from .engine import Result
-    from .statements import Statements
+    from ..graph.statements import Statements
+    from ..sparql.engine import Result
 
 VIEW_KINDS = ("overview", "compare", "member-state", "theme", "actor", "group", "instrument", "query")
 CONCEPT_KINDS = ("theme", "actor", "group", "instrument")
@@ -61,7 +61,7 @@ def load_views_store(store: ox.Store, statements: Statements, *, scratch: Path, 
     """
     import pyoxigraph as ox
 
-    from .statements import selected_ntriples_chunks
+    from ..graph.statements import selected_ntriples_chunks
 
     if details:
         chunks = selected_ntriples_chunks(statements, only_predicates=DETAIL_PREDICATES)
@@ -967,7 +967,7 @@ def overview_view(corpus: Corpus) -> View:
 
 def member_state_view(corpus: Corpus, name: str) -> View:
     """One member state: its documents, their recommendations and what those mention."""
-    from .reference import member_states
+    from ..terms.reference import member_states
 
     iri = member_states().resolve(name) or (name if name in corpus.member_states else None)
     if iri is None:
@@ -1575,8 +1575,8 @@ def make_view(
     if kind in CONCEPT_KINDS:
         return concept_view(corpus, kind, arg)
     if kind == "query":
-        from .engine import run_embedded
-        from .queries import bindings_for, resolve
+        from ..sparql.catalogue import bindings_for, resolve
+        from ..sparql.engine import run_embedded
 
         if store is None:
             raise ViewError("a query view needs the build's store")
@@ -1610,8 +1610,8 @@ def write_view(
     params: Mapping[str, str] | None = None,
 ) -> tuple[Path, Rendered]:
     """Render one view of a build into an HTML file (default: `<view name>.html` in the current folder)."""
-    from .engine import open_store
-    from .fsutil import atomic_write_bytes
+    from ..fsutil import atomic_write_bytes
+    from ..sparql.engine import open_store
 
     store = open_store(build)
     version = data_version(build)

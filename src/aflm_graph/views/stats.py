@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import networkx as nx
     import pyoxigraph as ox
 
-    from .views import Corpus
+    from .network import Corpus
 
 # Exact betweenness is O(nodes x edges); above this many nodes it is estimated from a fixed sample.
 EXACT_BETWEENNESS_MAX_NODES = 2000
@@ -79,7 +79,7 @@ def concept_centrality(corpus: Corpus) -> StatsTable:
     """Degree and betweenness of every concept in the corpus graph (the overview's graph, uncut)."""
     import networkx as nx
 
-    from .views import CONCEPT_KINDS, corpus_graph
+    from .network import CONCEPT_KINDS, corpus_graph
 
     g = corpus_graph(corpus)
     ordered = nx.Graph()
@@ -179,7 +179,7 @@ def member_state_similarity(corpus: Corpus) -> StatsTable:
 
 def compute(store: ox.Store) -> list[StatsTable]:
     """Every table, computed from a build's store."""
-    from .views import load_corpus
+    from .network import load_corpus
 
     corpus = load_corpus(store)
     return [concept_centrality(corpus), theme_communities(corpus), member_state_similarity(corpus)]
@@ -187,7 +187,7 @@ def compute(store: ox.Store) -> list[StatsTable]:
 
 def write_stats(tables: list[StatsTable], folder: Path) -> dict[str, int]:
     """Write each table as `<name>.csv` in `folder`; return bytes per file."""
-    from .fsutil import atomic_write_bytes
+    from ..fsutil import atomic_write_bytes
 
     sizes: dict[str, int] = {}
     for table in tables:
