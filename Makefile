@@ -21,7 +21,7 @@ test: $(VENV)/.installed
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed
-	$(BIN)/aflm-graph bench
+	$(BIN)/python bench/benchmark.py
 
 clean:
 	rm -rf build .pytest_cache .hypothesis

@@ -1,8 +1,8 @@
-"""Benchmark: time `aflm_graph.link.link` on synthetic recommendation texts (a script, not a test).
+"""Benchmark: time `aflm_graph.enrich.link.link` on synthetic recommendation texts (a script, not a test).
 
 The linker must stay sub-quadratic in memory and fast at corpus scale; this prints the figure
 to watch: texts, pairs found, seconds and peak resident memory. Synthetic texts come from
-`aflm_graph.synth` (the same generator as `aflm-graph synth`), never from real sources.
+`bench/synth.py`, never from real sources.
 
 Example:
     .venv/bin/python bench/similarity.py --texts 20000 --seed 1
@@ -15,9 +15,9 @@ import platform
 import time
 from collections import Counter
 
-from aflm_graph.bench import peak_rss_mib
-from aflm_graph.link import DEFAULT_THRESHOLD, link
-from aflm_graph.synth import recommendation_texts
+from aflm_graph.enrich.link import DEFAULT_THRESHOLD, link
+from benchmark import peak_rss_mib
+from synth import recommendation_texts
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,10 +1,10 @@
 """Benchmark: each step of a build run alone, one after the other, on one synthetic corpus (a script, not a test).
 
-`aflm-graph bench` times a build as it runs, its outputs written side by side (a helper process, a
+`make bench` (benchmark.py) times a build as it runs, its outputs written side by side (a helper process, a
 loader thread), so a stage's seconds there include waiting for the others. This script runs the same
 library functions one at a time in one process on the same statements, so that the growth of each
 step with the corpus can be read on its own: run it at two sizes and divide. Synthetic documents come
-from `aflm_graph.synth` (the same generator as `aflm-graph synth`), never from real sources.
+from `bench/synth.py`, never from real sources.
 
 Example:
     .venv/bin/python bench/stages.py --documents 1000
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from aflm_graph.bench import peak_rss_mib
+from benchmark import peak_rss_mib
 
 T = TypeVar("T")
 
@@ -39,16 +39,16 @@ def main(argv: list[str] | None = None) -> int:
 
     import pyoxigraph as ox
 
-    from aflm_graph import pipeline
-    from aflm_graph.build import build_statements
-    from aflm_graph.describe import statement_facts
-    from aflm_graph.export import jsonld_chunks, terse_chunks, write_rdfxml_file
-    from aflm_graph.link import link
-    from aflm_graph.shacl_stream import validate_statements
-    from aflm_graph.statements import ntriples_chunks, write_chunks
-    from aflm_graph.synth import write_corpus
-    from aflm_graph.views import build_views, load_views_store, words_store
-    from aflm_graph.vocab import load_vocabulary
+    from aflm_graph.enrich.link import link
+    from aflm_graph.graph.build import build_statements
+    from aflm_graph.graph.describe import statement_facts
+    from aflm_graph.graph.export import jsonld_chunks, terse_chunks, write_rdfxml_file
+    from aflm_graph.graph.statements import ntriples_chunks, write_chunks
+    from aflm_graph.publish import pipeline
+    from aflm_graph.terms.vocab import load_vocabulary
+    from aflm_graph.validate.stream import validate_statements
+    from aflm_graph.views.network import build_views, load_views_store, words_store
+    from synth import write_corpus
 
     work = Path(tempfile.mkdtemp(prefix="aflm-stages-"))
     seconds: dict[str, float] = {}

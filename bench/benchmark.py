@@ -1,6 +1,6 @@
-"""`aflm-graph bench`: performance figures, side by side with rdflib and raw pyoxigraph, in one run.
+"""`make bench`: performance figures, side by side with rdflib and raw pyoxigraph, in one run.
 
-Everything is measured on this machine in this run, on synthetic corpora (`aflm-graph synth`, seed
+Everything is measured on this machine in this run, on synthetic corpora (`bench/synth.py`, seed
 1; never real sources), each measurement in a fresh Python process so that one cannot warm or
 bloat the next (peak memory is that process's own high-water mark, from `wait4`):
 
@@ -47,6 +47,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+HERE = Path(__file__).resolve().parent  # bench/
+
 SEED = 1
 TARGETS = {
     "load_vs_rdflib": 8.0,  # load triples/s >= 8x rdflib
@@ -90,7 +92,8 @@ def peak_rss_mib() -> float:
 
 def _spawn(task: str, args: dict[str, Any], *, timeout: float | None = None) -> tuple[Any, float, float]:
     """Run `TASKS[task](**args)` in a new Python process; (its JSON result, its peak RSS in MB, wall seconds)."""
-    code = "import sys; from aflm_graph.bench import _child; _child(sys.argv[1])"
+    # the child imports this script by its folder (bench/ is outside the installed package)
+    code = f"import sys; sys.path.insert(0, {str(HERE)!r}); from benchmark import _child; _child(sys.argv[1])"
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen([sys.executable, "-c", code, task], stdin=subprocess.PIPE, stdout=out,
@@ -134,7 +137,7 @@ def _child(task: str) -> None:
 
 
 def _task_synth(out: str, documents: int, seed: int) -> dict[str, Any]:
-    from .synth import write_corpus
+    from synth import write_corpus
 
     started = time.perf_counter()
     write_corpus(Path(out), documents=documents, seed=seed)
@@ -142,7 +145,7 @@ def _task_synth(out: str, documents: int, seed: int) -> dict[str, Any]:
 
 
 def _task_build(corpus: str, out: str, validate: bool, store: bool = False) -> dict[str, Any]:
-    from .pipeline import build
+    from aflm_graph.publish.pipeline import build
 
     started = time.perf_counter()
     report = build([Path(corpus)], out, validate=validate, store=store)
@@ -164,7 +167,7 @@ def _task_load(engine: str, path: str) -> dict[str, Any]:
     `pyoxigraph` straight into a memory store. (rdflib's load is timed by its query task, which needs it.)"""
     started = time.perf_counter()
     if engine == "ours":
-        from .engine import open_store
+        from aflm_graph.sparql.engine import open_store
 
         count = len(open_store(Path(path)))
     else:
@@ -179,7 +182,7 @@ def _task_load(engine: str, path: str) -> dict[str, Any]:
 def _competency_queries(store: Any) -> list[tuple[str, str, dict[str, str]]]:
     """(name, text, params): every named query but the violation checks, with example parameters; a parameter
     that names a document or a recommendation gets one of this build's (the examples name the seeds')."""
-    from .queries import named_queries
+    from aflm_graph.sparql.catalogue import named_queries
 
     first_doc = next(iter(store.query(
         "SELECT ?d WHERE { ?d a <https://w3id.org/aflm/ontology#RecommendationsDocument> } ORDER BY ?d LIMIT 1",
@@ -238,8 +241,8 @@ def _task_queries(build: str, engine: str, repeats: int) -> dict[str, Any]:
     """Each competency query `repeats` times on one engine; best seconds and rows per query."""
     import pyoxigraph as ox
 
-    from .engine import open_store, run_embedded
-    from .queries import bind_values, bindings_for, named_queries
+    from aflm_graph.sparql.catalogue import bind_values, bindings_for, named_queries
+    from aflm_graph.sparql.engine import open_store, run_embedded
 
     folder = Path(build)
     catalogue = named_queries()
@@ -338,7 +341,7 @@ def _task_rdflib(build: str, timeouts: dict[str, float], turtle_timeout: float |
     import pyoxigraph as ox
     import rdflib
 
-    from .queries import bindings_for, named_queries
+    from aflm_graph.sparql.catalogue import bindings_for, named_queries
 
     folder = Path(build)
     catalogue = named_queries()
@@ -380,8 +383,8 @@ def _task_rdflib(build: str, timeouts: dict[str, float], turtle_timeout: float |
 def _task_turtle(build: str, engine: str) -> dict[str, Any]:
     import pyoxigraph as ox
 
-    from .export import EXPORT_PREFIXES, terse_chunks
-    from .statements import write_chunks
+    from aflm_graph.graph.export import EXPORT_PREFIXES, terse_chunks
+    from aflm_graph.graph.statements import write_chunks
 
     folder = Path(build)
     target = Path(tempfile.mkdtemp()) / "out.ttl"
@@ -495,11 +498,11 @@ def run(out: Path | None = None, *, quick: bool = False, workdir: Path | None = 
     if sizes:
         plan = Plan(sizes=tuple(sizes), small_triples=plan.small_triples, large_triples=plan.large_triples,
                     rdflib_timeout=plan.rdflib_timeout, repeats=plan.repeats, startup_runs=plan.startup_runs)
-    out = Path("bench/results.json") if out is None else Path(out)
+    out = HERE / "results.json" if out is None else Path(out)
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="aflm-bench-", dir=workdir))
     results: dict[str, Any] = {
-        "command": "aflm-graph bench" + (" --quick" if quick else ""),
+        "command": "make bench" + (" (--quick)" if quick else ""),
         "quick": quick,
         "machine": _machine(),
     }
@@ -830,3 +833,46 @@ def table(results: dict[str, Any]) -> str:
     for name, tgt in results["targets"].items():
         lines.append(f"| {name} | {tgt['target']:g} | {tgt['value']:.2f} | {'yes' if tgt['met'] else '**no**'} |")
     return "\n".join(lines) + "\n"
+
+
+def _folder(option: str, path: Path) -> Path:
+    """`path` as a folder that exists (created if need be), or a one-line error naming the option."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SystemExit(f"benchmark: {option} {path}: cannot create the folder ({exc.strerror or exc})") from None
+    if not os.access(path, os.W_OK):
+        raise SystemExit(f"benchmark: {option} {path}: the folder is not writable")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`make bench`: run the benchmark, print the table, write the results as JSON."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0].split(": ", 1)[1])
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run on tiny inputs (about a minute; its figures mean nothing)")
+    parser.add_argument("--out", type=Path, default=HERE / "results.json", help="where to write the results (JSON)")
+    parser.add_argument("--sizes", metavar="N,N,...", help="build sizes in documents (default 100,1000,10000)")
+    parser.add_argument("--workdir", type=Path,
+                        help="folder for the temporary corpora and builds (default: the system's temporary folder)")
+    args = parser.parse_args(argv)
+    try:
+        sizes = tuple(int(n) for n in args.sizes.split(",")) if args.sizes else None
+    except ValueError:
+        parser.error(f"--sizes {args.sizes!r}: expected numbers separated by commas")
+    if sizes is not None and min(sizes) < 1:
+        parser.error(f"--sizes {args.sizes!r}: sizes are numbers of documents, at least 1")
+    if args.out.is_dir():
+        parser.error(f"--out {args.out}: is a folder; give a file name")
+    _folder("--out", args.out.parent)
+    workdir = _folder("--workdir", args.workdir) if args.workdir is not None else None
+    results = run(args.out, quick=args.quick, sizes=sizes, workdir=workdir)
+    sys.stdout.write(table(results))
+    print(f"Wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
