@@ -43,7 +43,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def seed_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A build of the two seed documents, made once for the whole session (read-only for tests)."""
-    from aflm_graph.pipeline import build
+    from aflm_graph.publish.pipeline import build
 
     out = tmp_path_factory.mktemp("seed-build") / "build"
     build([SEEDS], out)

@@ -238,7 +238,7 @@ def load(server: Server, build: Path) -> None:
     Pushes only when another build is loaded, so tests that share a server can ask for the
     dataset they need in any order.
     """
-    from aflm_graph.remote import _graph_url, _opener, _send, push
+    from aflm_graph.sparql.remote import _graph_url, _opener, _send, push
 
     if _LOADED.get(server.pid, (None,))[0] == build:
         return

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aflm_graph.annotate import Mention, annotate, annotate_many, phrase_regex
-from aflm_graph.vocab import KINDS, Vocabulary, load_vocabulary
+from aflm_graph.enrich.annotate import Mention, annotate, annotate_many, phrase_regex
+from aflm_graph.terms.vocab import KINDS, Vocabulary, load_vocabulary
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
@@ -193,7 +193,7 @@ def test_kinds_overlap_but_names_compete(vocab: Vocabulary) -> None:
 
 
 def _seed_texts() -> list[str]:
-    from aflm_graph.parse import parse_file
+    from aflm_graph.ingest.parse import parse_file
 
     return [r.text for p in sorted(SEEDS.glob("*.txt")) for r in parse_file(p).recommendations]
 
@@ -211,7 +211,7 @@ def test_offsets_and_order_on_the_seeds(vocab: Vocabulary) -> None:
 
 
 def test_fast_mentions_are_mentions() -> None:
-    from aflm_graph.annotate import _mention
+    from aflm_graph.enrich.annotate import _mention
 
     a, b = _mention(1, 5, "theme", "x", "abcd"), Mention(1, 5, "theme", "x", "abcd")
     assert (a == b, hash(a) == hash(b), repr(a) == repr(b), type(a)) == (True, True, True, Mention)
@@ -262,7 +262,7 @@ def test_evidence_is_always_the_text_at_the_offsets(parts: list[str]) -> None:
 def test_annotate_many_matches_annotate_text_by_text(vocab: Vocabulary) -> None:
     """The batch path (what the pipeline uses) gives exactly what annotating each text alone gives.
 
-    Speed is measured by `aflm-graph bench`, not asserted here.
+    Speed is measured by `make bench`, not asserted here.
     """
     import random
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aflm_graph.bench import STAGES, run, table
+from benchmark import STAGES, main, run, table
 
 
 @pytest.mark.slow
@@ -54,3 +54,18 @@ def test_the_stages_script_times_every_step_of_a_build_alone(tmp_path: Path) -> 
     assert set(figures["seconds"]) == {"prepare", "link", "statements", "nquads", "merged", "ntriples", "turtle",
                                        "trig", "jsonld", "rdfxml", "facts", "validate", "views-store", "views"}
     assert figures["documents"] == 3 and figures["recommendations"] >= 30 and figures["quads"] > 5_000
+
+
+def test_the_bench_checks_its_folders_before_it_starts(tmp_path: Path) -> None:
+    """A --workdir or --out that cannot be a folder ends in one line naming the option, not a traceback."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for option in ("--workdir", "--out"):
+        target = blocker / "sub" if option == "--workdir" else blocker / "sub" / "results.json"
+        with pytest.raises(SystemExit) as stopped:
+            main([option, str(target), "--quick"])
+        message = str(stopped.value.code)
+        assert message.startswith(f"benchmark: {option} ") and "\n" not in message
+    with pytest.raises(SystemExit) as stopped:
+        main(["--sizes", "ten"])
+    assert stopped.value.code == 2

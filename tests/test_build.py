@@ -13,9 +13,9 @@ import pyoxigraph as ox
 import pytest
 
 import aflm_graph
-from aflm_graph.engine import open_store, run_embedded, to_csv
 from aflm_graph.fsutil import staged_directory
-from aflm_graph.pipeline import BuildError, build
+from aflm_graph.publish.pipeline import BuildError, build
+from aflm_graph.sparql.engine import open_store, run_embedded, to_csv
 from conftest import DATA, SEEDS
 
 REC = "https://w3id.org/aflm/ontology#Recommendation"
@@ -222,7 +222,7 @@ def test_a_default_build_has_no_disk_store_and_queries_load_its_nquads(seed_buil
 def test_store_option_writes_a_disk_store_that_answers_every_query_as_the_memory_store(
     seed_build: Path, tmp_path: Path,
 ) -> None:
-    from aflm_graph.queries import bindings_for, named_queries
+    from aflm_graph.sparql.catalogue import bindings_for, named_queries
 
     out = tmp_path / "with-store"
     aflm_graph.run_pipeline([SEEDS], out, store=True)  # the public API of `aflm-graph build --store`

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from aflm_graph import export, link, pipeline, shacl_stream
-from aflm_graph.pipeline import BuildError, build
-from aflm_graph.synth import recommendation_texts
+from aflm_graph.enrich import link
+from aflm_graph.graph import export
+from aflm_graph.publish import pipeline
+from aflm_graph.publish.pipeline import BuildError, build
+from aflm_graph.validate import stream as shacl_stream
 from conftest import SEEDS
+from synth import recommendation_texts
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -76,8 +79,8 @@ def test_a_violation_found_while_the_helper_writes_stops_it_and_publishes_nothin
 ) -> None:
     import subprocess
 
-    from aflm_graph.shacl_stream import validate_statements
-    from aflm_graph.validate import ValidationError
+    from aflm_graph.validate.shacl import ValidationError
+    from aflm_graph.validate.stream import validate_statements
 
     monkeypatch.setattr(export, "HELPER_THRESHOLD", 0)  # JSON-LD and RDF/XML from a second process
     helpers: list[subprocess.Popen[bytes]] = []

@@ -14,9 +14,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from aflm_graph.catalogue_docs import markdown
-from aflm_graph.engine import Result, run, run_embedded
-from aflm_graph.queries import bind_values, bindings_for, named_queries
+from aflm_graph.publish.catalogue_docs import markdown
+from aflm_graph.sparql.catalogue import bind_values, bindings_for, named_queries
+from aflm_graph.sparql.engine import Result, run_embedded
+from aflm_graph.sparql.run import run
 from conftest import DATA, ROOT
 
 QUERIES = ROOT / "queries"
@@ -221,7 +222,7 @@ def values(result: Result) -> list[tuple[str | None, ...]]:
 
 
 def ntriples(result: Result) -> set[str]:
-    from aflm_graph.engine import to_graph
+    from aflm_graph.sparql.engine import to_graph
 
     return set(to_graph(result, "ntriples").splitlines())
 

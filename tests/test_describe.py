@@ -10,9 +10,9 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from aflm_graph.describe import DATASET, LICENSE, SPARQL_ENDPOINT, release_dates, statistics
-from aflm_graph.engine import run_embedded
-from aflm_graph.export import FORMATS, load_build_quads, merged_triples
+from aflm_graph.graph.describe import DATASET, LICENSE, SPARQL_ENDPOINT, release_dates, statistics
+from aflm_graph.graph.export import FORMATS, load_build_quads, merged_triples
+from aflm_graph.sparql.engine import run_embedded
 
 PREFIXES = """
 PREFIX void: <http://rdfs.org/ns/void#>

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from aflm_graph.cli import cli
-from aflm_graph.docs import class_diagram, write_docs
-from aflm_graph.namespaces import AFLM, OWL, RDF, SKOS
+from aflm_graph.publish.docs import class_diagram, write_docs
+from aflm_graph.terms.namespaces import AFLM, OWL, RDF, SKOS
 
 ONTOLOGY = Path(__file__).resolve().parents[1] / "ontology"
 VOCABULARIES = sorted((ONTOLOGY / "vocab").glob("*.ttl"))
@@ -110,8 +110,8 @@ def test_alignments_point_at_declared_terms() -> None:
 
 
 def test_the_build_holds_the_alignments(seed_build: Path) -> None:
-    from aflm_graph.export import load_build_quads
-    from aflm_graph.namespaces import GRAPH_ONTOLOGY
+    from aflm_graph.graph.export import load_build_quads
+    from aflm_graph.terms.namespaces import GRAPH_ONTOLOGY
 
     quads = {str(ox.Triple(q.subject, q.predicate, q.object)) for q in load_build_quads(seed_build)
              if q.graph_name.value == GRAPH_ONTOLOGY}
@@ -121,7 +121,7 @@ def test_the_build_holds_the_alignments(seed_build: Path) -> None:
 
 def test_the_readme_model_walkthrough_is_what_the_build_says(seed_build: Path) -> None:
     """The Turtle under README's "## Model" is an excerpt of the seed build, not an invented example."""
-    from aflm_graph.export import load_build_quads
+    from aflm_graph.graph.export import load_build_quads
 
     readme = (ONTOLOGY.parent / "README.md").read_text(encoding="utf-8")
     model = readme[readme.index("## Model"):]

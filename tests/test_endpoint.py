@@ -27,9 +27,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from aflm_graph.endpoint import negotiate
-from aflm_graph.engine import run
-from aflm_graph.queries import named_queries
+from aflm_graph.serve.endpoint import negotiate
+from aflm_graph.sparql.catalogue import named_queries
+from aflm_graph.sparql.run import run
 from conftest import free_port
 from servers import fixture_build, stop, wait_until_ready
 from test_competency import FIXTURES, QUERIES

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from aflm_graph.evaluate import PRF, GoldError, Scores, evaluate, format_scores, load_gold
-from aflm_graph.vocab import KINDS, Vocabulary, load_vocabulary
+from aflm_graph.enrich.evaluate import PRF, GoldError, Scores, evaluate, format_scores, load_gold
+from aflm_graph.terms.vocab import KINDS, Vocabulary, load_vocabulary
 
 DATA = Path(__file__).resolve().parent / "data"
 SEED_GOLD = sorted((DATA / "gold").glob("*.gold.yaml"))

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
 from aflm_graph.cli import cli
-from aflm_graph.export import (
+from aflm_graph.graph.export import (
     EXPORT_PREFIXES,
     FORMATS,
     ExportError,
@@ -27,10 +27,10 @@ from aflm_graph.export import (
     sort_prefix_lines,
     terse_chunks,
     to_rdfxml,
-    write_bundle,
 )
-from aflm_graph.namespaces import GRAPH_DATA, XSD
-from aflm_graph.statements import Statements
+from aflm_graph.graph.statements import Statements
+from aflm_graph.publish.bundle import write_bundle
+from aflm_graph.terms.namespaces import GRAPH_DATA, XSD
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
@@ -110,7 +110,7 @@ def test_export_command_gives_the_build_files_bytes(seed_build: Path, seed_quads
 
 
 def test_two_builds_give_byte_identical_exports(tmp_path: Path) -> None:
-    from aflm_graph.pipeline import build
+    from aflm_graph.publish.pipeline import build
 
     first, second = tmp_path / "first", tmp_path / "second"
     build([SEEDS], first)

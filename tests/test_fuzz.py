@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aflm_graph.parse import Document, ParseError, decode_bytes, parse_text
+from aflm_graph.ingest.parse import Document, ParseError, decode_bytes, parse_text
 from hostile import record_figure
 
 EXAMPLES = int(os.environ.get("AFLM_FUZZ_EXAMPLES", "400"))

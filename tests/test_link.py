@@ -7,9 +7,9 @@ import random
 import numpy as np
 import pytest
 
-from aflm_graph import link as link_module
-from aflm_graph import synth
-from aflm_graph.link import DEFAULT_THRESHOLD, Link, duplicate_key, link, terms, tfidf_matrix, tokens
+import synth
+from aflm_graph.enrich import link as link_module
+from aflm_graph.enrich.link import DEFAULT_THRESHOLD, Link, duplicate_key, link, terms, tfidf_matrix, tokens
 
 # Seed texts as the parser gives them (line breaks and hyphenation repaired), keyed by (document, label).
 SEED: dict[tuple[str, str], str] = {

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from aflm_graph.namespaces import AFLM, OWL, RDF, RDFS, recommendation_iri, slug
+from aflm_graph.terms.namespaces import AFLM, OWL, RDF, RDFS, recommendation_iri, slug
 
 ONTOLOGY = Path(__file__).resolve().parents[1] / "ontology" / "aflm.ttl"
 SKOS_DEFINITION = "http://www.w3.org/2004/02/skos/core#definition"

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aflm_graph.parse import (
+from aflm_graph.ingest.parse import (
     MAX_FILE_BYTES,
     Document,
     DocumentMeta,
@@ -559,7 +559,7 @@ def test_ten_thousand_items_parse() -> None:
         f"the ASEAN Consensus and gender-\nsensitive plans.\n"
         for n in range(1, 10_001)
     )
-    doc = parse(text)  # speed is measured by `aflm-graph bench`, not asserted in unit tests
+    doc = parse(text)  # speed is measured by `make bench`, not asserted in unit tests
     assert len(doc.recommendations) == 10_000
     assert doc.recommendations[-1].text.endswith("ASEAN Consensus and gender-sensitive plans.")
 
@@ -572,7 +572,7 @@ def test_long_unlabelled_text_stays_in_its_item() -> None:
 
 
 def test_parse_module_does_not_import_rdf_libraries() -> None:
-    code = "import sys, aflm_graph.parse; print([m for m in ('rdflib', 'pyoxigraph') if m in sys.modules])"
+    code = "import sys, aflm_graph.ingest.parse; print([m for m in ('rdflib', 'pyoxigraph') if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -10,8 +10,8 @@ from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from aflm_graph.parse import ParseError, parse_file
-from aflm_graph.pdf import (
+from aflm_graph.ingest.parse import ParseError, parse_file
+from aflm_graph.ingest.pdf import (
     PdfDamagedError,
     PdfError,
     PdfNeedsOcrError,

@@ -7,8 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from aflm_graph.engine import run_embedded, to_csv, to_json, to_tsv
-from aflm_graph.queries import (
+from aflm_graph.sparql.catalogue import (
     NamedQuery,
     Param,
     QueryError,
@@ -20,6 +19,7 @@ from aflm_graph.queries import (
     query_form,
     to_term,
 )
+from aflm_graph.sparql.engine import run_embedded, to_csv, to_json, to_tsv
 
 QUERIES = Path(__file__).resolve().parents[1] / "queries"
 

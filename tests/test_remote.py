@@ -26,8 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aflm_graph.cli import cli
-from aflm_graph.engine import Result, run, run_embedded
-from aflm_graph.queries import (
+from aflm_graph.sparql.catalogue import (
     NamedQuery,
     Param,
     QueryError,
@@ -37,7 +36,8 @@ from aflm_graph.queries import (
     named_queries,
     to_term,
 )
-from aflm_graph.remote import (
+from aflm_graph.sparql.engine import Result, run_embedded
+from aflm_graph.sparql.remote import (
     PartialResultError,
     PushError,
     check_push_url,
@@ -46,6 +46,7 @@ from aflm_graph.remote import (
     run_remote,
     virtuoso_bulk_load,
 )
+from aflm_graph.sparql.run import run
 from conftest import free_port, require_executable
 from servers import Server, fixture_build, load, oxigraph_server, virtuoso_server
 from test_competency import CASES, FIXTURES, QUERIES, Case, check
@@ -371,7 +372,7 @@ def test_virtuoso_bulk_loader(virtuoso: Server, fixture_dataset: Path) -> None:
 
 
 def _drop(server: Server, graph: str) -> None:
-    from aflm_graph.remote import _graph_url, _opener, _send
+    from aflm_graph.sparql.remote import _graph_url, _opener, _send
 
     opener = _opener(server.store_url, (server.user or "", server.password or ""))
     with contextlib.suppress(PushError):  # already gone

@@ -1,6 +1,6 @@
 """Correctness at scale: 1,000 synthetic documents build, validate and answer the competency queries.
 
-This guards what a big build produces, not how fast (the speed lives in `aflm-graph bench`): the
+This guards what a big build produces, not how fast (the speed lives in `make bench`): the
 counts in the report, the manifest and the store agree with what the generator wrote, validation
 runs (shapes streamed over every statement, SPARQL checks on the whole graph) and passes, and every
 competency query answers on the build.
@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from aflm_graph.engine import open_store, run
-from aflm_graph.pipeline import build
-from aflm_graph.queries import named_queries
-from aflm_graph.synth import MANIFEST_NAME, write_corpus
+from aflm_graph.publish.pipeline import build
+from aflm_graph.sparql.catalogue import named_queries
+from aflm_graph.sparql.engine import open_store
+from aflm_graph.sparql.run import run
+from synth import MANIFEST_NAME, write_corpus
 
 DOCUMENTS = 1_000
 

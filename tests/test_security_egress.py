@@ -23,11 +23,13 @@ from click.testing import CliRunner
 
 import aflm_graph
 from aflm_graph.cli import cli
-from aflm_graph.engine import run, run_embedded
-from aflm_graph.queries import NamedQuery, Param, QueryError
-from aflm_graph.rdfio import UnsafeInputError, read_quads
-from aflm_graph.validate import ValidationError, validate_build
-from aflm_graph.views import ViewError, write_view
+from aflm_graph.graph.rdfio import UnsafeInputError, read_quads
+from aflm_graph.sparql.catalogue import NamedQuery, Param, QueryError
+from aflm_graph.sparql.engine import run_embedded
+from aflm_graph.sparql.run import run
+from aflm_graph.validate.check import validate_build
+from aflm_graph.validate.shacl import ValidationError
+from aflm_graph.views.network import ViewError, write_view
 from conftest import DATA
 from hostile import AUDIT, Recorder, answer, http_request, post_query, recording_server, serve_process
 

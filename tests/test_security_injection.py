@@ -29,8 +29,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aflm_graph.cli import cli
-from aflm_graph.engine import run, run_embedded
-from aflm_graph.queries import NamedQuery, Param, QueryError, bind_values, check_safe, named_queries, to_term
+from aflm_graph.sparql.catalogue import NamedQuery, Param, QueryError, bind_values, check_safe, named_queries, to_term
+from aflm_graph.sparql.engine import run_embedded
+from aflm_graph.sparql.run import run
 from hostile import Recorder, Served, record_figure, serve_process
 from test_competency import FIXTURES, QUERIES
 

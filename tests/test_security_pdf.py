@@ -1,6 +1,6 @@
 """Hostile and broken PDFs (issue 9, test 12): each fails alone, classified, bounded; a batch goes on without it.
 
-Every PDF is opened only by a child process (`python -m aflm_graph.pdf`) under an address-space cap
+Every PDF is opened only by a child process (`python -m aflm_graph.ingest.pdf`) under an address-space cap
 and a wall-clock limit. The set: truncated, encrypted with a user password, image-only, a
 decompression bomb (a 200 MB page stream in 200 KB), a cyclic outline, a cyclic page tree, and
 plain garbage. Each must end within its limits with a classified error that tells the user what to do
@@ -22,8 +22,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from aflm_graph.cli import cli
-from aflm_graph.engine import run
-from aflm_graph.pdf import (
+from aflm_graph.ingest.pdf import (
     PdfDamagedError,
     PdfError,
     PdfNeedsOcrError,
@@ -31,8 +30,9 @@ from aflm_graph.pdf import (
     PdfTooBigError,
     extract_text,
 )
-from aflm_graph.pipeline import build
-from aflm_graph.queries import resolve
+from aflm_graph.publish.pipeline import build
+from aflm_graph.sparql.catalogue import resolve
+from aflm_graph.sparql.run import run
 from conftest import DATA
 from hostile import record_figure
 

@@ -24,9 +24,9 @@ import pytest
 from click.testing import CliRunner
 
 from aflm_graph.cli import cli
-from aflm_graph.engine import run
-from aflm_graph.queries import QueryError
-from aflm_graph.remote import PartialResultError, PushError, push
+from aflm_graph.sparql.catalogue import QueryError
+from aflm_graph.sparql.remote import PartialResultError, PushError, push
+from aflm_graph.sparql.run import run
 from hostile import Recorder, Responder, answer, json_results, recording_server, silent_listener
 
 TIMEOUT = 1.0

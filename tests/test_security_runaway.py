@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from aflm_graph.cli import cli
-from aflm_graph.engine import run
-from aflm_graph.queries import QueryError
+from aflm_graph.sparql.catalogue import QueryError
+from aflm_graph.sparql.run import run
 from hostile import PeakWatcher, Served, alive, children, is_query_worker, post_query, record_figure, serve_process
 
 LIMIT = 2.0  # seconds

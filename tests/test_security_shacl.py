@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from aflm_graph import validate
-from aflm_graph.validate import ValidationError, load_quads, load_shapes, validate_quads
+from aflm_graph.validate.check import validate_build
+from aflm_graph.validate.shacl import ValidationError, load_quads, load_shapes, validate_quads
 from conftest import DATA, ROOT
 from hostile import AUDIT, Recorder
 
@@ -41,7 +41,7 @@ def test_pyshacl_runs_without_javascript_imports_inference_or_advanced_features(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(pyshacl, "validate", spy)
-    assert validate.validate_build(VALID).conforms
+    assert validate_build(VALID).conforms
     assert len(seen) == 1
     assert seen[0]["js"] is False and seen[0]["do_owl_imports"] is False
     assert seen[0]["inference"] == "none" and seen[0]["advanced"] is False

@@ -25,12 +25,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aflm_graph.annotate import annotate
-from aflm_graph.build import AnnotatedDocument, build_quads
-from aflm_graph.export import FORMATS, canonical_quads, not_xml_characters
-from aflm_graph.link import link
-from aflm_graph.parse import ParseError, parse_file, parse_text
-from aflm_graph.vocab import load_vocabulary
+from aflm_graph.enrich.annotate import annotate
+from aflm_graph.enrich.link import link
+from aflm_graph.graph.build import AnnotatedDocument, build_quads
+from aflm_graph.graph.export import FORMATS, canonical_quads, not_xml_characters
+from aflm_graph.ingest.parse import ParseError, parse_file, parse_text
+from aflm_graph.terms.vocab import load_vocabulary
 from hostile import record_figure
 from test_export import _check_round_trip
 

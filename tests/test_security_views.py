@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from aflm_graph import views
+from aflm_graph.views import network as views
 from conftest import require_executable
 from test_views import fixture_store
 from test_views_browser import CHROMIUM_ARGS, VIEWPORT, Opened, _dom_point, _tooltip

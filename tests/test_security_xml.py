@@ -26,7 +26,7 @@ MEMORY_MB = 300
 READ = """
 import json, sys
 from pathlib import Path
-from aflm_graph.rdfio import read_quads
+from aflm_graph.graph.rdfio import read_quads
 try:
     print(json.dumps({"ok": [q.object.value[:200] for q in read_quads(Path(sys.argv[1]))]}))
 except ValueError as exc:
@@ -35,8 +35,8 @@ except ValueError as exc:
 
 REMOTE = """
 import json, sys
-from aflm_graph.engine import run
-from aflm_graph.queries import QueryError
+from aflm_graph.sparql.run import run
+from aflm_graph.sparql.catalogue import QueryError
 try:
     result = run(sys.argv[1], endpoint=sys.argv[2], timeout=20)
     print(json.dumps({"ok": [[t.value[:200] for t in row if t] for row in result.rows]}))

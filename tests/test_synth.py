@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from aflm_graph import synth
-from aflm_graph.parse import parse_file
-from aflm_graph.synth import MANIFEST_NAME, MEMBER_STATES, write_corpus
+import synth
+from aflm_graph.ingest.parse import parse_file
+from synth import MANIFEST_NAME, MEMBER_STATES, write_corpus
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_the_linker_finds_the_near_duplicates_and_few_look_alikes() -> None:
     With seven fixed frames, 200 documents gave 1.9 `similar` pairs per recommendation (2.3 at 300): the
     bench then measured a corpus that links far more densely than real ones (the seeds: 0.09).
     """
-    from aflm_graph.link import link
+    from aflm_graph.enrich.link import link
 
     documents = synth.generate(200, seed=1)
     texts, owners, where = [], [], {}
@@ -181,7 +181,7 @@ def test_a_broken_vocabulary_file_is_an_error_that_names_it(tmp_path: Path) -> N
 def test_the_project_vocabulary_is_read_when_it_exists() -> None:
     import pyoxigraph
 
-    from aflm_graph.resources import ontology_dir
+    from aflm_graph.terms.resources import ontology_dir
 
     vocab = ontology_dir() / "vocab"
     files = sorted(vocab.rglob("*.ttl")) if vocab.is_dir() else []

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from aflm_graph.cli import cli
-from aflm_graph.validate import (
+from aflm_graph.validate.check import validate_build
+from aflm_graph.validate.shacl import (
     ValidationError,
     load_shapes,
-    validate_build,
     validate_quads,
     violation_queries,
 )
@@ -130,7 +130,7 @@ aflmsh:Remote a sh:NodeShape ;
 
 def test_owl_imports_in_shapes_are_not_fetched(tmp_path: Path) -> None:
     """pySHACL runs with do_owl_imports=False: an unreachable import does not stop (or slow) validation."""
-    from aflm_graph.validate import load_quads
+    from aflm_graph.validate.shacl import load_quads
 
     shapes = _shapes_with(tmp_path, "\n<https://w3id.org/aflm/shapes> owl:imports <http://127.0.0.1:9/more.ttl> .\n")
     report = validate_quads(load_quads(VALID[0]), shapes_path=shapes)
@@ -143,8 +143,8 @@ def test_owl_imports_in_shapes_are_not_fetched(tmp_path: Path) -> None:
 def test_a_build_that_violates_the_shapes_fails_and_keeps_the_previous_build(
     seed_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from aflm_graph import validate
-    from aflm_graph.pipeline import BuildError, build
+    from aflm_graph.publish.pipeline import BuildError, build
+    from aflm_graph.validate import shacl as validate
 
     out = tmp_path / "build"
     shutil.copytree(seed_build, out)
@@ -171,7 +171,7 @@ def test_sparql_constraints_on_pyoxigraph_agree_with_pyshacl(name: str) -> None:
     """validate.py runs sh:sparql itself (pySHACL through rdflib is ~100x slower); both must report the same."""
     import pyoxigraph as ox
 
-    from aflm_graph.validate import (
+    from aflm_graph.validate.shacl import (
         SHACL_GRAPHS,
         _rdflib_graph,
         load_quads,

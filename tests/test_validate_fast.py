@@ -18,8 +18,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from aflm_graph import shacl_stream
-from aflm_graph.shacl_stream import (
+from aflm_graph.graph.statements import Statements
+from aflm_graph.validate import stream as shacl_stream
+from aflm_graph.validate.shacl import Finding, load_quads, load_shapes, violation_queries
+from aflm_graph.validate.stream import (
     SCREENED,
     Facts,
     _evidence_constraints,
@@ -29,8 +31,6 @@ from aflm_graph.shacl_stream import (
     stream_findings,
     validate_statements,
 )
-from aflm_graph.statements import Statements
-from aflm_graph.validate import Finding, load_quads, load_shapes, violation_queries
 
 SHAPES_FIXTURES = Path(__file__).resolve().parent / "data" / "shapes"
 AFLM = "https://w3id.org/aflm/ontology#"

@@ -8,9 +8,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from aflm_graph.shacl_stream import Unsupported, compile_shapes, sample_statements, stream_findings, validate_statements
-from aflm_graph.statements import Statements
-from aflm_graph.validate import (
+from aflm_graph.graph.statements import Statements
+from aflm_graph.validate.shacl import (
     SHACL_GRAPHS,
     _rdflib_graph,
     core_shapes,
@@ -18,6 +17,13 @@ from aflm_graph.validate import (
     load_shapes,
     shacl_findings,
     shape_predicates,
+)
+from aflm_graph.validate.stream import (
+    Unsupported,
+    compile_shapes,
+    sample_statements,
+    stream_findings,
+    validate_statements,
 )
 
 SHAPES_FIXTURES = Path(__file__).resolve().parent / "data" / "shapes"

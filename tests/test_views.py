@@ -19,11 +19,12 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from aflm_graph import __version__, views
+from aflm_graph import __version__
 from aflm_graph.cli import cli
-from aflm_graph.engine import Result, Term, open_store
-from aflm_graph.namespaces import GRAPH_ONTOLOGY, GRAPH_REFERENCE
-from aflm_graph.stats import compute, concept_centrality, member_state_similarity, theme_communities, write_stats
+from aflm_graph.sparql.engine import Result, Term, open_store
+from aflm_graph.terms.namespaces import GRAPH_ONTOLOGY, GRAPH_REFERENCE
+from aflm_graph.views import network as views
+from aflm_graph.views.stats import compute, concept_centrality, member_state_similarity, theme_communities, write_stats
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "data" / "views"
@@ -528,7 +529,7 @@ def test_seed_overview_counts(seed_build: Path) -> None:
 
 
 def test_hostile_document_through_the_pipeline_is_shown_as_text(tmp_path: Path) -> None:
-    from aflm_graph.pipeline import build
+    from aflm_graph.publish.pipeline import build
 
     out = tmp_path / "hostile-build"
     build([FIXTURES / "hostile.txt"], out)
@@ -544,7 +545,7 @@ def _views_both_ways(build: Path) -> tuple[dict[str, bytes], dict[str, bytes], i
     """build_views on the whole dump, and as a build draws them: from the store of what they read but the
     words, with the words in a store of their own made when a view first draws a recommendation.
     (Views of the whole, views of the parts, quads in the whole, in the views' store, in the words' store.)"""
-    from aflm_graph.statements import Statements
+    from aflm_graph.graph.statements import Statements
 
     whole = ox.Store()
     whole.bulk_load(path=str(build / "aflm.nq"), format=ox.RdfFormat.N_QUADS)
@@ -568,8 +569,8 @@ def _views_both_ways(build: Path) -> tuple[dict[str, bytes], dict[str, bytes], i
 
 def test_the_views_store_of_a_build_leaves_out_only_what_the_views_never_read(seed_build: Path, tmp_path: Path
                                                                              ) -> None:
-    from aflm_graph.pipeline import build
-    from aflm_graph.synth import write_corpus
+    from aflm_graph.publish.pipeline import build
+    from synth import write_corpus
 
     write_corpus(tmp_path / "corpus", documents=30, seed=4)
     synthetic = tmp_path / "synthetic-build"
@@ -584,8 +585,8 @@ def test_the_views_store_of_a_build_leaves_out_only_what_the_views_never_read(se
 def test_a_big_build_draws_its_views_without_loading_the_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                                                ) -> None:
     """Past what a view draws one by one, the words are never read: their store is not even made."""
-    from aflm_graph.pipeline import build
-    from aflm_graph.synth import write_corpus
+    from aflm_graph.publish.pipeline import build
+    from synth import write_corpus
 
     monkeypatch.setattr(views, "MAX_RECOMMENDATIONS", 5)  # every document has 10 or more: each view collapses
     write_corpus(tmp_path / "corpus", documents=12, seed=4)

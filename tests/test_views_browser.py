@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from aflm_graph import views
-from aflm_graph.engine import open_store
+from aflm_graph.sparql.engine import open_store
+from aflm_graph.views import network as views
 from conftest import ROOT, require_executable
 from test_views import FIXTURES, HOSTILE, fixture_store
 
@@ -282,7 +282,7 @@ def test_seed_views_screenshots_for_a_person_to_look_at(seed_build: Path, open_v
 
 
 def test_hostile_document_built_by_the_pipeline_fires_no_dialog(tmp_path: Path, open_view: Any) -> None:
-    from aflm_graph.pipeline import build
+    from aflm_graph.publish.pipeline import build
 
     out = tmp_path / "hostile-build"
     build([FIXTURES / "hostile.txt"], out)

@@ -9,8 +9,8 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from aflm_graph.resources import vocab_dir
-from aflm_graph.vocab import (
+from aflm_graph.terms.resources import vocab_dir
+from aflm_graph.terms.vocab import (
     KINDS,
     RDFS_IS_DEFINED_BY,
     SKOS,
