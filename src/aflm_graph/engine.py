@@ -210,7 +210,7 @@ def run(
     query: NamedQuery | str,
     *,
     build: Path | str = "build",
-    params: Mapping[str, str] | None = None,
+    params: Mapping[str, object] | None = None,
     endpoint: str | None = None,
     timeout: float | None = None,
     allow_partial: bool = False,
@@ -255,8 +255,19 @@ def _plain(term: Term | None) -> str:
     return "" if term is None else term.value
 
 
-def to_csv(result: Result) -> str:
-    """SPARQL 1.1 CSV results: a header of variable names, plain values."""
+def to_csv(result: Result, *, neutralise_formulas: bool = False) -> str:
+    """SPARQL 1.1 CSV results: a header of variable names, plain values.
+
+    With `neutralise_formulas`, a value that a spreadsheet would run as a formula (it starts with `=`,
+    `+`, `-`, `@`, tab or CR, and is not a plain number) gets a leading `'` (OWASP, CSV injection): for
+    a file meant to be opened in a spreadsheet. Off by default: that is no longer SPARQL's CSV.
+    """
+    from .safetext import neutralise_formula
+
+    def cell(term: Term | None) -> str:
+        text = _plain(term)
+        return neutralise_formula(text) if neutralise_formulas else text
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     if result.form == "ask":
@@ -264,7 +275,7 @@ def to_csv(result: Result) -> str:
         writer.writerow(["true" if result.boolean else "false"])
     else:
         writer.writerow(result.columns)
-        writer.writerows([_plain(t) for t in row] for row in result.rows)
+        writer.writerows([cell(t) for t in row] for row in result.rows)
     return buffer.getvalue()
 
 
