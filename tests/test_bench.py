@@ -54,3 +54,30 @@ def test_the_stages_script_times_every_step_of_a_build_alone(tmp_path: Path) -> 
     assert set(figures["seconds"]) == {"prepare", "link", "statements", "nquads", "merged", "ntriples", "turtle",
                                        "trig", "jsonld", "rdfxml", "facts", "validate", "views-store", "views"}
     assert figures["documents"] == 3 and figures["recommendations"] >= 30 and figures["quads"] > 5_000
+
+
+def test_bench_workdir_is_created_or_refused_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from aflm_graph import bench
+    from aflm_graph.cli import cli
+
+    seen: list[Path] = []
+
+    def fake_run(out: Path, *, workdir: Path | None = None, **kwargs: object) -> dict[str, object]:
+        assert workdir is not None and workdir.is_dir()
+        seen.append(workdir)
+        return {}
+
+    monkeypatch.setattr(bench, "run", fake_run)
+    monkeypatch.setattr(bench, "table", lambda results: "")
+    missing = tmp_path / "no" / "such" / "dir"
+    result = CliRunner().invoke(cli, ["bench", "--workdir", str(missing), "--out", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    assert seen == [missing]
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x")
+    result = CliRunner().invoke(cli, ["bench", "--workdir", str(blocked / "sub"), "--out", str(tmp_path / "r.json")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit | None)
+    assert "Traceback" not in result.output and "--workdir" in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
