@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     from aflm_graph.enrich.link import link
     from aflm_graph.graph.build import build_statements
     from aflm_graph.graph.describe import statement_facts
-    from aflm_graph.graph.export import jsonld_chunks, terse_chunks, write_rdfxml_file
+    from aflm_graph.graph.export import jsonld_chunks, write_rdfxml_file, write_serialized
     from aflm_graph.graph.statements import ntriples_chunks, write_chunks
     from aflm_graph.publish import pipeline
     from aflm_graph.terms.vocab import load_vocabulary
@@ -80,10 +80,12 @@ def main(argv: list[str] | None = None) -> int:
         step("nquads", lambda: write_chunks(out / "aflm.nq", statements.nquads_chunks()))
         merged = step("merged", statements.merged)
         step("ntriples", lambda: write_chunks(out / "aflm.nt", ntriples_chunks(merged)))
-        step("turtle", lambda: write_chunks(out / "aflm.ttl", terse_chunks([("", merged)])))
-        step("trig", lambda: write_chunks(out / "aflm.trig", terse_chunks(statements.ordered())))
+        step("turtle", lambda: write_serialized(out / "aflm.ttl", ox.parse(path=str(out / "aflm.nt")),
+                                                ox.RdfFormat.TURTLE))
+        step("trig", lambda: write_serialized(out / "aflm.trig", ox.parse(path=str(out / "aflm.nq")),
+                                              ox.RdfFormat.TRIG))
         step("jsonld", lambda: write_chunks(out / "aflm.jsonld", jsonld_chunks(merged)))
-        step("rdfxml", lambda: write_rdfxml_file(out / "aflm.rdf", merged))
+        step("rdfxml", lambda: write_rdfxml_file(out / "aflm.rdf", out / "aflm.nt"))
         step("facts", lambda: statement_facts(None, statements))
         step("validate", lambda: validate_statements(statements))
         store = ox.Store()

@@ -12,13 +12,15 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 VIRTUOSO_PASSWORD = "aflm-test-pw"  # a throwaway instance on loopback; never a real credential
@@ -249,3 +251,83 @@ def load(server: Server, build: Path) -> None:
     for graph in sorted(previous - set(report.graphs)):
         _send(opener, "DELETE", _graph_url(server.store_url, graph), b"", 60)
     _LOADED[server.pid] = (build, frozenset(report.graphs))
+
+
+# --- a server that drips its answer
+
+
+DRIP_ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\nContent-Length: 64\r\n\r\n"
+               + b" " * 64)
+
+
+@dataclass
+class Drip:
+    """A running drip server: where to send requests, and how long each connection stayed open (seconds)."""
+
+    url: str
+    requests: int = 0
+    held: list[float] = field(default_factory=list)  # per connection: seconds from its request to its close
+
+
+def _drip_one(conn: socket.socket, drip: Drip, answer: bytes, interval: float, until: float,
+              stop: threading.Event) -> None:
+    """Read one request's head, then send `answer` one byte per `interval` s, draining what the client sends."""
+    with conn:
+        conn.settimeout(interval)
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < 1 << 16 and time.monotonic() < until:
+            with contextlib.suppress(TimeoutError):
+                data = conn.recv(1 << 16)
+                if not data:
+                    return
+                head += data
+        drip.requests += 1
+        began = time.monotonic()
+        for byte in answer:
+            if stop.is_set() or time.monotonic() >= until:
+                break
+            try:
+                conn.sendall(bytes([byte]))
+                if conn.recv(1 << 16) == b"":  # waits `interval` s, reads the body, sees the client hang up
+                    break
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+        drip.held.append(time.monotonic() - began)
+
+
+@contextlib.contextmanager
+def drip_server(*, seconds: float = 30.0, interval: float = 1.0, answer: bytes = DRIP_ANSWER) -> Iterator[Drip]:
+    """A TCP server on 127.0.0.1 that answers every request one byte per `interval` seconds.
+
+    Each read of the client's gets a byte well within any per-read timeout, so only a deadline for the
+    whole request ends it. It stops by itself `seconds` after it started (and at the end of the block);
+    its threads are daemons, and it never connects anywhere.
+    """
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.1)
+    drip = Drip(f"http://127.0.0.1:{listener.getsockname()[1]}")
+    until = time.monotonic() + seconds
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set() and time.monotonic() < until:
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=_drip_one, args=(conn, drip, answer, interval, until, stop), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield drip
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()

@@ -15,7 +15,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "aflm_graph"
 ROOT = "aflm_graph"
 
 # The rooms, lowest first: a room imports only from rooms below it (and from itself).
-# - `fsutil` (atomic writes) imports nothing of ours and serves views and publish: it sits at the bottom.
+# - `fsutil` (atomic writes, output-folder checks), `safetext` (escaped messages, CSV cells) and `orphans`
+#   (workers that die with their parent) import nothing of ours and serve several rooms: they sit at the bottom.
 # - `sparql` comes before `validate` (the sketch had them the other way round): the SPARQL checks
 #   run on the query engine (engine.run_embedded, catalogue.check_safe), while no query needs validation.
 # - `serve` comes after `views`: the rooms do not import each other today, and an IRI's HTML page
@@ -23,6 +24,8 @@ ROOT = "aflm_graph"
 # - `cli`, `_entry` and the package's `__init__` are on top: they orchestrate, nobody imports them.
 ORDER = [
     "fsutil",
+    "safetext",
+    "orphans",
     "terms",
     "ingest",
     "enrich",

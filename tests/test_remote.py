@@ -13,8 +13,11 @@ import csv
 import http.server
 import io
 import math
+import secrets
+import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -369,6 +372,148 @@ def test_virtuoso_bulk_loader(virtuoso: Server, fixture_dataset: Path) -> None:
                                graph=graph, credentials=("dba", "wrong"))
     finally:
         _drop(virtuoso, graph)
+
+
+def _command_lines() -> dict[int, str]:
+    """Every process's command line as `ps` shows it (from /proc/PID/cmdline), by pid."""
+    lines = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                lines[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    return lines
+
+
+@pytest.mark.server
+def test_virtuoso_bulk_loader_keeps_the_password_off_every_command_line(
+    virtuoso: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While a real bulk load runs, no process's command line (what `ps` shows every user) holds the password.
+
+    /proc is polled during the load, which must be long enough to be seen: the poll has to catch the
+    isql process at least once, else the test proves nothing and fails. The argv actually passed to
+    isql is recorded too. The load itself is checked by the loader (counts read back) and here.
+    """
+    require_executable("isql-vt", why="Virtuoso's SQL client, for the bulk loader")
+    assert virtuoso.sql_address and virtuoso.load_dir and virtuoso.password
+    source = tmp_path / "big.trig"
+    graph = "urn:x-aflm-test:bulk-password"
+    source.write_text(f"<{graph}> {{\n" + "".join(f'<urn:x-aflm-test:s{i}> <urn:x-aflm-test:p> "v{i}" .\n'
+                                                  for i in range(50_000)) + "}\n")
+    build = fixture_build(source, tmp_path / "build")
+    # A password of this test's own (another session's test server may run with the shared one), with the
+    # characters isql's own syntax gives a meaning to: quotes, backslash, `$` macros, `;`, a space.
+    user, password = f"aflm_loader_{secrets.token_hex(4)}", f"pw {secrets.token_hex(8)} '\\\"$U{{x}};"
+    _isql(virtuoso, f"DB.DBA.USER_CREATE({_sql_string(user)}, {_sql_string(password)}, "
+                    "vector('SQL_ENABLE', 1, 'PRIMARY_GROUP', 'dba'));")  # the loader needs dba's rights
+    argvs: list[list[str]] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(args: list[str], *rest: object, **kwargs: object) -> subprocess.Popen[str]:
+        argvs.append([str(a) for a in args])
+        return real_popen(args, *rest, **kwargs)  # type: ignore[call-overload,no-any-return]
+
+    monkeypatch.setattr(subprocess, "Popen", recording_popen)
+    outcome: list[object] = []
+
+    def load_it() -> None:
+        try:
+            outcome.append(virtuoso_bulk_load(build, isql_address=virtuoso.sql_address or "",
+                                              load_dir=virtuoso.load_dir or tmp_path, graph=graph,
+                                              credentials=(user, password)))
+        except Exception as exc:  # reported below, in the test's thread
+            outcome.append(exc)
+
+    loader = threading.Thread(target=load_it, daemon=True)
+    loader.start()
+    seen_isql: set[int] = set()
+    leaks: dict[int, str] = {}
+    deadline = time.monotonic() + 120
+    try:
+        while loader.is_alive() and time.monotonic() < deadline:
+            for pid, line in _command_lines().items():
+                if "isql-vt" in line:
+                    seen_isql.add(pid)
+                if password in line or secrets_part(password) in line:
+                    leaks[pid] = line
+            time.sleep(0.005)
+        loader.join(5)
+    finally:
+        monkeypatch.undo()
+    try:
+        assert not loader.is_alive(), "the bulk load took over 120 s"
+        assert len(outcome) == 1 and not isinstance(outcome[0], BaseException), outcome
+        assert outcome[0].graphs == {graph: 50_000}  # type: ignore[union-attr]
+        assert leaks == {}, f"the password is on a command line: {leaks}"
+        assert seen_isql, "the poll never saw isql run: it proves nothing (make the load longer)"
+        isql_argv = [argv for argv in argvs if argv and argv[0].endswith("isql-vt")]
+        assert len(isql_argv) == 1 and not any(secrets_part(password) in arg for arg in isql_argv[0]), isql_argv
+        count = run_remote(virtuoso.query_url, f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        assert count.rows[0][0].value == "50000"
+    finally:
+        _drop(virtuoso, graph)
+        _isql(virtuoso, f"DB.DBA.USER_DROP({_sql_string(user)});")
+
+
+def secrets_part(password: str) -> str:
+    """The random part of a test password: what would show on a command line however it was quoted."""
+    return password.split()[1]
+
+
+def _sql_string(text: str) -> str:
+    """A Virtuoso SQL string literal (its strings take backslash escapes; `$` is doubled against isql's macros)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'").replace("$", "$$") + "'"
+
+
+def _isql(server: Server, *statements: str) -> str:
+    """Run SQL statements as dba through isql-vt (login on stdin); fail the test on any error."""
+    def quoted(text: str) -> str:  # an isql literal: backslash escapes backslash and quote
+        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    login = f"SET UID={quoted(server.user or '')};\nSET PWD={quoted(server.password or '')};\n"
+    done = subprocess.run(["isql-vt", f"DSN={server.sql_address}", "VERBOSE=OFF", "BANNER=OFF", "PROMPT=OFF",
+                           "ECHO=OFF"], input=login + "\n".join(statements) + "\n", capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0 and "*** Error" not in done.stdout + done.stderr, done.stdout + done.stderr
+    return done.stdout
+
+
+NOT_LOADABLE = """\
+<urn:x-aflm-test:good> { <urn:x-aflm-test:a> <urn:x-aflm-test:p> "kept" . }
+<urn:x-aflm-test:bad> {
+  <urn:x-aflm-test:a> <urn:x-aflm-test:says> <<( <urn:x-aflm-test:a> <urn:x-aflm-test:p> "one" )>> .
+  <urn:x-aflm-test:b> <urn:x-aflm-test:says> <<( <urn:x-aflm-test:b> <urn:x-aflm-test:p> "two" )>> .
+}
+"""
+
+
+@pytest.mark.server
+def test_a_bulk_load_that_loads_nothing_is_an_error(virtuoso: Server, tmp_path: Path) -> None:
+    """Virtuoso 7's loader skips N-Triples it cannot parse (here RDF 1.2 triple terms) without an error, and
+    isql exits 0: only the triple count read back shows the graph is empty. The push must fail and say so."""
+    require_executable("isql-vt", why="Virtuoso's SQL client, for the bulk loader")
+    assert virtuoso.sql_address and virtuoso.load_dir
+    source = tmp_path / "not-loadable.trig"
+    source.write_text(NOT_LOADABLE)
+    build = fixture_build(source, tmp_path / "build")
+    env = {"AFLM_ENDPOINT_USER": virtuoso.user or "", "AFLM_ENDPOINT_PASSWORD": virtuoso.password or ""}
+    args = ["push", "--build", str(build), "--endpoint", virtuoso.store_url, "--loader", "virtuoso-bulk",
+            "--isql", virtuoso.sql_address, "--load-dir", str(virtuoso.load_dir)]
+    try:
+        result = CliRunner().invoke(cli, args, env=env)
+        assert result.exit_code == 1, result.output
+        first = result.stderr.splitlines()[0]
+        assert "the bulk load failed" in first and "incomplete" in first, first
+        assert "<urn:x-aflm-test:bad>: 0 of the 2 triples sent are in the store" in first, first
+        assert "urn:x-aflm-test:good>: " not in first  # the graph that did load is not blamed
+        assert (virtuoso.password or "?") not in result.output
+        counts = run_remote(virtuoso.query_url, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+                            "FILTER(STRSTARTS(STR(?g), 'urn:x-aflm-test:')) } GROUP BY ?g")
+        found = {g.value: int(n.value) for g, n in counts.rows}
+        assert found.get("urn:x-aflm-test:good") == 1 and "urn:x-aflm-test:bad" not in found, found
+    finally:
+        _drop(virtuoso, "urn:x-aflm-test:good")
+        _drop(virtuoso, "urn:x-aflm-test:bad")
 
 
 def _drop(server: Server, graph: str) -> None:

@@ -48,6 +48,17 @@ def hostile_queries(url: str) -> dict[str, str]:
         "service-in-construct": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
         "service-in-ask": f"ASK {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
         "service-after-comment": f"SELECT * WHERE {{ # }}\n SERVICE <{url}> {{ ?s ?p ?o }} }}",
+        # issue 15: spellings that fooled the token scan (a prefixed name ending in an escape read the rest
+        # of the line as a comment or a string; `SERVICE:` with the empty prefix scanned as one word)
+        "escape-hash": f"PREFIX ex: <http://example.org/>\nSELECT ?a WHERE {{ BIND(ex:x\\# AS ?z) "
+                       f"SERVICE <{url}> {{ ?a ?b ?c }} }}",
+        "escape-quote": f"PREFIX ex: <http://example.org/>\nSELECT ?a WHERE {{ BIND(ex:x\\' AS ?z) "
+                        f"SERVICE <{url}> {{ ?a ?b ?c }} }}",
+        "empty-prefix": f"PREFIX : <{url}>\nSELECT ?a WHERE {{ SERVICE: {{ ?a ?b ?c }} }}",
+        "relative-to-base": f"BASE <{base}/> SELECT ?a WHERE {{ SERVICE <sparql> {{ ?a ?b ?c }} }}",
+        "escaped-lower-case": f"SELECT * WHERE {{ \\u0073ervice <{url}> {{ ?s ?p ?o }} }}",
+        "in-exists": f"SELECT * WHERE {{ ?a ?b ?c FILTER EXISTS {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }}",
+        "in-subquery": f"SELECT * WHERE {{ {{ SELECT ?s WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }} }}",
         "from": f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}",
         "from-prefixed": f"PREFIX c: <{base}/> SELECT * FROM c:x WHERE {{ ?s ?p ?o }}",
         "from-named": f"SELECT * FROM NAMED <{url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",

@@ -10,12 +10,19 @@ Test 6: answers a server cut short (HTTP 206, HTTP 200 with `X-SQL-State: S1TAT`
 as long as the announced or given row cap) are flagged partial and fail, through the API and the
 command line, unless the caller allows partial answers; a full page the query's own LIMIT explains
 is not partial.
+
+Issue 15: the client's timeout is a deadline for the whole request, not for each socket read: a server
+that drips one byte a second (a real TCP server in a thread, bounded to 30 s) is cut off at `--timeout`,
+for `push` and for `query --endpoint`. A push that stops partway says that the remote graph is
+incomplete, what was sent and the exact command to retry, and that command then works.
 """
 
 from __future__ import annotations
 
 import base64
 import http.server
+import shlex
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +35,7 @@ from aflm_graph.sparql.catalogue import QueryError
 from aflm_graph.sparql.remote import PartialResultError, PushError, push
 from aflm_graph.sparql.run import run
 from hostile import Recorder, Responder, answer, json_results, recording_server, silent_listener
+from servers import drip_server
 
 TIMEOUT = 1.0
 SELECT = "SELECT ?x WHERE { ?x ?p ?o }"
@@ -82,7 +90,7 @@ def test_an_endpoint_that_never_answers(small_build: Path) -> None:
         assert "no complete answer within 1 s" in stderr
         message = _fails_within(lambda: push(small_build, url.replace("/sparql", "/store"), timeout=TIMEOUT),
                                 TIMEOUT, PushError)
-        assert "timed out" in message or "no answer" in message
+        assert "no complete answer within 1 s" in message and "deadline" in message and "incomplete" in message
 
 
 def test_an_endpoint_that_trickles_its_answer_is_cut_at_the_deadline() -> None:
@@ -147,6 +155,99 @@ def test_credentials_answer_the_endpoints_own_challenge_and_never_follow_a_redir
     assert f"Basic {base64.b64encode(b'dba:s3cret').decode()}" in sent
     assert target.hits == [], "the redirect's target was contacted"
     assert "s3cret" not in message + result.output
+
+
+# --- issue 15: whole-request deadlines, and a push that stops partway
+
+DRIP_SECONDS = 30.0  # the drip server gives up by itself after this long
+DEADLINE = 2.0
+
+
+def test_a_server_that_drips_one_byte_a_second_is_cut_at_the_whole_request_deadline(small_build: Path) -> None:
+    """Each read gets a byte within a second (under any per-read timeout): only a whole-request deadline ends it."""
+    with drip_server(seconds=DRIP_SECONDS, interval=1.0) as drip:
+        store = f"{drip.url}/store"
+        started = time.monotonic()
+        pushed = CliRunner().invoke(cli, ["push", "--build", str(small_build), "--endpoint", store,
+                                          "--timeout", f"{DEADLINE:g}"])
+        push_seconds = time.monotonic() - started
+        started = time.monotonic()
+        queried = CliRunner().invoke(cli, ["query", "documents", "--endpoint", f"{drip.url}/sparql",
+                                           "--timeout", f"{DEADLINE:g}"])
+        query_seconds = time.monotonic() - started
+        started = time.monotonic()
+        with pytest.raises(PushError) as caught:
+            push(small_build, store, timeout=DEADLINE)
+        api_seconds = time.monotonic() - started
+        for _ in range(50):  # the server notices each hang-up within its 1 s drip interval
+            if len(drip.held) >= 3:
+                break
+            time.sleep(0.1)
+
+    assert pushed.exit_code == 1 and queried.exit_code == 1, pushed.output + queried.output
+    for seconds in (push_seconds, query_seconds, api_seconds):
+        assert seconds < DEADLINE + 2, f"returned after {seconds:.1f} s (the drip lasts {DRIP_SECONDS:g} s)"
+    first = pushed.stderr.splitlines()[0]
+    assert first.startswith("Error: push stopped at graph <https://w3id.org/aflm/graph/data>, chunk 1 of 1: PUT ")
+    assert f"no complete answer within {DEADLINE:g} s (the whole-request deadline, --timeout)" in first
+    assert "the remote graph <https://w3id.org/aflm/graph/data> is incomplete" in first
+    retry = shlex.join(["aflm-graph", "push", "--build", str(small_build), "--endpoint", store,
+                        "--chunk-triples", "50000", "--timeout", f"{DEADLINE:g}"])
+    assert first.endswith(f"retry: {retry}"), first
+    assert "  sent and acknowledged: nothing" in pushed.stderr
+    assert queried.stderr.strip() == (f"Error: {drip.url}/sparql: no complete answer within {DEADLINE:g} s "
+                                      "(the client's whole-request deadline)")
+    message = str(caught.value)
+    assert "\n" not in message and "deadline" in message and "incomplete" in message and retry in message
+    assert drip.requests == 3
+    assert len(drip.held) == 3 and max(drip.held) < DEADLINE + 2, f"the client kept the connection: {drip.held}"
+
+
+def _fails_after(answered: int, lock: threading.Lock, seen: list[str], healthy: list[bool]) -> Responder:
+    """Answer 201 to the first `answered` uploads, then close the connection without a word (until healthy)."""
+
+    def respond(handler: http.server.BaseHTTPRequestHandler) -> None:
+        with lock:
+            seen.append(f"{handler.command} {handler.path}")
+            ok = healthy[0] or len(seen) <= answered
+        if ok:
+            answer(201)(handler)
+        else:
+            handler.close_connection = True  # no status line: the client sees the connection drop
+
+    return respond
+
+
+def test_a_push_that_fails_partway_says_what_was_sent_and_how_to_retry(small_build: Path) -> None:
+    lock, seen, healthy = threading.Lock(), [], [False]
+    with recording_server(_fails_after(2, lock, seen, healthy)) as store:
+        url = store.url("/store")
+        started = time.monotonic()
+        failed = CliRunner().invoke(cli, ["push", "--build", str(small_build), "--endpoint", url,
+                                          "--chunk-triples", "200", "--timeout", "5"])
+        assert time.monotonic() - started < 6
+        assert failed.exit_code == 1, failed.output
+        lines = failed.stderr.splitlines()
+        retry = shlex.join(["aflm-graph", "push", "--build", str(small_build), "--endpoint", url,
+                            "--chunk-triples", "200", "--timeout", "5"])
+        assert lines[0].startswith("Error: push stopped at graph <https://w3id.org/aflm/graph/ontology>, chunk 1 of 1:")
+        assert "the remote graph <https://w3id.org/aflm/graph/ontology> is incomplete and 2 more graph(s) were not " \
+               "sent" in lines[0]
+        assert lines[0].endswith(f"retry: {retry}"), lines[0]
+        assert lines[1:] == [
+            "  sent and acknowledged: <https://w3id.org/aflm/graph/data> (2 of 2 chunks, all; 368 triples)",
+            "  failed: <https://w3id.org/aflm/graph/ontology> chunk 1 of 1 (the server may hold part of it)",
+            "  not sent: <https://w3id.org/aflm/graph/reference>, <https://w3id.org/aflm/graph/vocab>",
+            "  a retry replaces each graph (its first chunk is a PUT), so re-running the whole command is safe",
+        ]
+        assert [hit.split("?")[0] for hit in seen] == ["PUT /store", "POST /store", "PUT /store"]
+
+        healthy[0] = True  # the store is back: the printed command, run as printed, completes the push
+        argv = shlex.split(retry)
+        assert argv[:2] == ["aflm-graph", "push"]
+        again = CliRunner().invoke(cli, argv[1:])
+        assert again.exit_code == 0, again.output
+        assert "444 triples in 5 requests" in again.stdout
 
 
 # --- test 6: partial answers

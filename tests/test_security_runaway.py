@@ -24,7 +24,7 @@ from aflm_graph.sparql.run import run
 from hostile import PeakWatcher, Served, alive, children, is_query_worker, post_query, record_figure, serve_process
 
 LIMIT = 2.0  # seconds
-MEMORY_MB = 512
+MEMORY_MB = 1024  # the ORDER BY runaway reaches it in ~0.6 s: still running when the cheap query is sent at 0.3 s
 RSS_SLACK_MB = 160  # interpreter, libraries and the store's file maps, which RLIMIT_DATA does not count
 RUNAWAYS = {
     "cartesian-join": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }",
@@ -125,3 +125,33 @@ def test_runaway_through_serve(name: str, served: Served) -> None:
     assert max(watcher.peak.values()) < MEMORY_MB + RSS_SLACK_MB
     assert served.process.poll() is None
     assert post_query(served.url, CHEAP)[0] == 200
+
+
+def test_the_python_api_takes_the_cli_limits(seed_build: Path) -> None:
+    """`aflm_graph.query` (what SECURITY.md recommends for untrusted queries) stops a runaway at its timeout."""
+    import aflm_graph
+
+    started = time.monotonic()
+    with pytest.raises(QueryError, match=r"time limit|memory limit"):
+        aflm_graph.query(RUNAWAYS["cartesian-join"], build=seed_build, timeout=LIMIT, max_memory_mb=MEMORY_MB)
+    assert time.monotonic() - started < LIMIT + 1
+
+
+def test_a_huge_query_is_refused_at_once_whatever_the_path(seed_build: Path, tmp_path: Path) -> None:
+    """A 50 MB literal took 16.6 s and 8.7 GB under `--timeout 5 --max-memory 500`, and the message blamed the
+    worker: now its length is refused before anything reads it, on every path."""
+    text = 'SELECT * WHERE { BIND("' + "a" * 50_000_000 + '" AS ?x) }'
+    expected = r"refused: the query is 50,000,0\d\d characters long; the limit is 1,000,000"
+    for limits in ({"timeout": 5, "max_memory_mb": 500}, {}):
+        started = time.monotonic()
+        with pytest.raises(QueryError, match=expected):
+            run(text, build=seed_build, **limits)  # type: ignore[arg-type]
+        assert time.monotonic() - started < 2
+    path = tmp_path / "huge.rq"
+    path.write_text(text, encoding="utf-8")
+    del text
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["query", str(path), "--build", str(seed_build), "--timeout", "5",
+                                      "--max-memory", "500"])
+    assert result.exit_code == 1 and "too long for a query" in result.stderr, result.output
+    assert result.stderr.count("\n") == 1 and time.monotonic() - started < 2

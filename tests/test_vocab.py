@@ -9,11 +9,10 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
+from aflm_graph.terms.namespaces import AFLM, RDFS, SKOS
 from aflm_graph.terms.resources import vocab_dir
 from aflm_graph.terms.vocab import (
     KINDS,
-    RDFS_IS_DEFINED_BY,
-    SKOS,
     Vocabulary,
     VocabularyError,
     load_vocabulary,
@@ -110,9 +109,9 @@ def test_every_concept_and_pattern_is_defined_by_its_scheme() -> None:
             t.subject.value
             for t in triples
             if t.predicate.value.endswith("#type")
-            and t.object.value in (SKOS + "Concept", "https://w3id.org/aflm/ontology#ConceptPattern")
+            and t.object.value in (SKOS.Concept, AFLM.ConceptPattern)
         }
-        defined = {t.subject.value: t.object.value for t in triples if t.predicate.value == RDFS_IS_DEFINED_BY}
+        defined = {t.subject.value: t.object.value for t in triples if t.predicate.value == RDFS.isDefinedBy}
         for s in typed:
             scheme = defined.get(s)
             assert scheme is not None and s.startswith(scheme + "/"), f"{path.name}: <{s}> rdfs:isDefinedBy"

@@ -36,27 +36,51 @@ def parse_file(path: Path | str) -> Document:
     return _parse_file(Path(path))
 
 
-def run_pipeline(paths: Sequence[Path | str] | None = None, out: Path | str = "build", *,
-                 store: bool = False) -> BuildReport:
+def run_pipeline(paths: Sequence[Path | str] | Path | str | None = None, out: Path | str = "build", *,
+                 store: bool = False, force: bool = False) -> BuildReport:
     """Build the graph of the documents under `paths` (default `seeds/`) into `out` (what `aflm-graph build` does;
     `store=True` is its `--store`: an on-disk store as well, for corpora too big to load for each query).
 
-    Named so as not to shadow the `aflm_graph.graph.build` module (the stage that turns documents into quads).
+    One str or Path is one path (not a sequence of letters); only None means seeds/: an empty list is
+    an error, not a build of seeds/. `out` is replaced only when it is new, empty or a previous build (with
+    `force`, also a folder of other files; never the home folder, `/`, the current folder or an input).
     """
+    import os
     from pathlib import Path
 
+    from .publish.pipeline import BuildError
     from .publish.pipeline import build as _build
 
-    return _build([Path(p) for p in paths] if paths else None, out, store=store)
+    if paths is None:
+        return _build(None, out, store=store, force=force)
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    if isinstance(paths, bytes):
+        raise TypeError("paths: got bytes; expected a str or Path, or a list of them")
+    chosen: list[Path] = []
+    for item in paths:
+        if not isinstance(item, (str, os.PathLike)):
+            raise TypeError(f"paths: got {type(item).__name__} {item!r:.80}; expected a str or Path (a file or folder)")
+        chosen.append(Path(item))
+    if not chosen:
+        raise BuildError("no input paths given; expected at least one file or folder (or None for seeds/)")
+    return _build(chosen, out, store=store, force=force)
 
 
 def query(
     name_or_text: str,
     *,
     build: Path | str = "build",
-    params: Mapping[str, str] | None = None,
+    params: Mapping[str, object] | None = None,
+    timeout: float | None = None,
+    max_memory_mb: int | None = None,
 ) -> Result:
-    """Run a named query, a `.rq` file or SPARQL text on a build; `.records()` / `.to_dataframe()` on the result."""
+    """Run a named query, a `.rq` file or SPARQL text on a build; `.records()` / `.to_dataframe()` on the result.
+
+    The limits are those of `aflm-graph query`: with `timeout` (seconds) or `max_memory_mb`, the query (its
+    safety check included) runs in a worker process that is killed at the limit; the memory cap is then
+    2048 MB unless given. For queries you did not write, pass a timeout.
+    """
     from .sparql.catalogue import NamedQuery, QueryError, resolve
     from .sparql.run import run
 
@@ -66,7 +90,7 @@ def query(
         if "{" not in name_or_text and len(name_or_text.split()) < 2:  # a name or a path, not SPARQL text
             raise
         named = NamedQuery(name="<query>", text=name_or_text)
-    return run(named, build=build, params=params)
+    return run(named, build=build, params=params, timeout=timeout, max_memory_mb=max_memory_mb)
 
 
 def load(build_dir: Path | str = "build", *, store: str = "Oxigraph") -> rdflib.Dataset:

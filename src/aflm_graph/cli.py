@@ -12,6 +12,12 @@ BUILD_OPTION = click.option(
     help="Folder written by `aflm-graph build`.",
 )
 
+FORCE_OPTION = click.option(
+    "--force", is_flag=True,
+    help="Replace the output folder even when it holds other files (never the home folder, /, the current folder "
+    "or an input).",
+)
+
 
 def _param_values(params: tuple[str, ...]) -> dict[str, str]:
     """`--param NAME=VALUE` options as a mapping (the value may itself contain `=`)."""
@@ -19,13 +25,34 @@ def _param_values(params: tuple[str, ...]) -> dict[str, str]:
     for item in params:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise click.ClickException(f"--param {item!r}: expected NAME=VALUE")
+            from .safetext import brief
+
+            raise click.ClickException(f"--param {brief(item)}: expected NAME=VALUE")
         values[name.strip()] = value
     return values
 
 
+def _write_stdout(data: bytes) -> None:
+    """Write bytes to standard output; a full disk or a closed pipe is a one-line error, not a traceback."""
+    import os
+
+    stream = sys.stdout.buffer
+    try:
+        stream.write(data)
+        stream.flush()
+    except BrokenPipeError:  # `... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python exits
+        sys.exit(1)
+    except OSError as exc:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise click.ClickException(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
 def _fail(exc: BaseException) -> click.ClickException:
-    return click.ClickException(" ".join(str(exc).split()) or exc.__class__.__name__)
+    """The error as one line, with control characters escaped: a file name may hold terminal escapes."""
+    from .safetext import printable
+
+    return click.ClickException(printable(" ".join(str(exc).split()) or exc.__class__.__name__))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,13 +86,15 @@ def cli() -> None:
               help="Memory limit of the PDF extraction process (a decompression bomb stops there).")
 @click.option("--pdf-max-pages", type=click.IntRange(min=1), default=500, show_default=True,
               help="Largest PDF read, in pages.")
+@FORCE_OPTION
 def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool, keep_going: bool, disk_store: bool,
-          pdf_timeout: float, pdf_memory: int, pdf_max_pages: int) -> None:
+          pdf_timeout: float, pdf_memory: int, pdf_max_pages: int, force: bool) -> None:
     """Build the graph from documents (files or folders; default seeds/).
 
     Writes every export (Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML), the dataset
     description (void.ttl, dataset.jsonld) and the views. The graph is validated first; a graph
-    that violates the shapes is not written and the previous folder stays. Queries load
+    that violates the shapes is not written and the previous folder stays. The output folder is
+    replaced only when it is new, empty or a previous build (--force: also a folder of other files). Queries load
     aflm.nq into an in-memory store; with --store the build also writes an on-disk store that
     opens at once (for corpora of millions of triples).
 
@@ -79,6 +108,7 @@ def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool, ke
     from .ingest.pdf import PdfLimits
     from .publish.pipeline import BuildError
     from .publish.pipeline import build as run_build
+    from .safetext import printable
 
     bars: dict[str, object] = {}
 
@@ -96,7 +126,7 @@ def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool, ke
     try:
         report = run_build(list(paths) or None, out, progress=progress, validate=not no_validate,
                            keep_going=keep_going, pdf_limits=PdfLimits(pdf_timeout, pdf_memory, pdf_max_pages),
-                           store=disk_store)
+                           store=disk_store, force=force)
     except (BuildError, OSError, ValueError) as exc:
         raise _fail(exc) from None
     for reason in report.failed.values():
@@ -104,7 +134,7 @@ def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool, ke
     if not quiet:
         links = ", ".join(f"{n} {r}" for r, n in sorted(report.links.items())) or "no links"
         click.echo(
-            f"Built {report.out}/: {report.documents} documents, {report.recommendations} recommendations, "
+            f"Built {printable(report.out)}/: {report.documents} documents, {report.recommendations} recommendations, "
             f"{report.mentions} concept mentions, {links}, {report.triples} triples in {report.seconds:.2f} s"
         )
     if report.failed:
@@ -129,21 +159,29 @@ def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool, ke
               help="Remote only: query the merge of these graphs (default-graph-uri) instead of the server's default.")
 @click.option("--max-memory", "max_memory_mb", type=click.IntRange(min=64), metavar="MB",
               help="Embedded: run in a worker whose memory is capped at MB (default with --timeout: 2048).")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the result to this file (atomically) instead of standard output.")
+@click.option("--csv-formulas/--no-csv-formulas", "csv_formulas", default=None,
+              help="CSV: keep values that a spreadsheet runs as formulas (=, +, -, @ first) as they are, or put a "
+              "' before them. Default: kept on standard output (SPARQL's CSV), neutralised in an --out file.")
 def query(
     name_or_file: str, build_dir: Path, params: tuple[str, ...], fmt: str, endpoint: str | None,
     timeout: float | None, allow_partial: bool, row_cap: int | None, default_graphs: tuple[str, ...],
-    max_memory_mb: int | None,
+    max_memory_mb: int | None, out_file: Path | None, csv_formulas: bool | None,
 ) -> None:
     """Run a named query (see `aflm-graph queries`) or a .rq file on the build or a SPARQL endpoint.
 
     \b
     Example:
         aflm-graph query recommendations --format csv
+        aflm-graph query recommendations --format csv --out recommendations.csv
         aflm-graph query my-question.rq --param theme=fair-recruitment
         aflm-graph query search-text -p words=recruitment --endpoint http://127.0.0.1:7878/query
     """
+    from .fsutil import atomic_write_bytes
+    from .safetext import printable
     from .sparql.catalogue import QueryError, resolve
-    from .sparql.engine import render
+    from .sparql.engine import render, to_csv
     from .sparql.run import run
 
     values = _param_values(params)
@@ -153,10 +191,18 @@ def query(
             named, build=build_dir, params=values, endpoint=endpoint, timeout=timeout, allow_partial=allow_partial,
             row_cap=row_cap, default_graphs=default_graphs, max_memory_mb=max_memory_mb,
         )
-        click.echo(render(result, fmt), nl=False)
+        # a CSV file is meant for a spreadsheet: its formulas are neutralised unless --csv-formulas
+        keep = csv_formulas if csv_formulas is not None else out_file is None
+        text = to_csv(result, neutralise_formulas=not keep) if fmt == "csv" else render(result, fmt)
+        if out_file is None:
+            click.echo(text, nl=False)
+        else:
+            data = text.encode("utf-8")
+            atomic_write_bytes(out_file, data)
+            click.echo(printable(f"Wrote {out_file}: {len(data):,} bytes"), err=True)
         for warning in result.warnings:
-            click.echo(f"Warning: {warning}", err=True)
-    except QueryError as exc:
+            click.echo(printable(f"Warning: {warning}"), err=True)
+    except (QueryError, OSError) as exc:
         raise _fail(exc) from None
 
 
@@ -252,7 +298,10 @@ def view(kind: str, arg: str | None, build_dir: Path, out: Path | None, params: 
 @BUILD_OPTION
 @click.option("--out", type=click.Path(path_type=Path), help="Folder for the CSV files (default: BUILD/stats).")
 @click.option("--top", type=int, default=15, show_default=True, help="Rows printed per table (the CSVs have all).")
-def stats(build_dir: Path, out: Path | None, top: int) -> None:
+@click.option("--csv-formulas/--no-csv-formulas", "csv_formulas", default=False, show_default=True,
+              help="Keep values that a spreadsheet runs as formulas (=, +, -, @ first) as they are in the CSV files; "
+              "by default they get a ' before them.")
+def stats(build_dir: Path, out: Path | None, top: int, csv_formulas: bool) -> None:
     """Network measures: central concepts, communities of themes, member states alike by theme.
 
     \b
@@ -264,6 +313,9 @@ def stats(build_dir: Path, out: Path | None, top: int) -> None:
         aflm-graph stats
         aflm-graph stats --build build --top 30
     """
+    import dataclasses
+
+    from .safetext import neutralise_formula, printable
     from .sparql.catalogue import QueryError
     from .sparql.engine import open_store
     from .views.stats import compute, write_stats
@@ -271,12 +323,17 @@ def stats(build_dir: Path, out: Path | None, top: int) -> None:
     try:
         tables = compute(open_store(build_dir))
         folder = out or build_dir / "stats"
-        write_stats(tables, folder)
+        written = tables if csv_formulas else [  # CSV files are opened in spreadsheets: no formula runs there
+            dataclasses.replace(table, rows=[[neutralise_formula(v) if isinstance(v, str) else v for v in row]
+                                             for row in table.rows])
+            for table in tables
+        ]
+        write_stats(written, folder)
     except (QueryError, OSError) as exc:
         raise _fail(exc) from None
     for table in tables:
-        click.echo(table.to_text(limit=top))
-    click.echo(f"Wrote {', '.join(t.name + '.csv' for t in tables)} to {folder}/")
+        click.echo("\n".join(printable(line) for line in table.to_text(limit=top).splitlines()) + "\n")
+    click.echo(printable(f"Wrote {', '.join(t.name + '.csv' for t in tables)} to {folder}/"))
 
 
 @cli.command()
@@ -287,7 +344,8 @@ def stats(build_dir: Path, out: Path | None, top: int) -> None:
 @click.option("--chunk-triples", type=click.IntRange(min=1), default=50_000, show_default=True,
               help="Triples per request (Virtuoso stalls on very large PUTs).")
 @click.option("--timeout", type=click.FloatRange(min=1), default=300.0, show_default=True, metavar="SECONDS",
-              help="Per-request timeout.")
+              help="Whole-request deadline: each upload (connect, send and the server's full answer) must end "
+              "within this time, however slowly the server trickles.")
 @click.option("--loader", type=click.Choice(["gsp", "virtuoso-bulk"]), default="gsp", show_default=True,
               help="gsp: Graph Store HTTP Protocol; virtuoso-bulk: Virtuoso's ld_dir/rdf_loader_run over isql.")
 @click.option("--isql", "isql_address", metavar="HOST:PORT", help="virtuoso-bulk: the server's SQL port.")
@@ -300,7 +358,13 @@ def push(
 
     Credentials, when the store needs them, come from AFLM_ENDPOINT_USER and
     AFLM_ENDPOINT_PASSWORD; they are never sent over plain http:// to a non-loopback host
-    and never forwarded across a redirect.
+    and never forwarded across a redirect (virtuoso-bulk gives the password to isql on its
+    stdin, never on its command line).
+
+    A push that stops partway exits non-zero with one line saying that the remote graph is
+    incomplete and the command to re-run (each graph is replaced, so re-running is safe),
+    then which graphs and chunks were sent. The bulk loader checks afterwards that each
+    graph holds exactly the triples sent.
 
     \b
     Example:
@@ -319,7 +383,12 @@ def push(
             report = virtuoso_bulk_load(build_dir, isql_address=isql_address, load_dir=load_dir, graph=graph)
         else:
             report = run_push(build_dir, endpoint, graph=graph, chunk_triples=chunk_triples, timeout=timeout)
-    except (PushError, QueryError, OSError) as exc:
+    except PushError as exc:  # one line (what failed, the retry command), then what was and was not sent
+        from .safetext import printable
+
+        detail = "".join(f"\n  {printable(' '.join(line.split()))}" for line in exc.detail)
+        raise click.ClickException(_fail(exc).message + detail) from None
+    except (QueryError, OSError) as exc:
         raise _fail(exc) from None
     for line in describe_push(report):
         click.echo(line)
@@ -341,32 +410,52 @@ def push(
               metavar="MB", help="Memory cap of each query worker; a query that needs more is stopped (500).")
 @click.option("--max-waiting", type=click.IntRange(min=0), default=64, show_default=True,
               help="Requests that may wait for a busy worker; more are refused at once (429, Retry-After).")
+@click.option("--read-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, metavar="SECONDS",
+              help="Time a client has to send a whole request (headers and body) once connected or answered; "
+                   "a slower connection is closed (408), so half-sent requests cannot pile up (slowloris).")
+@click.option("--keep-alive", type=click.FloatRange(min=0.1), default=5.0, show_default=True, metavar="SECONDS",
+              help="An idle connection is closed after this long without a new request.")
+@click.option("--max-client-connections", type=click.IntRange(min=0), default=64, show_default=True,
+              help="Connections one client address may hold open at once; more are refused at once (429). "
+                   "0: no cap (behind a proxy, where every client has the proxy's address).")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests whose Host header is NAME (repeatable; '*': any). The bound address, "
+                   "localhost, 127.0.0.1 and [::1] always are; any other Host gets 400 (DNS rebinding).")
 def serve(
     build_dir: Path, host: str, port: int, workers: int, timeout: float, max_rows: int, max_body: int,
-    max_memory_mb: int, max_waiting: int,
+    max_memory_mb: int, max_waiting: int, read_timeout: float, keep_alive: float, max_client_connections: int,
+    allow_hosts: tuple[str, ...],
 ) -> None:
     """Serve the build as a read-only SPARQL 1.1 endpoint at http://HOST:PORT/sparql.
 
-    Updates, SERVICE, LOAD and FROM a graph outside the build are refused (403).
+    Updates, SERVICE, LOAD and FROM a graph outside the build are refused (403). Requests for any host name
+    but the bound address, localhost, 127.0.0.1, [::1] and --allow-host names are refused (400).
 
     \b
     Example:
         aflm-graph serve --port 7878
         curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * { ?s ?p ?o } LIMIT 5' \\
           http://127.0.0.1:7878/sparql
+        # behind a reverse proxy on this machine that serves graph.example.org:
+        aflm-graph serve --allow-host graph.example.org --max-client-connections 0
     """
-    from .serve.endpoint import Limits
+    from .serve.endpoint import Limits, served_host_names
     from .serve.endpoint import serve as run_serve
     from .sparql.catalogue import QueryError
 
+    try:
+        served_host_names(host, allow_hosts)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--allow-host") from None
     limits = Limits(timeout=timeout, max_rows=max_rows, max_body=max_body, workers=workers,
-                    max_memory_mb=max_memory_mb, max_waiting=max_waiting)
+                    max_memory_mb=max_memory_mb, max_waiting=max_waiting, read_timeout=read_timeout,
+                    keep_alive=keep_alive, max_client_connections=max_client_connections)
     click.echo(
         f"Serving {build_dir}/ read-only at http://{host}:{port}/sparql ({workers} workers, {timeout:g} s and "
         f"{max_rows} rows per query); Ctrl-C stops it.", err=True,
     )
     try:
-        run_serve(build_dir, host=host, port=port, limits=limits)
+        run_serve(build_dir, host=host, port=port, limits=limits, allow_hosts=allow_hosts)
     except QueryError as exc:
         raise _fail(exc) from None
 
@@ -380,7 +469,9 @@ def serve(
               help="Write a release bundle to this folder: every format, ontology, vocabularies, shapes, "
               "dataset description, docs, README and SHA256SUMS.")
 @click.option("--no-docs", is_flag=True, help="Leave the HTML documentation out of the bundle.")
-def export(build_dir: Path, fmt: str | None, out: Path | None, bundle: Path | None, no_docs: bool) -> None:
+@FORCE_OPTION
+def export(build_dir: Path, fmt: str | None, out: Path | None, bundle: Path | None, no_docs: bool, force: bool
+           ) -> None:
     """Export the build in one RDF format, or write a release bundle.
 
     \b
@@ -389,7 +480,7 @@ def export(build_dir: Path, fmt: str | None, out: Path | None, bundle: Path | No
         aflm-graph export --format rdfxml --out aflm.rdf
         aflm-graph export --bundle release/
     """
-    from .fsutil import atomic_write_bytes
+    from .fsutil import OutputError, atomic_write_bytes, writable_file
     from .graph.export import ExportError, load_build_quads, serialize
     from .publish.bundle import write_bundle
     from .publish.docs import DocsError
@@ -398,16 +489,19 @@ def export(build_dir: Path, fmt: str | None, out: Path | None, bundle: Path | No
         raise click.UsageError("give either --format FMT or --bundle DIR")
     try:
         if bundle is not None:
-            sizes = write_bundle(build_dir, bundle, docs=not no_docs)
+            sizes = write_bundle(build_dir, bundle, docs=not no_docs, force=force)
             click.echo(f"Wrote {bundle}/: {len(sizes)} files, {sum(sizes.values()):,} bytes (see SHA256SUMS)")
             return
+        if out is not None:
+            writable_file(out)  # refuse a device or folder before the work, not after
         data = serialize(load_build_quads(build_dir), str(fmt))
-    except (ExportError, DocsError, OSError) as exc:
+        if out is not None:
+            atomic_write_bytes(out, data)
+    except (ExportError, DocsError, OutputError, OSError) as exc:
         raise _fail(exc) from None
     if out is None:
-        click.get_binary_stream("stdout").write(data)
+        _write_stdout(data)
     else:
-        atomic_write_bytes(out, data)
         click.echo(f"Wrote {out}: {len(data):,} bytes", err=True)
 
 
@@ -440,7 +534,8 @@ def validate(build_dir: Path) -> None:
 @cli.command()
 @BUILD_OPTION
 @click.option("--out", type=click.Path(path_type=Path), help="Folder to write (default: BUILD/docs).")
-def docs(build_dir: Path, out: Path | None) -> None:
+@FORCE_OPTION
+def docs(build_dir: Path, out: Path | None, force: bool) -> None:
     """Write HTML documentation of the ontology and the vocabularies (pyLODE) with a class diagram.
 
     \b
@@ -452,7 +547,7 @@ def docs(build_dir: Path, out: Path | None) -> None:
 
     folder = out or build_dir / "docs"
     try:
-        written = write_docs(folder)
+        written = write_docs(folder, force=force)
     except (DocsError, OSError) as exc:
         raise _fail(exc) from None
     click.echo(f"Wrote {len(written)} files to {folder}/ (open {folder / 'index.html'})")

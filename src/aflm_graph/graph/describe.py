@@ -22,21 +22,33 @@ from .. import __version__
 from ..terms.namespaces import (
     AFLM,
     BASE,
+    CC_BY_4,
     DATA,
+    DCAT,
     DCTERMS,
+    ENGLISH,
+    FOAF,
     GRAPH_DATA,
     GRAPH_ONTOLOGY,
     GRAPH_REFERENCE,
     GRAPH_VOCAB,
+    IANA_MEDIA_TYPES,
+    LINK_TARGETS,
     ONTOLOGY,
+    OWL,
     PREFIXES,
+    PROV,
     RDF,
     RDFS,
+    SCHEMA,
     SKOS,
+    SPARQL_PROTOCOL,
+    SPDX,
+    VOID,
     XSD,
 )
 from .export import FORMATS, turtle
-from .statements import RDF_TYPE_TERM, term_value
+from .statements import RDF_TYPE_TERM, iri_term, term_value
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -46,7 +58,7 @@ HOMEPAGE = BASE.rstrip("/")
 SPARQL_ENDPOINT = BASE + "sparql"  # the w3id redirect reserved for the public endpoint (`aflm-graph serve` locally)
 RELEASE_BASE = BASE + "release/{version}/"  # where a release bundle's files are published
 PUBLISHER = BASE + "publisher"
-LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+LICENSE = CC_BY_4
 TITLE = "AFML recommendations knowledge graph"
 DESCRIPTION = (
     "The recommendations on migrant workers adopted by ASEAN member states and the ASEAN Forum on Migrant "
@@ -65,25 +77,10 @@ CITATION = (
     "aflm-graph developers ({year}). {title}, version {version}. https://w3id.org/aflm. Licensed under CC BY 4.0."
 )
 
-VOID = "http://rdfs.org/ns/void#"
-DCAT = "http://www.w3.org/ns/dcat#"
-FOAF = "http://xmlns.com/foaf/0.1/"
-SPDX = "http://spdx.org/rdf/terms#"
-OWL_VERSION_INFO = "http://www.w3.org/2002/07/owl#versionInfo"
-DESCRIPTION_PREFIXES = {**{p: ns for p, ns in PREFIXES.items() if p != "id"}, "void": VOID, "dcat": DCAT, "spdx": SPDX}
-
-# Datasets our link predicates point into, by IRI prefix of the object: (dataset IRI, title).
-LINK_TARGETS: dict[str, tuple[str, str]] = {
-    "http://www.wikidata.org/entity/": ("http://www.wikidata.org/", "Wikidata"),
-    "https://www.wikidata.org/wiki/": ("http://www.wikidata.org/", "Wikidata"),
-    "http://metadata.un.org/sdg/": ("http://metadata.un.org/sdg/", "UN SDG KOS"),
-    "https://metadata.un.org/sdg/": ("http://metadata.un.org/sdg/", "UN SDG KOS"),
-    "https://normlex.ilo.org/": ("https://normlex.ilo.org/", "ILO NORMLEX"),
-    "http://www.ilo.org/": ("https://www.ilo.org/", "International Labour Organization"),
-    "https://www.ilo.org/": ("https://www.ilo.org/", "International Labour Organization"),
-}
+DESCRIPTION_PREFIXES = {**{p: ns for p, ns in PREFIXES.items() if p != "id"}, "void": VOID.NS, "dcat": DCAT.NS,
+                        "spdx": SPDX.NS}
 LINK_PREDICATES = (
-    "http://www.w3.org/2002/07/owl#sameAs",
+    OWL.sameAs,
     SKOS.exactMatch,
     SKOS.NS + "closeMatch",
     SKOS.NS + "broadMatch",
@@ -223,12 +220,12 @@ def _slug(iri: str) -> str:
 
 
 def _stats_triples(out: _Triples, node: str, stats: Statistics) -> None:
-    out.lit(node, VOID + "triples", stats.triples)
-    out.lit(node, VOID + "entities", stats.entities)
-    out.lit(node, VOID + "classes", stats.classes)
-    out.lit(node, VOID + "properties", stats.properties)
-    out.lit(node, VOID + "distinctSubjects", stats.distinct_subjects)
-    out.lit(node, VOID + "distinctObjects", stats.distinct_objects)
+    out.lit(node, VOID.NS + "triples", stats.triples)
+    out.lit(node, VOID.NS + "entities", stats.entities)
+    out.lit(node, VOID.NS + "classes", stats.classes)
+    out.lit(node, VOID.NS + "properties", stats.properties)
+    out.lit(node, VOID.NS + "distinctSubjects", stats.distinct_subjects)
+    out.lit(node, VOID.NS + "distinctObjects", stats.distinct_objects)
 
 
 @dataclass(frozen=True)
@@ -270,7 +267,7 @@ class _Scan:
 
 
 _DATE = f"<{DCTERMS.date}>"
-_DERIVED = "<http://www.w3.org/ns/prov#wasDerivedFrom>"
+_DERIVED = iri_term(PROV.wasDerivedFrom)
 _LINK_TERMS = {f"<{p}>" for p in LINK_PREDICATES}
 
 
@@ -439,106 +436,106 @@ def void_dcat(facts: DatasetFacts, *, version: str = __version__) -> list[ox.Tri
     out = _Triples()
     d = DATASET
     release = RELEASE_BASE.format(version=version)
-    out.iri(d, RDF.type, VOID + "Dataset")
-    out.iri(d, RDF.type, DCAT + "Dataset")
+    out.iri(d, RDF.type, VOID.NS + "Dataset")
+    out.iri(d, RDF.type, DCAT.NS + "Dataset")
     out.lit(d, DCTERMS.title, TITLE, language="en")
     out.lit(d, DCTERMS.description, DESCRIPTION, language="en")
     out.iri(d, DCTERMS.license, LICENSE)
     out.lit(d, DCTERMS.NS + "rights", RIGHTS, language="en")
     out.iri(d, DCTERMS.NS + "publisher", PUBLISHER)
     out.iri(d, DCTERMS.NS + "creator", PUBLISHER)
-    out.iri(PUBLISHER, RDF.type, FOAF + "Organization")
-    out.lit(PUBLISHER, FOAF + "name", "aflm-graph developers")
-    out.iri(PUBLISHER, FOAF + "homepage", HOMEPAGE)
+    out.iri(PUBLISHER, RDF.type, FOAF.NS + "Organization")
+    out.lit(PUBLISHER, FOAF.NS + "name", "aflm-graph developers")
+    out.iri(PUBLISHER, FOAF.NS + "homepage", HOMEPAGE)
     out.lit(d, DCTERMS.issued, facts.issued, XSD.date)
     out.lit(d, DCTERMS.NS + "modified", facts.modified, XSD.date)
-    out.lit(d, DCAT + "version", version)
-    out.lit(d, OWL_VERSION_INFO, version)
+    out.lit(d, DCAT.NS + "version", version)
+    out.lit(d, OWL.versionInfo, version)
     out.lit(d, DCTERMS.NS + "bibliographicCitation", citation(facts, version=version))
     out.iri(d, DCTERMS.NS + "conformsTo", ONTOLOGY)
-    out.iri(d, DCTERMS.NS + "language", "http://id.loc.gov/vocabulary/iso639-1/en")
-    out.iri(d, DCAT + "landingPage", HOMEPAGE)
-    out.iri(d, FOAF + "homepage", HOMEPAGE)
+    out.iri(d, DCTERMS.NS + "language", ENGLISH)
+    out.iri(d, DCAT.NS + "landingPage", HOMEPAGE)
+    out.iri(d, FOAF.NS + "homepage", HOMEPAGE)
     for word in KEYWORDS:
-        out.lit(d, DCAT + "keyword", word, language="en")
+        out.lit(d, DCAT.NS + "keyword", word, language="en")
     if facts.dates:
         period = d + "#temporal"
         out.iri(d, DCTERMS.NS + "temporal", period)
         out.iri(period, RDF.type, DCTERMS.NS + "PeriodOfTime")
-        out.lit(period, DCAT + "startDate", facts.dates[0], XSD.date)
-        out.lit(period, DCAT + "endDate", facts.dates[-1], XSD.date)
+        out.lit(period, DCAT.NS + "startDate", facts.dates[0], XSD.date)
+        out.lit(period, DCAT.NS + "endDate", facts.dates[-1], XSD.date)
     for source in facts.sources:
         out.iri(d, DCTERMS.source, source)
     # VoID: statistics, IRI space, vocabularies, examples, the endpoint and the dumps
     _stats_triples(out, d, facts.merged)
-    out.lit(d, VOID + "uriSpace", DATA)
-    out.iri(d, VOID + "rootResource", ONTOLOGY)
-    out.iri(d, VOID + "sparqlEndpoint", SPARQL_ENDPOINT)
+    out.lit(d, VOID.NS + "uriSpace", DATA)
+    out.iri(d, VOID.NS + "rootResource", ONTOLOGY)
+    out.iri(d, VOID.NS + "sparqlEndpoint", SPARQL_ENDPOINT)
     for vocabulary in facts.vocabularies:
-        out.iri(d, VOID + "vocabulary", vocabulary)
+        out.iri(d, VOID.NS + "vocabulary", vocabulary)
     for example in facts.examples:
-        out.iri(d, VOID + "exampleResource", example)
+        out.iri(d, VOID.NS + "exampleResource", example)
     for cls, count in facts.merged.class_entities.items():
         node = f"{d}#class-{_slug(cls)}"
-        out.iri(d, VOID + "classPartition", node)
-        out.iri(node, VOID + "class", cls)
-        out.lit(node, VOID + "entities", count)
+        out.iri(d, VOID.NS + "classPartition", node)
+        out.iri(node, VOID.NS + "class", cls)
+        out.lit(node, VOID.NS + "entities", count)
     for prop, count in facts.merged.property_triples.items():
         node = f"{d}#property-{_slug(prop)}"
-        out.iri(d, VOID + "propertyPartition", node)
-        out.iri(node, VOID + "property", prop)
-        out.lit(node, VOID + "triples", count)
+        out.iri(d, VOID.NS + "propertyPartition", node)
+        out.iri(node, VOID.NS + "property", prop)
+        out.lit(node, VOID.NS + "triples", count)
     titles = {GRAPH_DATA: "data", GRAPH_ONTOLOGY: "ontology", GRAPH_REFERENCE: "reference data",
               GRAPH_VOCAB: "vocabularies"}
     for graph, stats in facts.graphs.items():
-        out.iri(d, VOID + "subset", graph)
-        out.iri(graph, RDF.type, VOID + "Dataset")
+        out.iri(d, VOID.NS + "subset", graph)
+        out.iri(graph, RDF.type, VOID.NS + "Dataset")
         out.lit(graph, DCTERMS.title, f"{TITLE}: {titles[graph]} (named graph)", language="en")
         _stats_triples(out, graph, stats)
     for (predicate, target), count in facts.links.items():
         name = dict(LINK_TARGETS.values())[target]
         node = f"{d}#links-{_slug(predicate)}-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}"
-        out.iri(d, VOID + "subset", node)
-        out.iri(node, RDF.type, VOID + "Linkset")
-        out.iri(node, VOID + "linkPredicate", predicate)
-        out.iri(node, VOID + "subjectsTarget", d)
-        out.iri(node, VOID + "objectsTarget", target)
-        out.iri(target, RDF.type, VOID + "Dataset")
+        out.iri(d, VOID.NS + "subset", node)
+        out.iri(node, RDF.type, VOID.NS + "Linkset")
+        out.iri(node, VOID.NS + "linkPredicate", predicate)
+        out.iri(node, VOID.NS + "subjectsTarget", d)
+        out.iri(node, VOID.NS + "objectsTarget", target)
+        out.iri(target, RDF.type, VOID.NS + "Dataset")
         out.lit(target, DCTERMS.title, name, language="en")
-        out.lit(node, VOID + "triples", count)
+        out.lit(node, VOID.NS + "triples", count)
     # DCAT: the dumps as distributions, the endpoint as a data service
     service = d + "#sparql"
-    out.iri(d, DCAT + "distribution", d + "#distribution-sparql")
-    out.iri(d + "#distribution-sparql", RDF.type, DCAT + "Distribution")
+    out.iri(d, DCAT.NS + "distribution", d + "#distribution-sparql")
+    out.iri(d + "#distribution-sparql", RDF.type, DCAT.NS + "Distribution")
     out.lit(d + "#distribution-sparql", DCTERMS.title, "SPARQL endpoint", language="en")
-    out.iri(d + "#distribution-sparql", DCAT + "accessURL", SPARQL_ENDPOINT)
-    out.iri(d + "#distribution-sparql", DCAT + "accessService", service)
+    out.iri(d + "#distribution-sparql", DCAT.NS + "accessURL", SPARQL_ENDPOINT)
+    out.iri(d + "#distribution-sparql", DCAT.NS + "accessService", service)
     out.iri(d + "#distribution-sparql", DCTERMS.license, LICENSE)
-    out.iri(service, RDF.type, DCAT + "DataService")
+    out.iri(service, RDF.type, DCAT.NS + "DataService")
     out.lit(service, DCTERMS.title, "SPARQL endpoint of the AFML recommendations knowledge graph", language="en")
-    out.iri(service, DCAT + "endpointURL", SPARQL_ENDPOINT)
-    out.iri(service, DCAT + "servesDataset", d)
-    out.iri(service, DCTERMS.NS + "conformsTo", "https://www.w3.org/TR/sparql11-protocol/")
+    out.iri(service, DCAT.NS + "endpointURL", SPARQL_ENDPOINT)
+    out.iri(service, DCAT.NS + "servesDataset", d)
+    out.iri(service, DCTERMS.NS + "conformsTo", SPARQL_PROTOCOL)
     for dist in facts.files:
         node = f"{d}#distribution-{dist.key}"
         url = release + dist.file
-        out.iri(d, DCAT + "distribution", node)
-        out.iri(d, VOID + "dataDump", url)
-        out.iri(d, VOID + "feature", dist.w3c_format)
-        out.iri(node, RDF.type, DCAT + "Distribution")
+        out.iri(d, DCAT.NS + "distribution", node)
+        out.iri(d, VOID.NS + "dataDump", url)
+        out.iri(d, VOID.NS + "feature", dist.w3c_format)
+        out.iri(node, RDF.type, DCAT.NS + "Distribution")
         out.lit(node, DCTERMS.title, f"{TITLE} ({dist.file})", language="en")
-        out.iri(node, DCAT + "downloadURL", url)
-        out.iri(node, DCAT + "accessURL", release)
-        out.iri(node, DCAT + "mediaType", f"https://www.iana.org/assignments/media-types/{dist.media_type}")
+        out.iri(node, DCAT.NS + "downloadURL", url)
+        out.iri(node, DCAT.NS + "accessURL", release)
+        out.iri(node, DCAT.NS + "mediaType", IANA_MEDIA_TYPES + dist.media_type)
         out.iri(node, DCTERMS.NS + "format", dist.w3c_format)
-        out.lit(node, DCAT + "byteSize", dist.byte_size, XSD.NS + "nonNegativeInteger")
+        out.lit(node, DCAT.NS + "byteSize", dist.byte_size, XSD.NS + "nonNegativeInteger")
         out.iri(node, DCTERMS.license, LICENSE)
         checksum = f"{node}-sha256"
-        out.iri(node, SPDX + "checksum", checksum)
-        out.iri(checksum, RDF.type, SPDX + "Checksum")
-        out.iri(checksum, SPDX + "algorithm", SPDX + "checksumAlgorithm_sha256")
-        out.lit(checksum, SPDX + "checksumValue", dist.sha256, XSD.NS + "hexBinary")
-    out.lit(d, RDFS.NS + "comment", "Counts are computed from the build; see aflm-graph (https://w3id.org/aflm).",
+        out.iri(node, SPDX.NS + "checksum", checksum)
+        out.iri(checksum, RDF.type, SPDX.NS + "Checksum")
+        out.iri(checksum, SPDX.NS + "algorithm", SPDX.NS + "checksumAlgorithm_sha256")
+        out.lit(checksum, SPDX.NS + "checksumValue", dist.sha256, XSD.NS + "hexBinary")
+    out.lit(d, RDFS.comment, "Counts are computed from the build; see aflm-graph (https://w3id.org/aflm).",
             language="en")
     return sorted(set(out.items), key=str)
 
@@ -551,7 +548,7 @@ def schema_org(facts: DatasetFacts, *, version: str = __version__) -> dict[str, 
     """A schema.org Dataset for dataset search engines (Google Dataset Search reads exactly this shape)."""
     release = RELEASE_BASE.format(version=version)
     doc: dict[str, object] = {
-        "@context": "https://schema.org/",
+        "@context": SCHEMA.NS,
         "@type": "Dataset",
         "@id": DATASET,
         "name": TITLE,

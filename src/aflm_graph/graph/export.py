@@ -1,10 +1,10 @@
 """Publish a build's quads in every RDF syntax that consumers load: deterministic bytes, prefixes declared.
 
-Turtle, N-Triples, N-Quads and TriG come from pyoxigraph's serializers (fast, and byte-stable when
-fed sorted input). JSON-LD and RDF/XML are written here: pyoxigraph 0.5 emits JSON-LD without a
-`@context` (every IRI spelled out) and RDF/XML that silently drops characters XML cannot carry and
-writes an empty element name for a predicate that cannot be split into a QName. Our writers keep
-an inline context (never a remote one) and refuse what RDF/XML cannot say instead of losing it.
+N-Triples, N-Quads, Turtle, TriG and RDF/XML are pyoxigraph's serialisations of the sorted quads
+(byte-stable for sorted input; the `@prefix` lines sorted here). Before RDF/XML, `check_rdfxml`
+refuses what pyoxigraph's writer would garble or lose (characters outside XML 1.0, a carriage return,
+a predicate that is no QName). JSON-LD is written here: pyoxigraph 0.5 writes it without a
+`@context`; ours keeps an inline one (never a remote one).
 
 Triple formats (Turtle, N-Triples, JSON-LD, RDF/XML) hold the merged graph: the union of the data,
 ontology, reference and vocabulary graphs. Quad formats (N-Quads, TriG) keep the named graphs.
@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..terms.namespaces import PREFIXES, RDF
-from .statements import RDF_TYPE_TERM
+from ..terms.namespaces import PREFIXES, RDF, W3C_FORMATS
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -38,18 +37,18 @@ class ExportFormat:
     file: str  # file name inside a build or a bundle
     media_type: str
     dataset: bool  # True: named graphs kept (N-Quads, TriG); False: the merged graph
-    w3c_format: str  # http://www.w3.org/ns/formats/ IRI (VoID void:feature, DCAT dcterms:format)
+    w3c_format: str  # the format's IRI (VoID void:feature, DCAT dcterms:format)
 
 
 FORMATS: dict[str, ExportFormat] = {
     f.name: f
     for f in (
-        ExportFormat("turtle", "aflm.ttl", "text/turtle", False, "http://www.w3.org/ns/formats/Turtle"),
-        ExportFormat("ntriples", "aflm.nt", "application/n-triples", False, "http://www.w3.org/ns/formats/N-Triples"),
-        ExportFormat("jsonld", "aflm.jsonld", "application/ld+json", False, "http://www.w3.org/ns/formats/JSON-LD"),
-        ExportFormat("rdfxml", "aflm.rdf", "application/rdf+xml", False, "http://www.w3.org/ns/formats/RDF_XML"),
-        ExportFormat("nquads", "aflm.nq", "application/n-quads", True, "http://www.w3.org/ns/formats/N-Quads"),
-        ExportFormat("trig", "aflm.trig", "application/trig", True, "http://www.w3.org/ns/formats/TriG"),
+        ExportFormat("turtle", "aflm.ttl", "text/turtle", False, W3C_FORMATS + "Turtle"),
+        ExportFormat("ntriples", "aflm.nt", "application/n-triples", False, W3C_FORMATS + "N-Triples"),
+        ExportFormat("jsonld", "aflm.jsonld", "application/ld+json", False, W3C_FORMATS + "JSON-LD"),
+        ExportFormat("rdfxml", "aflm.rdf", "application/rdf+xml", False, W3C_FORMATS + "RDF_XML"),
+        ExportFormat("nquads", "aflm.nq", "application/n-quads", True, W3C_FORMATS + "N-Quads"),
+        ExportFormat("trig", "aflm.trig", "application/trig", True, W3C_FORMATS + "TriG"),
     )
 }
 # Prefixes declared in the exports: ours minus `id:`. A data IRI such as .../document/x/recommendation/I.3~2 would
@@ -132,6 +131,15 @@ def load_build_quads(build: Path) -> list[ox.Quad]:
 # --- serialisation
 
 
+def _unnested(prefixes: dict[str, str]) -> dict[str, str]:
+    """`prefixes`, checked: with one namespace inside another, pyoxigraph's choice of prefix would vary by run."""
+    for a, ns in prefixes.items():
+        for b, other in prefixes.items():
+            if a != b and other.startswith(ns):
+                raise ValueError(f"prefix {b}: <{other}> lies inside {a}: <{ns}>; the output would not be stable")
+    return prefixes
+
+
 def serialize(quads: Sequence[ox.Quad], fmt: str, *, triples: Sequence[ox.Triple] | None = None) -> bytes:
     """The bytes of one export; `quads` must be canonical (see `canonical_quads`), `triples` their merge if known."""
     import pyoxigraph as ox
@@ -141,9 +149,11 @@ def serialize(quads: Sequence[ox.Quad], fmt: str, *, triples: Sequence[ox.Triple
     if fmt == "nquads":
         return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
     if fmt == "trig":
-        from .statements import Statements
-
-        return "".join(terse_chunks(Statements.from_quads(quads).ordered())).encode("utf-8")
+        # the default graph first, as in the N-Quads dump (statements.Statements.ordered)
+        default = [q for q in quads if isinstance(q.graph_name, ox.DefaultGraph)]
+        named = [q for q in quads if not isinstance(q.graph_name, ox.DefaultGraph)]
+        return sort_prefix_lines(ox.serialize(default + named, format=ox.RdfFormat.TRIG,
+                                              prefixes=_unnested(EXPORT_PREFIXES)))
     merged = merged_triples(quads) if triples is None else triples
     if fmt == "turtle":
         return turtle(merged)
@@ -155,7 +165,7 @@ def serialize(quads: Sequence[ox.Quad], fmt: str, *, triples: Sequence[ox.Triple
 
 
 def sort_prefix_lines(data: bytes) -> bytes:
-    """Sort the leading `@prefix` lines: pyoxigraph writes them in its hash-map order, stable but arbitrary."""
+    """Sort the leading `@prefix` lines: pyoxigraph writes them in an order of its own, not by name."""
     head_end = 0
     while data.startswith(b"@prefix ", head_end):
         head_end = data.index(b"\n", head_end) + 1
@@ -163,11 +173,71 @@ def sort_prefix_lines(data: bytes) -> bytes:
     return b"".join(sorted(lines)) + data[head_end:]
 
 
-def turtle(triples: Sequence[ox.Triple], prefixes: dict[str, str] | None = None) -> bytes:
-    """Turtle of sorted triples with our prefixes, declared in alphabetical order."""
-    from .statements import triples_to_statements
+def turtle(triples: Iterable[ox.Triple], prefixes: dict[str, str] | None = None) -> bytes:
+    """Turtle of sorted triples (pyoxigraph's serialiser) with our prefixes, declared in alphabetical order."""
+    import pyoxigraph as ox
 
-    return "".join(terse_chunks([("", triples_to_statements(triples))], prefixes or EXPORT_PREFIXES)).encode("utf-8")
+    chosen = _unnested(EXPORT_PREFIXES if prefixes is None else prefixes)
+    return sort_prefix_lines(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=chosen))
+
+
+class _Output:
+    """The file pyoxigraph writes an export into: counts and hashes the bytes and, for Turtle and TriG,
+    sorts the leading `@prefix` lines (held back until the first line that is not one)."""
+
+    def __init__(self, path: Path, *, sort_prefixes: bool) -> None:
+        from .statements import HashingWriter
+
+        self._out = HashingWriter(path)
+        self._head: bytearray | None = bytearray() if sort_prefixes else None
+
+    def write(self, data: bytes) -> int:
+        if self._head is None:
+            self._out.write(bytes(data))
+            return len(data)
+        self._head += data
+        at = 0
+        while self._head.startswith(b"@prefix ", at):
+            end = self._head.find(b"\n", at)
+            if end < 0:
+                return len(data)  # a prefix line not yet complete
+            at = end + 1
+        if len(self._head) - at < 8 and b"@prefix ".startswith(self._head[at:]):
+            return len(data)  # maybe the start of another prefix line
+        self._release()
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def _release(self) -> None:
+        if self._head is not None:
+            self._out.write(sort_prefix_lines(bytes(self._head)))
+            self._head = None
+
+    def close(self) -> tuple[int, str]:
+        self._release()
+        return self._out.close()
+
+    def abort(self) -> None:
+        self._out._file.close()
+
+
+def write_serialized(target: Path, items: Iterable[ox.Triple] | Iterable[ox.Quad], fmt: ox.RdfFormat,
+                     prefixes: dict[str, str] | None = None) -> tuple[int, str]:
+    """Stream `items` (sorted) through pyoxigraph's serialiser for `fmt` into `target`; return (bytes, sha256).
+
+    Memory stays small whatever the size: pass `pyoxigraph.parse(path=...)` of a dump as `items`.
+    """
+    import pyoxigraph as ox
+
+    out = _Output(target, sort_prefixes=fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG))
+    try:
+        ox.serialize(items, out, format=fmt, prefixes=_unnested(EXPORT_PREFIXES if prefixes is None else prefixes))
+    except BaseException:
+        out.abort()
+        raise
+    return out.close()
 
 
 def write_build_exports(
@@ -178,32 +248,37 @@ def write_build_exports(
     record: Callable[[str, int, str], None],
     meanwhile: Callable[[], None] | None = None,
 ) -> None:
-    """Write a build's exports from its statements (statements.py), streaming, into `folder` (a staging folder).
+    """Write a build's exports from its statements (statements.py) into `folder` (a staging folder), streaming.
 
     `aflm.nq` must be there already (the pipeline writes it first). N-Triples is the merged statements
-    joined; Turtle, TriG, JSON-LD and RDF/XML are written from the statements by our streaming writers.
-    `record(name, bytes, sha256)` gets every file. The bytes are those of `serialize` on the same graph.
-    `meanwhile` is other work of the caller's, run while a big graph's JSON-LD and RDF/XML are written
-    by the helper process (if it raises, the helper is stopped and nothing more is recorded).
+    joined; Turtle, TriG and RDF/XML are pyoxigraph's serialisations of the N-Triples and N-Quads files
+    (parsed as they are read); JSON-LD comes from the statements (`jsonld_chunks`). `record(name, bytes,
+    sha256)` gets every file; the bytes are those of `serialize` on the same graph. `meanwhile` is other
+    work of the caller's, run while a big graph's JSON-LD and RDF/XML are written by a helper process
+    (if it raises, the helper is stopped and nothing more is recorded).
     """
+    import pyoxigraph as ox
+
     from .statements import ntriples_chunks, write_chunks
 
     nt = folder / "aflm.nt"
     record("aflm.nt", *write_chunks(nt, ntriples_chunks(merged)))
 
     def turtle_and_trig() -> None:
-        record("aflm.ttl", *write_chunks(folder / "aflm.ttl", terse_chunks([("", merged)])))
-        record("aflm.trig", *write_chunks(folder / "aflm.trig", terse_chunks(statements.ordered())))
+        record("aflm.ttl", *write_serialized(folder / "aflm.ttl", ox.parse(path=str(nt), format=ox.RdfFormat.N_TRIPLES),
+                                             ox.RdfFormat.TURTLE))
+        quads = ox.parse(path=str(folder / "aflm.nq"), format=ox.RdfFormat.N_QUADS)
+        record("aflm.trig", *write_serialized(folder / "aflm.trig", quads, ox.RdfFormat.TRIG))
 
     if len(merged) < HELPER_THRESHOLD:
         turtle_and_trig()
         record("aflm.jsonld", *write_chunks(folder / "aflm.jsonld", jsonld_chunks(merged)))
-        record("aflm.rdf", *write_rdfxml_file(folder / "aflm.rdf", merged))
+        record("aflm.rdf", *write_rdfxml_file(folder / "aflm.rdf", nt))
         if meanwhile is not None:
             meanwhile()
         return
-    # A big graph: JSON-LD and RDF/XML are written by a second Python process reading aflm.nt line by
-    # line (its memory stays small), while this one writes Turtle and TriG and does `meanwhile`.
+    # A big graph: JSON-LD and RDF/XML are written by a second Python process reading aflm.nt (its memory
+    # stays small), while this one writes Turtle and TriG and does `meanwhile`.
     import subprocess
     import sys
 
@@ -249,37 +324,12 @@ def _helper() -> None:
     try:
         written = {
             jsonld.name: write_chunks(jsonld, jsonld_chunks(_ntriples_statements(nt))),
-            rdfxml.name: write_rdfxml_file(rdfxml, _ntriples_statements(nt)),
+            rdfxml.name: write_rdfxml_file(rdfxml, nt),
         }
     except ExportError as exc:
         print(f"ExportError: {' '.join(str(exc).split())}", file=sys.stderr)
         raise SystemExit(1) from None
     print(json.dumps(written))
-
-
-def write_rdfxml_file(target: Path, statements: Iterable[str], *, prefixes: dict[str, str] | None = None
-                      ) -> tuple[int, str]:
-    """RDF/XML of sorted statements into `target`; the body goes through a temporary file (see RdfXmlWriter)."""
-    import os
-
-    from .statements import HashingWriter, write_chunks
-
-    writer = RdfXmlWriter(prefixes)
-    body = target.with_name(f".{target.name}.{os.getpid()}.body.tmp")
-    try:
-        write_chunks(body, writer.body_chunks(statements))
-        out = HashingWriter(target)
-        try:
-            out.write(writer.head())
-            with open(body, "rb") as handle:
-                while block := handle.read(1 << 22):
-                    out.write(block)
-            out.write(writer.tail())
-        finally:
-            result = out.close()
-    finally:
-        body.unlink(missing_ok=True)
-    return result
 
 
 # --- JSON-LD (compacted with an inline @context of our prefixes; deterministic key and value order)
@@ -403,7 +453,7 @@ def jsonld_chunks(statements: Iterable[str], *, prefixes: dict[str, str] | None 
     yield ",\n".join(lines) + "\n ]\n}\n"
 
 
-# --- RDF/XML
+# --- RDF/XML (pyoxigraph's serialiser, after a check for what it would garble or lose)
 
 # XML 1.0 Char production: what an XML document can contain at all (even as a character reference).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -421,29 +471,6 @@ def not_xml_characters(text: str) -> list[str]:
     return sorted(set(_NOT_XML.findall(text)))
 
 
-_XML_ESCAPE_TEXT = re.compile("[&<>\r]")
-_XML_ESCAPE_ATTR = re.compile('[&<>\r"\t\n]')
-
-
-def _xml_text(value: str, where: str) -> str:
-    if _NOT_XML.search(value) is not None:
-        shown = ", ".join(f"U+{ord(c):04X}" for c in not_xml_characters(value))
-        raise ExportError(
-            f"{where}: the literal holds {shown}, which XML 1.0 (hence RDF/XML) cannot carry; "
-            "texts are normalised at ingest so this should not happen (see README, Exports)"
-        )
-    if _XML_ESCAPE_TEXT.search(value) is None:  # most texts and IRIs: nothing to escape
-        return value
-    # a CR would come back as LF after XML end-of-line handling: write it as a character reference
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-
-
-def _xml_attr(value: str, where: str) -> str:
-    if _XML_ESCAPE_ATTR.search(value) is None and _NOT_XML.search(value) is None:
-        return value
-    return _xml_text(value, where).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
-
-
 def _split_predicate(iri: str) -> tuple[str, str]:
     """Namespace and the longest NCName that ends the IRI (RDF/XML names a predicate by a QName)."""
     i = len(iri)
@@ -454,225 +481,110 @@ def _split_predicate(iri: str) -> tuple[str, str]:
     return iri[:i], iri[i:]
 
 
-def to_rdfxml(triples: Iterable[ox.Triple], *, prefixes: dict[str, str] | None = None) -> bytes:
-    """RDF/XML of sorted triples: one rdf:Description per subject, declared prefixes, nothing lost.
-
-    Raises ExportError for what RDF/XML cannot express (a predicate IRI without an NCName ending,
-    a character outside XML 1.0, a literal with a base direction, a quoted triple).
-    """
-    from .statements import triples_to_statements
-
-    writer = RdfXmlWriter(prefixes)
-    body = "".join(writer.body_chunks(triples_to_statements(triples)))
-    return (writer.head() + body + writer.tail()).encode("utf-8")
+# Where in N-Triples bytes something RDF/XML cannot take may hide (each hit is then checked exactly):
+# an escape (\r, \b, \f, \u0001 ...), a raw control or U+FFFE/U+FFFF, a quoted triple, a base direction.
+_CONTROL = re.compile(rb"[\x00-\x08\x0b-\x1f]")
+_NOT_CONTROL = bytes(b for b in range(256) if not _CONTROL.match(bytes([b])))  # translate() deletes these
+_ESCAPE = re.compile(rb"\\[rbfuU]")
+_DIRECTION = re.compile(rb'"@[A-Za-z0-9-]*--')
+_PREDICATE = re.compile(rb"\n[^ \n]+ (<[^>\n]*>)")
 
 
-class RdfXmlWriter:
-    """RDF/XML from sorted N-Triples statements (statements.py). The `xmlns` declarations come first in
-    the file but are only known once every predicate has been seen: write `body_chunks`, then `head()`."""
+def _rdfxml_problem(statement: str) -> str | None:
+    """Why RDF/XML (as pyoxigraph writes it) cannot hold the statement `<s> <p> <o>`, or None."""
+    from .statements import parse_literal
 
-    def __init__(self, prefixes: dict[str, str] | None = None) -> None:
-        declared = prefixes or EXPORT_PREFIXES
-        self.given = {p: ns for p, ns in declared.items() if _XML_PREFIX.match(p) and not p.startswith("xml")}
-        self.given["rdf"] = RDF.NS
-        self.by_ns = {ns: p for p, ns in sorted(self.given.items())}
-        self.extra: dict[str, str] = {}  # namespaces of predicates that no declared prefix covers -> ns1, ns2, ...
-        self.qnames: dict[str, str] = {}
+    s, _, o = statement.split(" ", 2)
+    if s.startswith("<<") or o.startswith("<<"):
+        return f"{s}: quoted triples cannot be written as RDF/XML"
+    if not o.startswith('"'):
+        return None
+    value, _, language = parse_literal(o)
+    if language is not None and "--" in language:
+        return f"{s}: literals with a base direction are not supported in RDF/XML here"
+    if _NOT_XML.search(value) is not None:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in not_xml_characters(value))
+        return (f"{s}: the literal holds {shown}, which XML 1.0 (hence RDF/XML) cannot carry; "
+                "texts are normalised at ingest so this should not happen (see README, Exports)")
+    if "\r" in value:  # pyoxigraph writes it raw, and XML parsers read a raw CR back as LF
+        return (f"{s}: the literal holds U+000D (carriage return), which RDF/XML readers would turn into a "
+                "line feed; texts are normalised at ingest so this should not happen (see README, Exports)")
+    return None
 
-    def qname(self, iri: str) -> str:
-        found = self.qnames.get(iri)
-        if found is not None:
-            return found
-        ns, local = _split_predicate(iri)
-        if not local or not ns:
+
+def _line_at(block: bytes, at: int) -> str:
+    start = block.rfind(b"\n", 0, at) + 1
+    end = block.find(b"\n", at)
+    line = block[start : len(block) if end < 0 else end].decode("utf-8")
+    return line[:-2] if line.endswith(" .") else line
+
+
+def check_rdfxml(blocks: Iterable[bytes]) -> None:
+    """Raise ExportError for what RDF/XML cannot hold, before anything is written: characters outside
+    XML 1.0 and carriage returns in literals (pyoxigraph would write them raw), a predicate whose IRI
+    does not end in an XML name (it would write an empty element name), a quoted triple or a literal
+    with a base direction. `blocks`: N-Triples (whole lines, with or without the final ` .`) as bytes."""
+    predicates: set[bytes] = set()
+    for block in blocks:
+        suspects: list[int] = []
+        if block.translate(None, _NOT_CONTROL):
+            suspects.append(_CONTROL.search(block).start())  # type: ignore[union-attr]
+        if b"\\" in block:
+            suspects.extend(m.start() for m in _ESCAPE.finditer(block))
+        for marker in (b"<<", b"\xef\xbf\xbe", b"\xef\xbf\xbf"):
+            if marker in block:
+                suspects.append(block.index(marker))
+        if b"--" in block:
+            suspects.extend(m.start() for m in _DIRECTION.finditer(block))
+        for at in suspects:
+            problem = _rdfxml_problem(_line_at(block, at))
+            if problem is not None:
+                raise ExportError(problem)
+        first = block[: block.find(b"\n")].split(b" ", 2)
+        if len(first) == 3:
+            predicates.add(first[1])
+        predicates.update(_PREDICATE.findall(block))
+    for term in sorted(predicates):
+        iri = term.decode("utf-8")[1:-1]
+        namespace, local = _split_predicate(iri)
+        if not local or not namespace:
             raise ExportError(f"<{iri}>: RDF/XML cannot name this predicate (its IRI does not end in an XML name)")
-        prefix = self.by_ns.get(ns) or self.extra.get(ns)
-        if prefix is None:
-            prefix = self.extra[ns] = f"ns{len(self.extra) + 1}"
-        self.qnames[iri] = f"{prefix}:{local}"
-        return self.qnames[iri]
-
-    def body_chunks(self, statements: Iterable[str]) -> Iterator[str]:
-        from .statements import parse_literal
-
-        body: list[str] = []
-        current = None
-        for statement in statements:
-            s, p, o = statement.split(" ", 2)
-            if s != current:
-                if current is not None:
-                    body.append("\t</rdf:Description>\n")
-                    if len(body) >= 20_000:
-                        yield "".join(body)
-                        body = []
-                current = s
-                if s.startswith("_:"):
-                    body.append(f'\t<rdf:Description rdf:nodeID="{_xml_attr(s[2:], s)}">\n')
-                elif s.startswith("<<"):
-                    raise ExportError(f"{s}: quoted triples cannot be written as RDF/XML")
-                else:
-                    body.append(f'\t<rdf:Description rdf:about="{_xml_attr(s[1:-1], s)}">\n')
-            name = self.qname(p[1:-1])
-            first = o[0]
-            if first == "<":
-                if o.startswith("<<"):
-                    raise ExportError(f"{s}: quoted triples cannot be written as RDF/XML")
-                body.append(f'\t\t<{name} rdf:resource="{_xml_attr(o[1:-1], s)}"/>\n')
-            elif first == "_":
-                body.append(f'\t\t<{name} rdf:nodeID="{_xml_attr(o[2:], s)}"/>\n')
-            else:
-                value, datatype, language = parse_literal(o)
-                text = _xml_text(value, s)
-                if language is not None:
-                    if "--" in language:
-                        raise ExportError(f"{s}: literals with a base direction are not supported in RDF/XML here")
-                    body.append(f'\t\t<{name} xml:lang="{_xml_attr(language, s)}">{text}</{name}>\n')
-                elif datatype is None:
-                    body.append(f"\t\t<{name}>{text}</{name}>\n")
-                else:
-                    body.append(f'\t\t<{name} rdf:datatype="{_xml_attr(datatype, s)}">{text}</{name}>\n')
-        if current is not None:
-            body.append("\t</rdf:Description>\n")
-        yield "".join(body)
-
-    def head(self) -> str:
-        declared = {**self.given, **{p: ns for ns, p in self.extra.items()}}
-        xmlns = "".join(f'\n\txmlns:{p}="{_xml_attr(ns, "prefix " + p)}"' for p, ns in sorted(declared.items()))
-        return f'<?xml version="1.0" encoding="UTF-8"?>\n<rdf:RDF{xmlns}>\n'
-
-    @staticmethod
-    def tail() -> str:
-        return "</rdf:RDF>\n"
 
 
-# --- Turtle and TriG from statements (the bytes pyoxigraph's serialisers write, without a Python object per quad)
-
-_TURTLE_NUMBER = {
-    "http://www.w3.org/2001/XMLSchema#integer": re.compile(r"[+-]?[0-9]+"),
-    "http://www.w3.org/2001/XMLSchema#decimal": re.compile(r"[+-]?[0-9]*\.[0-9]+"),
-    "http://www.w3.org/2001/XMLSchema#double": re.compile(r"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)[eE][+-]?[0-9]+"),
-    "http://www.w3.org/2001/XMLSchema#boolean": re.compile(r"true|false"),
-}
-_PN_CHARS_BASE = (
-    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d\u2070-\u218f"
-    "\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
-)
-_PN_FIRST = re.compile(f"[{_PN_CHARS_BASE}_:0-9]")
-_PN_CHAR = re.compile(f"[{_PN_CHARS_BASE}_:0-9\\-\u00b7\u0300-\u036f\u203f-\u2040]")
-_LOCAL_ESCAPABLE = frozenset("_~.-!$&'()*+,;=/?#@%")
+def _file_blocks(path: Path, size: int = 1 << 24) -> Iterator[bytes]:
+    """The bytes of a file in blocks of whole lines."""
+    with open(path, "rb") as handle:
+        rest = b""
+        while block := handle.read(size):
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            block, rest = block[:cut], block[cut:]
+            if block:
+                yield block
+        if rest:
+            yield rest
 
 
-def escape_local_name(local: str) -> str | None:
-    """`local` as a Turtle PN_LOCAL (reserved characters escaped with `\\`), or None if it cannot be one.
-
-    The rule of pyoxigraph's serialiser (oxttl `escape_local_name`): a `.` is kept unless it is last.
-    """
-    out = []
-    last = len(local) - 1
-    for i, c in enumerate(local):
-        if (_PN_FIRST if i == 0 else _PN_CHAR).match(c) or (i and c == "." and i != last):
-            out.append(c)
-        elif c in _LOCAL_ESCAPABLE:
-            out.append("\\" + c)
-        else:
-            return None
-    return "".join(out)
+def _xml_prefixes(prefixes: dict[str, str] | None) -> dict[str, str]:
+    chosen = EXPORT_PREFIXES if prefixes is None else prefixes
+    return {p: ns for p, ns in chosen.items() if _XML_PREFIX.match(p) and not p.lower().startswith("xml")}
 
 
-class TurtleTerms:
-    """N-Triples terms -> Turtle terms with prefixed names and bare numbers, as pyoxigraph writes them."""
+def to_rdfxml(triples: Iterable[ox.Triple], *, prefixes: dict[str, str] | None = None) -> bytes:
+    """RDF/XML of sorted triples (pyoxigraph's serialiser): declared prefixes, nothing lost (see `check_rdfxml`)."""
+    import pyoxigraph as ox
 
-    def __init__(self, prefixes: dict[str, str]) -> None:
-        self.prefixes = sorted(prefixes.items(), key=lambda kv: (-len(kv[1]), kv[0]))  # the longest namespace first
-        self._starts = re.compile("|".join(re.escape(ns) for _, ns in self.prefixes)) if self.prefixes else None
-        self._predicates: dict[str, str] = {RDF_TYPE_TERM: "a"}
-        self._objects: dict[str, str] = {}
-
-    def iri(self, term: str) -> str:
-        """`<iri>` -> `prefix:local` when a prefix gives a valid local name (the longest namespace that does).
-
-        pyoxigraph tries the prefixes in hash-map order, so with nested namespaces its choice can change
-        between runs; ours is fixed. Without nesting (our prefixes) the two are the same.
-        """
-        iri = term[1:-1]
-        if self._starts is None or self._starts.match(iri) is None:
-            return term
-        for name, ns in self.prefixes:
-            if iri.startswith(ns):
-                local = iri[len(ns) :]
-                if not local:
-                    return f"{name}:"
-                escaped = escape_local_name(local)
-                if escaped is not None:
-                    return f"{name}:{escaped}"
-        return term
-
-    def predicate(self, term: str) -> str:
-        shown = self._predicates.get(term)
-        if shown is None:
-            shown = self._predicates[term] = self.iri(term)
-        return shown
-
-    def object(self, term: str) -> str:
-        first = term[0]
-        if first == "<":
-            shown = self._objects.get(term)
-            if shown is None:
-                shown = self.iri(term)
-                if len(self._objects) < 100_000:  # vocabulary concepts repeat; data IRIs mostly do not
-                    self._objects[term] = shown
-            return shown
-        if first != '"' or term[-1] != ">":
-            return term  # a blank node, a plain or language-tagged literal: the same in Turtle
-        cut = term.rindex('"^^<')
-        datatype = term[cut + 4 : -1]
-        number = _TURTLE_NUMBER.get(datatype)
-        if number is not None and number.fullmatch(term, 1, cut):
-            return term[1:cut]
-        datatype_term = term[cut + 3 :]
-        shown = self._objects.get(datatype_term)
-        if shown is None:
-            shown = self._objects[datatype_term] = self.iri(datatype_term)
-        return f"{term[: cut + 1]}^^{shown}"
+    triples = list(triples)
+    check_rdfxml([ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)])
+    return ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=_unnested(_xml_prefixes(prefixes)))
 
 
-def terse_chunks(graphs: Iterable[tuple[str, Sequence[str]]], prefixes: dict[str, str] | None = None,
-                 size: int = 20_000) -> Iterator[str]:
-    """Turtle (one graph "") or TriG (named graphs) of sorted statements, in chunks of about `size` statements.
+def write_rdfxml_file(target: Path, ntriples: Path, *, prefixes: dict[str, str] | None = None) -> tuple[int, str]:
+    """RDF/XML of a sorted N-Triples file into `target`, streaming, once `check_rdfxml` passed on it."""
+    import pyoxigraph as ox
 
-    Byte for byte what `pyoxigraph.serialize` writes for the same sorted quads with the same prefixes,
-    then `sort_prefix_lines`: subjects grouped with ` ;`, objects with ` , `, `a` for rdf:type, prefixed
-    names where the local part allows, bare integers, decimals, doubles and booleans.
-    """
-    terms = TurtleTerms(EXPORT_PREFIXES if prefixes is None else prefixes)
-    head = "".join(sorted(f"@prefix {name}: <{ns}> .\n" for name, ns in terms.prefixes))
-    out: list[str] = []
-    started = False
-    for graph, statements in graphs:
-        if not statements:
-            continue
-        if not started:
-            out.append(head)
-            started = True
-        indent = "\t" if graph else ""
-        if graph:
-            out.append(f"{terms.iri(f'<{graph}>')} {{\n")
-        subject = predicate = ""
-        for i, statement in enumerate(statements):
-            s, p, o = statement.split(" ", 2)
-            if s == subject:
-                if p == predicate:
-                    out.append(f" , {terms.object(o)}")
-                else:
-                    predicate = p
-                    out.append(f" ;\n{indent}\t{terms.predicate(p)} {terms.object(o)}")
-            else:
-                if subject:
-                    out.append(" .\n")
-                subject, predicate = s, p
-                out.append(f"{indent}{terms.iri(s) if s[0] == '<' else s} {terms.predicate(p)} {terms.object(o)}")
-            if i % size == size - 1:
-                yield "".join(out)
-                out.clear()
-        out.append(" .\n}\n" if graph else " .\n")
-    yield "".join(out)
+    check_rdfxml(_file_blocks(ntriples))
+    triples = ox.parse(path=str(ntriples), format=ox.RdfFormat.N_TRIPLES)
+    return write_serialized(target, triples, ox.RdfFormat.RDF_XML, _xml_prefixes(prefixes))
+
+

@@ -6,9 +6,9 @@ Every output of a build is a function of one thing, the sorted and deduplicated 
 N-Triples syntax of a term (`<iri>`, `"text"@en`, `"3"^^<...#integer>`, `_:b0`) is exactly the
 key they are sorted by. So the pipeline keeps, per named graph, a sorted list of statements
 `"<s> <p> <o>"` (one Python string each) and derives everything from it: N-Quads and N-Triples by
-joining strings, the store by bulk-loading the N-Quads file, Turtle and TriG by streaming that
-file through pyoxigraph's serialisers, JSON-LD, RDF/XML and the dataset statistics by reading
-the strings.
+joining strings, the store by bulk-loading the N-Quads file, Turtle, TriG and RDF/XML by streaming
+the dump files through pyoxigraph's serialisers, JSON-LD and the dataset statistics by reading the
+strings.
 
 Order: sorting the strings `"<s> <p> <o>"` of one graph gives the same order as sorting the
 tuples `(str(s), str(p), str(o))`: a subject or predicate term is never a proper prefix of another
@@ -28,10 +28,12 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..terms.namespaces import RDF, XSD
+
 if TYPE_CHECKING:
     import pyoxigraph as ox
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+XSD_STRING = XSD.string
 CHUNK = 50_000  # statements per write: bounded memory, few system calls
 
 # Characters N-Triples writes as an escape (pyoxigraph's print_quoted_str); a literal holding one goes
@@ -45,7 +47,7 @@ def iri_term(iri: str) -> str:
     return f"<{iri}>"
 
 
-RDF_TYPE_TERM = iri_term("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDF_TYPE_TERM = iri_term(RDF.type)  # rdf:type as the statements spell it
 
 
 def literal_term(value: str, datatype: str | None = None, language: str | None = None) -> str:

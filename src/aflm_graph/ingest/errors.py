@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..safetext import printable
+
 
 class ParseError(ValueError):
     """A document that cannot be parsed; the message names the file, the place and what was expected."""
@@ -16,4 +18,4 @@ class ParseError(ValueError):
         self.line = line
         self.detail = message  # the message without the place, for re-raising with a longer path
         place = f"{self.source}:{line}" if line is not None else self.source
-        super().__init__(f"{place}: {message}")
+        super().__init__(printable(f"{place}: {message}"))  # a file name may hold terminal escapes

@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import os
 import re
 import tomllib
 from collections import Counter, defaultdict
@@ -80,7 +81,9 @@ from dataclasses import dataclass, field, fields
 from itertools import pairwise
 from pathlib import Path
 
+from ..safetext import brief
 from .errors import ParseError
+from .files import check_regular, not_regular, open_regular, read_regular
 from .pdf import PdfLimits, extract_text
 
 __all__ = [
@@ -88,6 +91,7 @@ __all__ = [
     "COMPOUND_TAILS",
     "FORUM_THEMES",
     "MAX_FILE_BYTES",
+    "MAX_META_BYTES",
     "MEMBER_STATES",
     "Document",
     "DocumentMeta",
@@ -96,7 +100,10 @@ __all__ = [
     "Span",
     "SubTheme",
     "canonical_member_state",
+    "check_regular",
     "decode_bytes",
+    "not_regular",
+    "open_regular",
     "parse_file",
     "parse_text",
     "read_meta",
@@ -182,6 +189,8 @@ class Document:
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 """Default size limit for parse_file: larger inputs are refused rather than read."""
+MAX_META_BYTES = 1024 * 1024
+"""Size limit of a `<file>.meta.toml` sidecar (a few lines of metadata)."""
 
 MEMBER_STATES: dict[str, str] = {
     "Brunei Darussalam": "Brunei Darussalam",
@@ -318,8 +327,10 @@ _FURNITURE_RE = re.compile(
     re.IGNORECASE,
 )
 _DIGITS_RE = re.compile(r"\d+")
+# Up to 9 digits: item 100000 after item 99999 is an item of its own, not text of the one before (a
+# document of the 20 MB limit holds at most about 2,000,000 items).
 _LABEL_RE = re.compile(
-    r"(?:\((?P<p>\d{1,5}|[a-z]|[ivxlc]{1,7})\)|(?P<b>\d{1,5}|[a-z]|[ivxlc]{1,7})(?P<d>[.)]))(?=\s|$)"
+    r"(?:\((?P<p>\d{1,9}|[a-z]|[ivxlc]{1,7})\)|(?P<b>\d{1,9}|[a-z]|[ivxlc]{1,7})(?P<d>[.)]))(?=\s|$)"
 )
 _ROMAN_RE = re.compile(r"(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})", re.IGNORECASE)
 _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
@@ -453,9 +464,13 @@ def _key_line(text: str, key: str) -> int | None:
 def read_meta(path: Path) -> DocumentMeta:
     """Read the sidecar of `path` (if any); unknown keys or wrong types are errors, not ignored."""
     side = sidecar_path(Path(path))
-    if not side.is_file():
+    try:
+        os.stat(side)
+    except FileNotFoundError:
         return DocumentMeta()
-    raw = side.read_bytes()
+    except OSError:
+        pass  # unreadable or a broken path: open_regular says so with the reason
+    raw = read_regular(side, MAX_META_BYTES, "sidecar (TOML)")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -473,7 +488,8 @@ def read_meta(path: Path) -> DocumentMeta:
     for key, value in data.items():
         line = _key_line(text, key) or 1
         if key not in _META_FIELDS:
-            raise ParseError(side, f"unknown key {key!r}; expected one of {', '.join(sorted(_META_FIELDS))}", line=line)
+            raise ParseError(side, f"unknown key {brief(key)}; expected one of {', '.join(sorted(_META_FIELDS))}",
+                             line=line)
         values[key] = _check_meta_value(side, key, value, line)
     return DocumentMeta(**values)  # type: ignore[arg-type]
 
@@ -482,22 +498,23 @@ def _check_meta_value(side: Path, key: str, value: object, line: int) -> str | i
     """Type-check one sidecar value; the message says what the key must hold."""
     if key == "forum_edition":
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 999:
-            raise ParseError(side, f"key 'forum_edition' is {value!r}; expected a positive integer", line=line)
+            raise ParseError(side, f"key 'forum_edition' is {brief(value)}; expected a positive integer", line=line)
         return value
     if key == "date" and isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
         return value.isoformat()
     if not isinstance(value, str) or not value.strip():
-        raise ParseError(side, f"key {key!r} is {value!r}; expected a non-empty string", line=line)
+        raise ParseError(side, f"key {brief(key)} is {brief(value)}; expected a non-empty string", line=line)
     value = " ".join(value.split())
     if key == "date":
         try:
             return _dt.date.fromisoformat(value).isoformat()
         except ValueError:
-            raise ParseError(side, f"key 'date' is {value!r}; expected an ISO date yyyy-mm-dd", line=line) from None
+            raise ParseError(side, f"key 'date' is {brief(value)}; expected an ISO date yyyy-mm-dd",
+                             line=line) from None
     if key == "mode" and value not in _MODES:
-        raise ParseError(side, f"key 'mode' is {value!r}; expected one of {', '.join(_MODES)}", line=line)
+        raise ParseError(side, f"key 'mode' is {brief(value)}; expected one of {', '.join(_MODES)}", line=line)
     if key == "id" and not _ID_RE.fullmatch(value):
-        raise ParseError(side, f"key 'id' is {value!r}; expected lowercase [a-z0-9_-]", line=line)
+        raise ParseError(side, f"key 'id' is {brief(value)}; expected lowercase [a-z0-9_-]", line=line)
     return value
 
 
@@ -553,13 +570,11 @@ def decode_bytes(data: bytes, source: str | Path) -> str:
 def parse_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES, pdf_limits: PdfLimits | None = None) -> Document:
     """Parse a .txt (UTF-8) or .pdf document together with its sidecar, if any (PDFs within `pdf_limits`)."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ParseError(path, f"cannot read file ({exc.strerror}); expected a readable document", line=1) from None
+    pdf = path.suffix.lower() == ".pdf"
+    check_regular(path, max_bytes=None if pdf else max_bytes)  # not a device or FIFO, not too big
     meta = read_meta(path)
-    if path.suffix.lower() == ".pdf":
-        with path.open("rb") as handle:  # streamed: the PDF itself is only read whole in the extractor process
+    if pdf:
+        with open_regular(path, what="PDF") as handle:  # streamed: the PDF is only read whole in the extractor
             sha = hashlib.file_digest(handle, "sha256").hexdigest()
         limits = pdf_limits or PdfLimits()
         text = extract_text(path, timeout_s=limits.timeout_s, memory_mb=limits.memory_mb, max_pages=limits.max_pages)
@@ -569,14 +584,7 @@ def parse_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES, pdf_limits: PdfLi
             return parse_text(text, source_file=path.name, sha256=sha, meta=meta, source_format="pdf")
         except ParseError as exc:
             raise ParseError(path, exc.detail, line=exc.line) from None
-    if size > max_bytes:
-        raise ParseError(
-            path,
-            f"file is {size} bytes, over the limit of {max_bytes} bytes; expected a smaller document "
-            "(raise max_bytes to read it)",
-            line=1,
-        )
-    data = path.read_bytes()
+    data = read_regular(path, max_bytes, "document")
     text = decode_bytes(data, path)
     try:
         return parse_text(

@@ -7,7 +7,11 @@ parent.  Failures are classified so the user knows what to do next:
 * PdfPasswordError  -- "needs password": encrypted and the empty password does not open it;
 * PdfNeedsOcrError  -- "needs OCR": no page has extractable text (an image-only scan);
 * PdfDamagedError   -- "damaged": not a PDF, truncated, or pypdf cannot read it;
-* PdfTooBigError    -- "too big / timed out": too many pages, out of memory, or too slow.
+* PdfTooBigError    -- "too big / timed out": too many pages, out of memory, or too slow;
+* PdfNotAFileError  -- "not a regular file": a device, a FIFO, a socket or a folder named *.pdf.
+
+The extractor dies with the process that started it (orphans.die_with_parent), so `kill -9` of a
+build never leaves it running.
 
 Pages are joined with a form feed ("\\f") so the parser sees the page breaks.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import os
 import re
 import subprocess
@@ -25,12 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ParseError
+from .files import not_regular
 
 __all__ = [
     "PdfDamagedError",
     "PdfError",
     "PdfLimits",
     "PdfNeedsOcrError",
+    "PdfNotAFileError",
     "PdfPasswordError",
     "PdfTooBigError",
     "extract_text",
@@ -65,6 +72,10 @@ class PdfTooBigError(PdfError):
     kind = "too big / timed out"
 
 
+class PdfNotAFileError(PdfError):
+    kind = "not a regular file"
+
+
 @dataclass(frozen=True)
 class PdfLimits:
     """What extracting one PDF may take: wall-clock seconds, memory of the extractor process, pages."""
@@ -79,14 +90,27 @@ _ERRORS: dict[str, type[PdfError]] = {
     "ocr": PdfNeedsOcrError,
     "damaged": PdfDamagedError,
     "too_big": PdfTooBigError,
+    "not_file": PdfNotAFileError,
 }
 
 
 def extract_text(path: Path, *, timeout_s: float = 30, memory_mb: int = 512, max_pages: int = 500) -> str:
     """Text of every page, joined with "\\f"; raises a PdfError subclass when that is impossible."""
     path = Path(path)
-    if not path.is_file():
-        raise PdfDamagedError(path, "no such file; expected a PDF file", line=1)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise PdfDamagedError(path, "no such file; expected a PDF file", line=1) from None
+    except OSError as exc:
+        raise PdfDamagedError(path, f"cannot read file ({exc.strerror}); expected a readable PDF", line=1) from None
+    kind = not_regular(info.st_mode)
+    if kind is not None:  # a device never ends, a FIFO blocks: neither reaches the extractor
+        raise PdfNotAFileError(path, f"{kind}; expected a PDF file", line=1)
+    if info.st_size > memory_mb * 1024 * 1024:
+        raise PdfTooBigError(
+            path, f"file is {info.st_size} bytes, over the extractor's memory limit of {memory_mb} MB; "
+            "expected a smaller PDF (raise the memory limit, --pdf-memory, to read it)", line=1,
+        )
     package_root = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
@@ -98,6 +122,10 @@ def extract_text(path: Path, *, timeout_s: float = 30, memory_mb: int = 512, max
         str(memory_mb),
         "--max-pages",
         str(max_pages),
+        "--cpu-seconds",
+        str(math.ceil(timeout_s) + 1),
+        "--parent-pid",
+        str(os.getpid()),
         str(path),
     ]
     try:
@@ -128,7 +156,13 @@ def extract_text(path: Path, *, timeout_s: float = 30, memory_mb: int = 512, max
 
 def _extract(path: Path, max_pages: int) -> dict[str, object]:
     """Runs in the child: returns {"text": ...} or {"error": kind, "detail": ...}."""
-    data = path.read_bytes()
+    # O_NONBLOCK and fstat: a FIFO or device swapped in after the parent's check is refused, not read
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        kind = not_regular(os.fstat(fd).st_mode)
+        if kind is not None:
+            return {"error": "not_file", "detail": f"{kind}; expected a PDF file"}
+        data = handle.read()
     if b"%PDF-" not in data[:1024]:
         return {"error": "damaged", "detail": "no %PDF- header; expected a PDF file"}
     if b"%%EOF" not in data[-_EOF_WINDOW:]:
@@ -190,12 +224,20 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("path", type=Path)
     parser.add_argument("--memory-mb", type=int, default=512)
     parser.add_argument("--max-pages", type=int, default=500)
+    parser.add_argument("--cpu-seconds", type=int, help="CPU time limit (a backstop where the parent cannot kill)")
+    parser.add_argument("--parent-pid", type=int, help="die with this process (the one that started this one)")
     args = parser.parse_args(argv)
+    if args.parent_pid is not None:
+        from ..orphans import die_with_parent
+
+        die_with_parent(args.parent_pid)
     try:
         import resource
 
         limit = args.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        if args.cpu_seconds is not None:
+            resource.setrlimit(resource.RLIMIT_CPU, (args.cpu_seconds, args.cpu_seconds))
     except (ImportError, ValueError, OSError):  # not on POSIX, or the hard limit is lower
         pass
     out_of_memory = {

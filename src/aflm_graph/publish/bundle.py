@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..fsutil import atomic_write_bytes, staged_directory
+from ..fsutil import OutputError, atomic_write_bytes, check_output_folder, staged_directory
 from ..graph.describe import DESCRIPTION, LICENSE, TITLE, citation, dataset_facts, describe_files
-from ..graph.export import FORMATS, WRITTEN_BY_PIPELINE, load_build_quads, merged_triples, serialize
+from ..graph.export import (
+    FORMATS,
+    WRITTEN_BY_PIPELINE,
+    ExportError,
+    load_build_quads,
+    merged_triples,
+    serialize,
+)
 from ..terms.resources import ontology_dir
 from .docs import write_docs
 
@@ -92,10 +100,29 @@ HTML documentation. `SHA256SUMS` lists every file's checksum: check with `sha256
 """
 
 
-def write_bundle(build: Path, out: Path, *, docs: bool = True) -> dict[str, int]:
+def is_bundle(folder: Path) -> bool:
+    """Whether `folder` holds a release bundle that `write_bundle` wrote: its SHA256SUMS lists aflm.nq."""
+    sums = folder / "SHA256SUMS"
+    try:
+        if not sums.is_file() or sums.stat().st_size > 16 * 1024 * 1024:
+            return False
+        lines = sums.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return False
+    return any(re.fullmatch(r"[0-9a-f]{64}  aflm\.nq", line) for line in lines)
+
+
+def write_bundle(build: Path, out: Path, *, docs: bool = True, force: bool = False) -> dict[str, int]:
     """A release bundle in `out` (replaced atomically): every format, the ontology, vocabularies, shapes,
     dataset description, documentation, a README with licence and citation, and SHA256SUMS. Returns bytes per file.
+
+    `out` is replaced only when it is new, empty or an earlier bundle (with `force`, a folder of other files
+    too; never the home folder, `/`, the current folder or the build): see fsutil.check_output_folder.
     """
+    try:
+        check_output_folder(out, is_previous=is_bundle, what="bundle", inputs=[build], force=force)
+    except OutputError as exc:
+        raise ExportError(str(exc)) from None
     quads = load_build_quads(build)
     triples = merged_triples(quads)
     sizes: dict[str, int] = {}

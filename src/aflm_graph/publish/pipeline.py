@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..fsutil import atomic_write_bytes, staged_directory
+from ..fsutil import OutputError, atomic_write_bytes, check_output_folder, staged_directory
 
 if TYPE_CHECKING:
     from ..graph.build import DocumentStatements
@@ -49,30 +49,69 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     """Document files under the given files and folders (recursively), in a stable order.
 
     Only files under the given folders are read: a symbolic link in a folder that leads outside it
-    (to /etc/passwd, say) is refused, not followed.
+    (to /etc/passwd, say) is refused, not followed. Only regular files are read: a device (/dev/zero
+    never ends), a FIFO (blocks for ever) or a socket, given by name or met in a folder with a document's
+    suffix, is refused.
     """
+    import os
+
+    from ..ingest.files import not_regular
+    from ..safetext import printable
+
+    def special(p: Path) -> str | None:
+        """What `p` is if it exists and is neither a regular file nor a folder (stat follows links)."""
+        try:
+            mode = os.stat(p).st_mode
+        except OSError:
+            return None
+        kind = not_regular(mode)
+        return None if kind == "a folder" else kind
+
+    def refuse_special(p: Path, kind: str) -> BuildError:
+        return BuildError(printable(f"{p}: not a regular file ({kind}); expected a document (*.txt, *.pdf) or a "
+                                    "folder of documents"))
+
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
             inside = sorted(
                 p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES and not p.name.startswith(".")
+                if p.suffix.lower() in DOCUMENT_SUFFIXES and not p.name.startswith(".")
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                and (p.is_file() or special(p) is not None)
             )
             root = path.resolve()
             for p in inside:
                 if not p.resolve().is_relative_to(root):
-                    raise BuildError(f"{p}: refused: a link to {p.resolve()}, outside {path}; only files under "
-                                     "the given paths are read (name the file itself to build it)")
+                    raise BuildError(printable(
+                        f"{p}: refused: a link to {p.resolve()}, outside {path}; only files under "
+                        "the given paths are read (name the file itself to build it)"))
+                kind = special(p)
+                if kind is not None:
+                    raise refuse_special(p, kind)
             found += inside
         elif path.is_file():
             found.append(path)
+        elif (kind := special(path)) is not None:
+            raise refuse_special(path, kind)
         else:
-            raise BuildError(f"{path}: no such file or folder")
+            raise BuildError(printable(f"{path}: no such file or folder"))
     unique = list(dict.fromkeys(p.resolve() for p in found))
     if not unique:
-        raise BuildError(f"no documents (*.txt, *.pdf) found in {', '.join(str(p) for p in paths)}")
+        raise BuildError(printable(f"no documents (*.txt, *.pdf) found in {', '.join(str(p) for p in paths)}"))
     return unique
+
+
+def is_build(folder: Path) -> bool:
+    """Whether `folder` holds a previous build: a manifest.json that aflm-graph wrote (its "tool")."""
+    manifest = folder / "manifest.json"
+    try:
+        if not manifest.is_file() or manifest.stat().st_size > 64 * 1024 * 1024:
+            return False
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("tool") == "aflm-graph"
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -88,6 +127,7 @@ def build(
     keep_going: bool = False,
     pdf_limits: PdfLimits | None = None,
     store: bool = False,
+    force: bool = False,
 ) -> BuildReport:
     """Build the graph of every document under `paths` (default `seeds/`) into the folder `out`.
 
@@ -97,6 +137,10 @@ def build(
     with its reason (a PDF that needs a password or OCR, or is damaged or too big for `pdf_limits`).
     With `store`, an on-disk pyoxigraph store is written to `out/store` as well: it opens at once
     for a corpus too big to load into memory for each query (see engine.open_store).
+
+    `out` is replaced only when it is new, empty or a previous build (fsutil.check_output_folder): a folder
+    with other files is refused before any work (with `force`, replaced), and the home folder, `/`, the
+    current folder and the inputs are refused whatever `force` says.
     """
     from ..enrich.link import link
     from ..graph.build import build_statements
@@ -105,7 +149,14 @@ def build(
     tick = progress or _noop
     started = time.perf_counter()
     stages: dict[str, float] = {}
-    files = discover(paths or [Path("seeds")])
+    inputs = list(paths) if paths is not None else [Path("seeds")]
+    if not inputs:
+        raise BuildError("no input paths given; expected at least one file or folder (or None for seeds/)")
+    try:
+        check_output_folder(out, is_previous=is_build, what="build", inputs=inputs, force=force)
+    except OutputError as exc:
+        raise BuildError(str(exc)) from None
+    files = discover(inputs)
 
     # parse -> annotate -> statements, one document at a time: in worker processes for a big corpus
     t = time.perf_counter()
@@ -205,12 +256,13 @@ def _prepare(path: Path, pdf_limits: PdfLimits | None) -> _Prepared | _Failed:
     from ..enrich.annotate import annotate
     from ..graph.build import AnnotatedDocument, document_statements
     from ..ingest.parse import ParseError, parse_file
+    from ..safetext import printable
 
     t0 = time.perf_counter()
     try:
         document = parse_file(path, pdf_limits=pdf_limits)
     except ParseError as exc:
-        return _Failed(str(exc))
+        return _Failed(printable(exc))  # echoed as "Left out: ..." on a terminal
     t1 = time.perf_counter()
     vocabulary = _WORKING["vocabulary"]
     found = tuple(tuple(annotate(rec.text, vocabulary)) for rec in document.recommendations)
@@ -218,7 +270,7 @@ def _prepare(path: Path, pdf_limits: PdfLimits | None) -> _Prepared | _Failed:
     try:
         made = document_statements(AnnotatedDocument(document, found))
     except ValueError as exc:
-        return _Failed(str(exc), fatal=True)
+        return _Failed(printable(exc), fatal=True)
     t3 = time.perf_counter()
     return _Prepared(document, made, sum(map(len, found)), {"parse": t1 - t0, "annotate": t2 - t1, "build": t3 - t2})
 
@@ -228,7 +280,10 @@ _WORKING: dict[str, Vocabulary] = {}  # the build's vocabulary, set before the w
 
 def _prepare_all(files: Sequence[Path], pdf_limits: PdfLimits | None, vocabulary: Vocabulary
                  ) -> Iterator[_Prepared | _Failed]:
-    """`_prepare` every file, in order: in one process per core (forked, so the vocabulary is read once)."""
+    """`_prepare` every file, in order: in one process per core (forked, so the vocabulary is read once).
+
+    Each worker dies with this process (orphans.die_with_parent): `kill -9` of a build leaves none behind.
+    """
     import os
 
     _WORKING["vocabulary"] = vocabulary
@@ -240,7 +295,10 @@ def _prepare_all(files: Sequence[Path], pdf_limits: PdfLimits | None, vocabulary
     from concurrent.futures import ProcessPoolExecutor
     from functools import partial
 
-    with ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("fork")) as pool:
+    from ..orphans import die_with_parent
+
+    with ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("fork"),
+                             initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         yield from pool.map(partial(_prepare, pdf_limits=pdf_limits), files, chunksize=8)
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import threading
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 RESULT_TYPES = {  # media type -> format, for SELECT and ASK
@@ -55,7 +57,9 @@ MEDIA = {
 @dataclass(frozen=True)
 class Limits:
     """What one query may take (wall-clock seconds, result rows, worker memory), request body bytes, how many
-    workers run and how many requests may wait for one (more are answered 429 at once)."""
+    workers run and how many requests may wait for one (more are answered 429 at once). Then the connections
+    (`serve` only): seconds a client has to send a whole request (slowloris; 0: no limit), seconds an idle
+    keep-alive connection stays open, and connections one client address may hold (more: 429; 0: no cap)."""
 
     timeout: float = 20.0
     max_rows: int = 100_000
@@ -63,6 +67,9 @@ class Limits:
     workers: int = 2
     max_memory_mb: int = DEFAULT_MAX_MEMORY_MB
     max_waiting: int = 64
+    read_timeout: float = 10.0
+    keep_alive: float = 5.0
+    max_client_connections: int = 64  # as many as may wait for a worker; a browser opens 6
 
 
 # --- the pool and the web application
@@ -188,9 +195,167 @@ FORMAT_PARAM = {"json": "json", "xml": "xml", "csv": "csv", "tsv": "tsv", "turtl
                 "ntriples": "ntriples", "nt": "ntriples"}
 
 
-def create_app(build: Path, limits: Limits | None = None) -> Starlette:
-    """The Starlette application: /sparql (GET and POST query), /update (always refused), / (a short note)."""
+# --- the HTTP layer: which Host names are served, and connections that cannot pile up
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+MAX_CONNECTIONS = 512  # open at once (uvicorn's limit_concurrency); past it, the longest-waiting idle one is closed
+_HOST_HEADER = re.compile(r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<name>[^\s:/?#@\[\]]+))(?::[0-9]{0,5})?")
+HOST_REFUSED = (b"this server does not answer for the name in this request's Host header (a guard against DNS "
+                b"rebinding); start it with --allow-host NAME to serve NAME\n")
+
+
+def host_name(value: str) -> str | None:
+    """The host of a Host header (`name`, `name:port`, `[v6]`, `[v6]:port`) in one spelling: lower case, no final
+    dot, IP addresses in their canonical form. None when the value is not a host."""
+    import ipaddress
+
+    match = _HOST_HEADER.fullmatch(value)
+    if match is None:
+        return None
+    name = (match["ip6"] or match["name"]).lower().rstrip(".")
+    try:
+        return str(ipaddress.ip_address(name))
+    except ValueError:
+        return None if match["ip6"] else name
+
+
+def served_host_names(host: str, extra: Iterable[str] = ()) -> frozenset[str]:
+    """The Host names `serve` answers: the address it is bound to, the loopback names and `extra` (`--allow-host`;
+    `*` answers any Host). A page whose own name was rebound to this address (DNS rebinding) sends that name, and
+    is refused. Raises ValueError for something that is not a host name."""
+    names: set[str] = set()
+    for raw in (host, *LOOPBACK_NAMES, *extra):
+        text = raw.strip()
+        if text == "*":
+            names.add("*")
+            continue
+        name = host_name(f"[{text}]" if text.count(":") > 1 and not text.startswith("[") else text)  # a bare IPv6
+        if name is None:
+            raise ValueError(f"not a host name: {raw!r}")
+        names.add(name)
+    return frozenset(names)
+
+
+class HostCheck:
+    """ASGI middleware: a request whose Host header names no served host gets 400 (one line) and never reaches the
+    application, so a web page cannot reach this server through a name it controls."""
+
+    def __init__(self, app: ASGIApp, allowed: Iterable[str]) -> None:
+        self.app = app
+        self.allowed = frozenset(allowed)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "*" not in self.allowed:
+            hosts = [value for key, value in scope["headers"] if key == b"host"]
+            name = host_name(hosts[0].decode("latin-1")) if len(hosts) == 1 else None
+            if name not in self.allowed:
+                await send({"type": "http.response.start", "status": 400, "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"%d" % len(HOST_REFUSED))]})
+                await send({"type": "http.response.body", "body": HOST_REFUSED})
+                return
+        await self.app(scope, receive, send)
+
+
+def _raw_answer(status: int, message: str, *, retry_after: bool = False) -> bytes:
+    """A whole HTTP/1.1 answer that closes the connection, written straight to the socket: h11 cannot send a
+    response before it has read a request, and these go to connections that never sent one in full."""
+    import http
+
+    body = (message + "\n").encode()
+    head = (f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            f"content-length: {len(body)}\r\nconnection: close\r\n" + ("retry-after: 1\r\n" if retry_after else ""))
+    return head.encode() + b"\r\n" + body
+
+
+def guarded_protocol(read_timeout: float, max_client_connections: int) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol plus what it lacks against slowloris (passed to uvicorn as `http=`).
+
+    uvicorn only times out a connection that sits idle after an answer (`timeout_keep_alive`): one that connects
+    and sends half a request is kept for ever, and once `limit_concurrency` connections are open it answers 503 to
+    everyone. Here a timer armed when the connection opens (and again after each answer) closes it unless a whole
+    request, headers and body, arrived within `read_timeout` seconds (408 when part of a request's head came).
+    Each client address may hold `max_client_connections` connections; one more is answered 429 and closed at
+    once. 0 turns either off. When the server is full, a new connection closes the one that has waited longest
+    for a request, so idle sockets from many addresses cannot lock out a client that sends one.
+    """
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    # Shared by this server's connections (one event loop: no lock).
+    open_by_address: dict[str, int] = {}
+    waiting: dict[GuardedH11Protocol, None] = {}  # connections waiting for a request, the longest first
+    arriving = (h11.IDLE, h11.SEND_BODY)  # the client's states while a request is still on its way
+
+    class GuardedH11Protocol(H11Protocol):
+        _timer: asyncio.TimerHandle | None = None
+        _address: str | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._address = self.client[0] if self.client else ""
+            held = open_by_address[self._address] = open_by_address.get(self._address, 0) + 1
+            if max_client_connections and held > max_client_connections:
+                self._drop(429, f"more than {max_client_connections} connections from your address at once; "
+                                "close some and try again", always=True)
+                return
+            while self.limit_concurrency and len(self.connections) > self.limit_concurrency - 1 and waiting:
+                next(iter(waiting))._drop(503, "the server is full; try again", retry_after=True)
+            self._wait()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._served()
+            if self._address is not None:
+                left = open_by_address.pop(self._address, 1) - 1
+                if left > 0:
+                    open_by_address[self._address] = left
+                self._address = None
+            super().connection_lost(exc)
+
+        def handle_events(self) -> None:
+            super().handle_events()
+            if self in waiting and self.conn.their_state not in arriving:
+                self._served()  # the whole request is in
+
+        def on_response_complete(self) -> None:
+            if not self.transport.is_closing():
+                self._wait()  # the next request has read_timeout seconds too (before super(): it may be pipelined)
+            super().on_response_complete()
+
+        def _wait(self) -> None:
+            """Wait for a request: arm the read timer, and count as waiting (newest last)."""
+            self._served()
+            waiting[self] = None
+            if read_timeout > 0:
+                self._timer = self.loop.call_later(
+                    read_timeout, self._drop, 408, f"the request did not arrive within {read_timeout:g} s")
+
+        def _served(self) -> None:
+            waiting.pop(self, None)
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+        def _drop(self, status: int, message: str, *, retry_after: bool = False, always: bool = False) -> None:
+            """Close the connection now; say why (a raw answer) when `always` or when part of a request came."""
+            self._served()
+            self.connections.discard(self)  # no longer counts towards the server's limit
+            if self.transport.is_closing():
+                return
+            if always or (self.conn.their_state is h11.IDLE and self.conn.trailing_data[0]):
+                self.transport.write(_raw_answer(status, message, retry_after=retry_after))
+            self.transport.close()
+
+    return GuardedH11Protocol
+
+
+def create_app(build: Path, limits: Limits | None = None, *, allowed_hosts: Iterable[str] | None = None) -> Starlette:
+    """The Starlette application: /sparql (GET and POST query), /update (always refused), / (a short note).
+
+    With `allowed_hosts` (see served_host_names), a request with any other Host gets 400; None answers every Host
+    (an application embedded behind a server of one's own)."""
     from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.requests import ClientDisconnect
     from starlette.responses import PlainTextResponse, Response
     from starlette.routing import Route
 
@@ -206,10 +371,13 @@ def create_app(build: Path, limits: Limits | None = None) -> Starlette:
         if length and length.isdigit() and int(length) > limits.max_body:
             return error(413, f"request body over {limits.max_body} bytes")
         body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limits.max_body:
-                return error(413, f"request body over {limits.max_body} bytes")
+        try:
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limits.max_body:
+                    return error(413, f"request body over {limits.max_body} bytes")
+        except ClientDisconnect:  # it went away, or was closed for sending too slowly: no one reads this answer
+            return error(400, "the connection closed before the whole request body arrived")
         return bytes(body)
 
     async def sparql(request: Request) -> Response:
@@ -301,19 +469,28 @@ def create_app(build: Path, limits: Limits | None = None) -> Starlette:
             Route("/update", update, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
             Route("/", home, methods=["GET"]),
         ],
+        middleware=[] if allowed_hosts is None else [Middleware(HostCheck, allowed=allowed_hosts)],
         lifespan=lifespan,
     )
 
 
-def serve(build: Path, *, host: str = "127.0.0.1", port: int = 7878, limits: Limits | None = None) -> None:
-    """Serve the build until interrupted (uvicorn; SIGINT or SIGTERM stops it and its workers)."""
+def serve(build: Path, *, host: str = "127.0.0.1", port: int = 7878, limits: Limits | None = None,
+          allow_hosts: Iterable[str] = ()) -> None:
+    """Serve the build until interrupted (uvicorn; SIGINT or SIGTERM stops it and its workers).
+
+    Only requests whose Host is the bound address, a loopback name or one of `allow_hosts` are answered (400
+    otherwise); connections follow `limits` (read_timeout, keep_alive, max_client_connections)."""
     import uvicorn
 
     from ..sparql.engine import check_build
 
+    limits = limits or Limits()
+    allowed = served_host_names(host, allow_hosts)  # a bad name fails here, before anything starts
     check_build(Path(build))  # fail early, with the usual message, when there is no build (workers load it)
     config = uvicorn.Config(
-        create_app(Path(build), limits), host=host, port=port, log_level="warning", limit_concurrency=512,
-        timeout_graceful_shutdown=5,
+        create_app(Path(build), limits, allowed_hosts=allowed), host=host, port=port, log_level="warning",
+        limit_concurrency=MAX_CONNECTIONS, timeout_graceful_shutdown=5, ws="none",
+        http=guarded_protocol(limits.read_timeout, limits.max_client_connections),
+        timeout_keep_alive=limits.keep_alive,  # type: ignore[arg-type]  # typed int, used as call_later's delay
     )
     uvicorn.Server(config).run()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -129,7 +130,12 @@ def _params(raw: Any, source: str) -> tuple[Param, ...]:
 
 
 def load_query(path: Path) -> NamedQuery:
+    """A `.rq` file as a NamedQuery (its `#+` header read); a file too long to be a query is refused unread."""
     try:
+        size = path.stat().st_size
+        if size > 4 * MAX_QUERY_CHARS:  # UTF-8 takes at most 4 bytes a character
+            raise QueryError(f"{path}: refused: {size:,} bytes is too long for a query (the limit is "
+                             f"{MAX_QUERY_CHARS:,} characters)")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise QueryError(f"{path}: cannot read the query ({exc})") from None
@@ -181,14 +187,13 @@ _TOKEN = re.compile(
                |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
   | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
   | (?P<var>[?$][\w\u00b7]+)
-  | (?P<word>[A-Za-z_][\w\-.]*(?::[\w\-.%]*)?|:[\w\-.%]*)
+  | (?P<word>(?:[A-Za-z_][\w\-.]*)?:(?:[\w\-.%]|\\[_~.\-!$&'()*+,;=/?\#@%])*|[A-Za-z_][\w\-.]*)
   | (?P<brace>[{}])
   | (?P<space>\s+)
   | (?P<other>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
-_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _REFUSED = {"SERVICE", "LOAD"}
 _UPDATES = {"INSERT", "DELETE", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 
@@ -204,13 +209,34 @@ def _tokens(text: str) -> list[_Token]:
     return [_Token(m.lastgroup or "other", m.group(), m.start()) for m in _TOKEN.finditer(text)]
 
 
-def _unescape(text: str) -> str:
-    # SPARQL applies \u escapes before parsing, so a keyword can hide behind them: look at what the engine sees.
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+_LITERAL = re.compile(
+    r"""\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'\'\'(?:[^'\\]|\\.|'(?!''))*'\'\'|"(?:[^"\\\n\r]|\\.)*"
+      |'(?:[^'\\\n\r]|\\.)*'|<[^<>"{}|^`\x00-\x20]*>|\#[^\n\r]*""",
+    re.VERBOSE | re.DOTALL,
+)
+_UCHAR = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})|\\.", re.DOTALL)
+
+
+def _engine_reading(text: str) -> str:
+    """The text as pyoxigraph reads it, for rdflib's grammar: a `\\u`/`\\U` escape is a character inside a
+    string or an IRI (here replaced by `_`, which can open or close nothing) and is left as it is elsewhere,
+    where pyoxigraph does not read it as a keyword (`\\u0053ERVICE` is a syntax error to it) and rdflib then
+    refuses it too. rdflib's own parseQuery would expand every escape first, so a `\\u0022` inside a string
+    would end the string for rdflib but not for pyoxigraph: two readings of one query, which is how a guard
+    is fooled."""
+
+    def literal(match: re.Match[str]) -> str:
+        token = match.group()
+        if token.startswith("#"):
+            return token
+        return _UCHAR.sub(lambda m: "_" if m.group()[1] in "uU" else m.group(), token)
+
+    return _LITERAL.sub(literal, text)
 
 
 def _lex_words(text: str) -> tuple[_Token, ...]:
-    return tuple(t for t in _tokens(_unescape(text)) if t.kind not in {"space", "comment"})
+    # what pyoxigraph reads: \\u escapes are characters inside strings and IRIs and nothing elsewhere
+    return tuple(t for t in _tokens(_engine_reading(text)) if t.kind not in {"space", "comment"})
 
 
 _cached_words = lru_cache(maxsize=256)(_lex_words)
@@ -236,15 +262,46 @@ def query_form(text: str) -> str:
     raise QueryError("not a SPARQL query: expected SELECT, CONSTRUCT, DESCRIBE or ASK")
 
 
+MAX_QUERY_CHARS = 1_000_000
+"""The longest query text accepted (a named query is a few KB, a VALUES list of 10,000 IRIs about 300 KB).
+Longer text is refused before it is parsed: parsing a huge text is itself a denial of service."""
+
+
+def check_size(text: str) -> None:
+    """Refuse a query text longer than MAX_QUERY_CHARS (cheap: runs before anything reads the text)."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"refused: the query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}")
+
+
 def check_safe(text: str, *, allowed_graphs: frozenset[str] = OUR_GRAPHS) -> None:
-    """Refuse a query that would reach the network or write: SERVICE, LOAD, updates, FROM a foreign graph."""
+    """Refuse a query that would reach the network or write: SERVICE, LOAD, updates, FROM a foreign graph.
+
+    The decision is made on the parsed query (rdflib's SPARQL 1.1 grammar, `_parsed_refusal`): a text that
+    does not parse as a query is refused, since what it would make the engine do cannot be checked. A token
+    scan runs first and refuses on its own too (its messages name the keyword), so a query has to get past
+    two readings of it before pyoxigraph, which has no switch to turn federation off, sees it.
+    """
+    check_size(text)
+    _check_tokens(text, allowed_graphs)
+    refusal = (_cached_refusal(text, allowed_graphs) if len(text) <= _CACHED_UP_TO
+               else _parsed_refusal(text, allowed_graphs))
+    if refusal:
+        raise QueryError(refusal)
+
+
+def _check_tokens(text: str, allowed_graphs: frozenset[str]) -> None:
     words = _words(text)
     for i, token in enumerate(words):
+        if token.kind == "other" and token.value == "\\":
+            raise QueryError("refused: a \\ escape outside a string, an IRI or a prefixed name (pyoxigraph reads "
+                             "none there, other engines read \\u0053ERVICE as SERVICE)")
         if token.kind != "word":
             continue
         word = token.value.upper()
-        if word in _REFUSED:
-            raise QueryError(f"refused: {word} is not allowed (the embedded engine never reaches the network)")
+        # `SERVICE:` (the empty prefix) and `service:x` may read as the keyword followed by a prefixed name
+        keyword = word.split(":", 1)[0]
+        if keyword in _REFUSED:
+            raise QueryError(f"refused: {keyword} is not allowed (the embedded engine never reaches the network)")
         if word in _UPDATES and i + 1 < len(words) and (words[i + 1].kind in {"brace", "word", "iri"}):
             nxt = words[i + 1].value.upper()
             if word != "WITH" and (nxt in {"DATA", "WHERE", "SILENT", "GRAPH", "ALL", "DEFAULT", "NAMED"}
@@ -263,6 +320,62 @@ def check_safe(text: str, *, allowed_graphs: frozenset[str] = OUR_GRAPHS) -> Non
                 raise QueryError(
                     f"refused: FROM {shown} is not one of this build's graphs (the engine never fetches remote data)"
                 )
+
+
+_PARSE_LOCK = threading.Lock()  # pyparsing's packrat cache is shared by every thread of a server
+_FORMS = {"SelectQuery", "ConstructQuery", "DescribeQuery", "AskQuery"}
+
+
+def _parsed_refusal(text: str, allowed_graphs: frozenset[str]) -> str | None:
+    """Why the parsed query must not run (SERVICE anywhere in it, a foreign FROM, not a query); None if safe."""
+    from pyparsing import ParseBaseException
+    from rdflib.plugins.sparql import parser
+    from rdflib.plugins.sparql.algebra import translatePrologue
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    try:
+        with _PARSE_LOCK:  # not parser.parseQuery: it expands \u escapes everywhere, which pyoxigraph does not
+            tree = parser.Query.parse_string(_engine_reading(text), parse_all=True)
+    except ParseBaseException as exc:
+        first = next((t.value.upper() for t in _words(text) if t.kind == "word" and ":" not in t.value
+                      and t.value.upper() not in {"PREFIX", "BASE"}), "")
+        if first in _UPDATES | {"LOAD"}:
+            return f"refused: {first} is an update; queries here are read-only"
+        return f"syntax error at line {exc.lineno}, column {exc.column}: {exc.msg} (queries are parsed and checked " \
+               "before they run)"
+    except Exception as exc:  # rdflib raises plain exceptions on some odd input: refuse what cannot be checked
+        return f"refused: the query cannot be checked ({' '.join(str(exc).split())[:200]})"
+    body = tree[1] if len(tree) > 1 else None
+    if not isinstance(body, CompValue) or body.name not in _FORMS:
+        return "refused: not a SELECT, CONSTRUCT, DESCRIBE or ASK query"
+    try:
+        prologue = translatePrologue(tree[0], None)
+    except Exception as exc:
+        return f"refused: the query's prologue cannot be read ({' '.join(str(exc).split())[:200]})"
+    stack: list[object] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            if node.name == "ServiceGraphPattern":
+                return "refused: SERVICE is not allowed (the embedded engine never reaches the network)"
+            if node.name == "DatasetClause":
+                named = dict.get(node, "named")  # CompValue.get answers the key itself for a missing key
+                target = named if named is not None else dict.get(node, "default")
+                keyword = "FROM NAMED" if named is not None else "FROM"
+                try:
+                    iri = str(prologue.absolutize(target))
+                except Exception:
+                    iri = ""
+                if iri not in allowed_graphs:
+                    return (f"refused: {keyword} <{iri or target}> is not one of this build's graphs (the engine "
+                            "never fetches remote data)")
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple) or type(node).__name__ == "ParseResults":
+            stack.extend(node)  # type: ignore[arg-type]
+    return None
+
+
+_cached_refusal = lru_cache(maxsize=256)(_parsed_refusal)
 
 
 def _insertion_point(text: str) -> int:
@@ -324,14 +437,39 @@ def _expand(value: str) -> str:
     return value
 
 
-def to_term(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
-    """Convert a command-line value to an RDF term of the parameter's type, or say what was expected."""
+def to_term(param: Param, raw: object) -> ox.NamedNode | ox.Literal:
+    """Convert a command-line value to an RDF term of the parameter's type, or say what was expected.
+
+    From Python a value may also be a number (integer, decimal and string parameters), True/False
+    (boolean) or a date (date and string): it is converted with str(); anything else is refused
+    with a QueryError that names the parameter, never an AttributeError from deep inside.
+    """
     import pyoxigraph as ox
 
-    def bad(expected: str) -> QueryError:
-        return QueryError(f"parameter {param.name}: {raw!r} is not {expected}")
+    from ..safetext import brief
 
     kind = param.type
+    if not isinstance(raw, str):
+        fits = {
+            bool: ("boolean",),
+            int: ("integer", "decimal", "string"),
+            float: ("decimal", "string"),
+            Decimal: ("decimal", "string"),
+            dt.date: ("date", "string"),
+        }
+        # bool before int (True is an int); a datetime is not a date here (its time would be lost)
+        family = next((t for t in fits if isinstance(raw, t) and not isinstance(raw, dt.datetime)), None)
+        if family is None or kind not in fits[family]:
+            raise QueryError(
+                f"parameter {param.name}: got {type(raw).__name__} {brief(raw)}; expected a string for this {kind} "
+                "parameter (or a number, a date or True/False where its type allows, converted with str())"
+            )
+        raw = raw.isoformat() if isinstance(raw, dt.date) else str(raw).lower() if isinstance(raw, bool) else str(raw)
+    raw = str(raw)  # already a str: for the type checker
+
+    def bad(expected: str) -> QueryError:
+        return QueryError(f"parameter {param.name}: {brief(raw)} is not {expected}")
+
     if kind == "string":
         return ox.Literal(raw)
     if kind == "integer":
@@ -389,13 +527,23 @@ def _iri(value: str, bad: Any) -> ox.NamedNode:
         raise bad("a valid IRI") from None
 
 
-def bindings_for(query: NamedQuery, values: Mapping[str, str]) -> dict[str, ox.NamedNode | ox.Literal]:
-    """Check the given values against the declared parameters; apply defaults; refuse unknown names."""
+def bindings_for(query: NamedQuery, values: Mapping[str, object]) -> dict[str, ox.NamedNode | ox.Literal]:
+    """Check the given values against the declared parameters; apply defaults; refuse unknown names.
+
+    A value is a str (from the command line), or from Python a number, True/False or a date where the
+    parameter's type allows (see to_term); any other value, or a name that is not a str, is a QueryError.
+    """
+    from ..safetext import brief
+
     declared = {p.name: p for p in query.params}
+    expected = ", ".join(declared) or "none"
+    for key in values:
+        if not isinstance(key, str):
+            raise QueryError(f"query {query.name}: parameter name {brief(key)} is of type {type(key).__name__}; "
+                             f"expected a str (parameters: {expected})")
     unknown = sorted(set(values) - set(declared))
     if unknown:
-        expected = ", ".join(declared) or "none"
-        raise QueryError(f"query {query.name}: unknown parameter {unknown[0]!r} (parameters: {expected})")
+        raise QueryError(f"query {query.name}: unknown parameter {brief(unknown[0])} (parameters: {expected})")
     out: dict[str, ox.NamedNode | ox.Literal] = {}
     for name, param in declared.items():
         raw = values.get(name, param.default)

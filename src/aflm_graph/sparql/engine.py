@@ -213,8 +213,19 @@ def _plain(term: Term | None) -> str:
     return "" if term is None else term.value
 
 
-def to_csv(result: Result) -> str:
-    """SPARQL 1.1 CSV results: a header of variable names, plain values."""
+def to_csv(result: Result, *, neutralise_formulas: bool = False) -> str:
+    """SPARQL 1.1 CSV results: a header of variable names, plain values.
+
+    With `neutralise_formulas`, a value that a spreadsheet would run as a formula (it starts with `=`,
+    `+`, `-`, `@`, tab or CR, and is not a plain number) gets a leading `'` (OWASP, CSV injection): for
+    a file meant to be opened in a spreadsheet. Off by default: that is no longer SPARQL's CSV.
+    """
+    from ..safetext import neutralise_formula
+
+    def cell(term: Term | None) -> str:
+        text = _plain(term)
+        return neutralise_formula(text) if neutralise_formulas else text
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     if result.form == "ask":
@@ -222,7 +233,7 @@ def to_csv(result: Result) -> str:
         writer.writerow(["true" if result.boolean else "false"])
     else:
         writer.writerow(result.columns)
-        writer.writerows([_plain(t) for t in row] for row in result.rows)
+        writer.writerows([cell(t) for t in row] for row in result.rows)
     return buffer.getvalue()
 
 

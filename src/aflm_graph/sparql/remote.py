@@ -9,16 +9,25 @@ answers (HTTP 206 or `X-SQL-State: S1TAT`) and a row count equal to the server's
 `push` loads a build with the SPARQL 1.1 Graph Store HTTP Protocol in chunks that big stores accept
 (or with Virtuoso's bulk loader when asked). Credentials come from the environment, are only ever
 answered to an authentication challenge from the endpoint itself, are never sent over plain `http://`
-to a host other than loopback, and are never forwarded across a redirect (redirects are refused).
+to a host other than loopback, and are never forwarded across a redirect (redirects are refused);
+the bulk loader gives the password to isql on its stdin, never on its command line.
+
+Every HTTP request made here has a deadline for the whole request (connect, send, the full answer),
+enforced by a watchdog that shuts the connection down, so a server that drips its answer cannot hold
+the client. A push that stops partway says that the remote graph is incomplete and how to retry.
 """
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import ipaddress
 import json
 import os
 import re
+import shlex
 import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -26,7 +35,7 @@ import urllib.request
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..terms.namespaces import XSD
@@ -41,6 +50,7 @@ USER_ENV = "AFLM_ENDPOINT_USER"
 PASSWORD_ENV = "AFLM_ENDPOINT_PASSWORD"
 VIRTUOSO_DEFAULT_ROW_CAP = 10_000  # [SPARQL] ResultSetMaxRows as shipped; it truncates silently
 MAX_ANSWER_BYTES = 1 << 30  # a query answer larger than this is refused (memory), whatever the server sends
+MAX_PUSH_ANSWER_BYTES = 1 << 20  # a Graph Store answer is a status line and a short message
 DEFAULT_CHUNK_TRIPLES = 50_000  # Virtuoso takes ~100k per Graph Store request; a 1M-triple PUT stalls
 
 
@@ -53,7 +63,160 @@ class PartialResultError(QueryError):
 
 
 class PushError(RuntimeError):
-    """The build could not be pushed (refused URL, failed request); says which graph and chunk."""
+    """The build could not be pushed (refused URL, failed request); says which graph and chunk.
+
+    `str()` is one line; `detail` holds further lines (what was sent, what was not) for the command line.
+    """
+
+    def __init__(self, message: str, detail: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.detail = list(detail)
+
+
+# --- whole-request deadlines
+
+
+class _Deadline:
+    """The time budget of one HTTP request: connect, send and the whole answer must fit in `seconds`.
+
+    A socket timeout only bounds each read, so a server that drips a byte now and then would hold the
+    client forever. A watchdog timer shuts the connection down when the budget is spent (waking a read or
+    write blocked in any layer, TLS included); the caller sees `expired` and reports the deadline.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._watched: list[socket.socket] = []  # duplicates of the request's sockets, owned here
+        self._timer: threading.Timer | None = None
+        self._closed = False
+
+    def remaining(self) -> float:
+        """Seconds left, or TimeoutError when none are."""
+        left = self.at - time.monotonic()
+        if left <= 0:
+            self.expired = True
+            raise TimeoutError(f"the {self.seconds:g} s deadline passed")
+        return left
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut `sock`'s connection down at the deadline (through a duplicate, so a closed fd is never reused)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._watched.append(sock.dup())
+            if self._timer is None:
+                self._timer = threading.Timer(max(0.0, self.at - time.monotonic()), self._fire)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self.expired = True
+            for sock in self._watched:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        """Stop the watchdog and release the duplicates (the request is over)."""
+        with self._lock:
+            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+            for sock in self._watched:
+                with contextlib.suppress(OSError):
+                    sock.close()
+            self._watched.clear()
+
+    def __enter__(self) -> _Deadline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _connect_by(deadline: _Deadline, address: tuple[str, int], source: tuple[str, int] | None) -> socket.socket:
+    """socket.create_connection, but every address tried within what is left of `deadline`, then watched."""
+    host, port = address
+    error: OSError | None = None
+    for family, kind, proto, _, addr in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
+        left = deadline.remaining()
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(left)
+            if source:
+                sock.bind(source)
+            sock.connect(addr)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        deadline.watch(sock)
+        return sock
+    raise error or OSError(f"{host}: no address to connect to")
+
+
+class _DeadlineHTTPConnection(http.client.HTTPConnection):
+    """An HTTP connection whose connect and socket are bound to one request's deadline."""
+
+    def __init__(self, host: str, *, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(host, **kwargs)
+        self._create_connection = lambda address, timeout, source=None: _connect_by(deadline, address, source)
+
+
+class _DeadlineHTTPSConnection(http.client.HTTPSConnection):
+    """As _DeadlineHTTPConnection, for https:// (the TLS handshake happens on the watched socket)."""
+
+    def __init__(self, host: str, *, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(host, **kwargs)
+        self._create_connection = lambda address, timeout, source=None: _connect_by(deadline, address, source)
+
+
+class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
+    """Opens http:// requests that carry a `_Deadline` (attribute `deadline`) on deadline-bound connections."""
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        deadline = getattr(req, "deadline", None)
+        if deadline is None:
+            return super().http_open(req)
+        return self.do_open(_DeadlineHTTPConnection, req, deadline=deadline)  # type: ignore[arg-type]
+
+
+class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
+    """As _DeadlineHTTPHandler, for https://."""
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        deadline = getattr(req, "deadline", None)
+        if deadline is None:
+            return super().https_open(req)
+        context = self._context  # type: ignore[attr-defined]
+        return self.do_open(_DeadlineHTTPSConnection, req, context=context, deadline=deadline)  # type: ignore[arg-type]
+
+
+def _read_body(response: http.client.HTTPResponse, deadline: _Deadline, max_bytes: int,
+               too_big: Exception) -> bytes:
+    """The whole response body, read in chunks with each read's timeout shortened to what is left."""
+    sock = _socket(response)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        left = deadline.remaining()
+        if sock is not None:
+            sock.settimeout(left)
+        chunk = response.read1(1 << 16)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_big
+        chunks.append(chunk)
+    if deadline.expired:  # the watchdog's shutdown looks like the end of the body: it is not
+        raise TimeoutError(f"the {deadline.seconds:g} s deadline passed")
+    return b"".join(chunks)
 
 
 # --- queries
@@ -140,45 +303,35 @@ def fetch_answer(request: urllib.request.Request, *, timeout: float, max_bytes: 
                  ) -> tuple[int, dict[str, str], bytes]:
     """Send a query request and read the whole answer within `timeout` seconds and `max_bytes` bytes.
 
-    Our own opener (never the process-wide one a library may have installed) refuses redirects, so
-    neither the query nor any credential goes to a place the user did not name. Every failure is a
-    one-line QueryError that names the endpoint and what happened.
+    The deadline is for the whole request (connect, send, headers, body), not for each socket read: a
+    server that drips its answer is cut off when the time is up. Our own opener (never the process-wide
+    one a library may have installed) refuses redirects, so neither the query nor any credential goes to
+    a place the user did not name. Every failure is a one-line QueryError that names the endpoint.
     """
     endpoint = request.full_url.split("?", 1)[0]
-    opener = urllib.request.build_opener(_RefuseRedirects(QueryError))
-    deadline = time.monotonic() + timeout
-    late = QueryError(f"{endpoint}: no complete answer within {timeout:g} s (the client's time limit)")
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            status = int(response.status)
-            headers = {k.lower(): v for k, v in response.headers.items()}
-            sock = _socket(response)
-            chunks: list[bytes] = []
-            size = 0
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise late
-                if sock is not None:
-                    sock.settimeout(remaining)
-                chunk = response.read1(1 << 16)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > max_bytes:
-                    raise QueryError(f"{endpoint}: the answer is over {max_bytes} bytes (the client's size limit)")
-                chunks.append(chunk)
-    except urllib.error.HTTPError as exc:
-        detail = _one_line(exc.read(4096))
-        raise QueryError(f"{endpoint}: HTTP {exc.code} {exc.reason}{': ' + detail if detail else ''}") from None
-    except TimeoutError:
-        raise late from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        if isinstance(reason, TimeoutError):
-            raise late from None
-        raise QueryError(f"{endpoint}: no answer ({reason}; timeout {timeout:g} s)") from None
-    return status, headers, b"".join(chunks)
+    opener = _build_opener(_RefuseRedirects(QueryError))
+    late = QueryError(f"{endpoint}: no complete answer within {timeout:g} s (the client's whole-request deadline)")
+    too_big = QueryError(f"{endpoint}: the answer is over {max_bytes} bytes (the client's size limit)")
+    with _Deadline(timeout) as deadline:
+        request.deadline = deadline  # type: ignore[attr-defined]  # read by _DeadlineHTTP(S)Handler
+        try:
+            with opener.open(request, timeout=timeout) as response:
+                status = int(response.status)
+                headers = {k.lower(): v for k, v in response.headers.items()}
+                body = _read_body(response, deadline, max_bytes, too_big)
+        except urllib.error.HTTPError as exc:
+            detail = ""
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                detail = _one_line(exc.read(4096))
+            if deadline.expired:
+                raise late from None
+            raise QueryError(f"{endpoint}: HTTP {exc.code} {exc.reason}{': ' + detail if detail else ''}") from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            reason = getattr(exc, "reason", exc)
+            if deadline.expired or isinstance(exc, TimeoutError) or isinstance(reason, TimeoutError):
+                raise late from None
+            raise QueryError(f"{endpoint}: no answer ({reason or type(exc).__name__}; timeout {timeout:g} s)") from None
+    return status, headers, body
 
 
 _LIMIT = re.compile(r"\bLIMIT\s+(\d+)\s*(?:OFFSET\s+\d+\s*)?$", re.IGNORECASE)
@@ -331,6 +484,11 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
         )
 
 
+def _build_opener(*handlers: urllib.request.BaseHandler) -> urllib.request.OpenerDirector:
+    """Our own opener: the given handlers plus connections bound to each request's `_Deadline`."""
+    return urllib.request.build_opener(*handlers, _DeadlineHTTPHandler(), _DeadlineHTTPSHandler())
+
+
 def _opener(url: str, credentials: tuple[str, str] | None) -> urllib.request.OpenerDirector:
     handlers: list[urllib.request.BaseHandler] = [_RefuseRedirects()]
     if credentials:
@@ -338,7 +496,7 @@ def _opener(url: str, credentials: tuple[str, str] | None) -> urllib.request.Ope
         manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
         manager.add_password(None, url, *credentials)
         handlers += [urllib.request.HTTPDigestAuthHandler(manager), urllib.request.HTTPBasicAuthHandler(manager)]
-    return urllib.request.build_opener(*handlers)
+    return _build_opener(*handlers)
 
 
 @dataclass
@@ -385,19 +543,33 @@ def build_graphs(build: Path, *, into: str | None = None) -> dict[str, list[ox.T
 
 
 def _send(opener: urllib.request.OpenerDirector, method: str, url: str, body: bytes, timeout: float) -> int:
+    """One Graph Store request; connect, upload and the whole answer must fit in `timeout` seconds."""
     request = urllib.request.Request(
         url, data=body, method=method,
         headers={"Content-Type": "text/turtle; charset=utf-8", "User-Agent": USER_AGENT},
     )
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            response.read()
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        detail = _one_line(exc.read())
-        raise PushError(f"{method} {url}: HTTP {exc.code} {exc.reason}{': ' + detail if detail else ''}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise PushError(f"{method} {url}: no answer ({getattr(exc, 'reason', exc)}; timeout {timeout:g} s)") from None
+    late = PushError(f"{method} {url}: no complete answer within {timeout:g} s (the whole-request deadline, --timeout)")
+    with _Deadline(timeout) as deadline:
+        request.deadline = deadline  # type: ignore[attr-defined]  # read by _DeadlineHTTP(S)Handler
+        try:
+            with opener.open(request, timeout=timeout) as response:
+                status = int(response.status)
+                _read_body(response, deadline, MAX_PUSH_ANSWER_BYTES,
+                           PushError(f"{method} {url}: the answer is over {MAX_PUSH_ANSWER_BYTES} bytes"))
+                return status
+        except urllib.error.HTTPError as exc:
+            detail = ""
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                detail = _one_line(exc.read(4096))
+            if deadline.expired:
+                raise late from None
+            raise PushError(f"{method} {url}: HTTP {exc.code} {exc.reason}{': ' + detail if detail else ''}") from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            reason = getattr(exc, "reason", exc)
+            if deadline.expired or isinstance(exc, TimeoutError) or isinstance(reason, TimeoutError):
+                raise late from None
+            raise PushError(f"{method} {url}: no answer ({reason or type(exc).__name__}; timeout {timeout:g} s)"
+                            ) from None
 
 
 def _graph_url(endpoint: str, graph: str) -> str:
@@ -430,18 +602,63 @@ def push(
     opener = _opener(endpoint, credentials)
     started = time.perf_counter()
     report = PushReport(endpoint)
-    for name, triples in build_graphs(Path(build), into=graph).items():
+    graphs = build_graphs(Path(build), into=graph)
+    sent: dict[str, tuple[int, int]] = {}  # graph -> (chunks acknowledged, chunks in all)
+    for name, triples in graphs.items():
         url = _graph_url(endpoint, name)
-        for i, chunk in enumerate(_chunks(triples, chunk_triples)):
+        chunks = list(_chunks(triples, chunk_triples))
+        for i, chunk in enumerate(chunks):
             body = ox.serialize(chunk, format=ox.RdfFormat.N_TRIPLES)
             try:
                 _send(opener, "PUT" if i == 0 else "POST", url, body, timeout)
             except PushError as exc:
-                raise PushError(f"graph {name or 'default'}, chunk {i + 1}: {exc}") from None
+                retry = push_command(build, endpoint, graph=graph, chunk_triples=chunk_triples, timeout=timeout)
+                raise _incomplete(exc, graphs, sent, name, i, len(chunks), retry,
+                                  with_credentials=credentials is not None) from None
             report.requests += 1
+            sent[name] = (i + 1, len(chunks))
         report.graphs[name] = len(triples)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def push_command(build: Path | str, endpoint: str, *, graph: str | None, chunk_triples: int, timeout: float) -> str:
+    """The `aflm-graph push` command line that pushes this build again (shell-quoted; no credential in it)."""
+    args = ["aflm-graph", "push", "--build", str(build), "--endpoint", endpoint]
+    if graph:
+        args += ["--graph", graph]
+    args += ["--chunk-triples", str(chunk_triples), "--timeout", f"{timeout:g}"]
+    return shlex.join(args)
+
+
+def _incomplete(cause: PushError, graphs: Mapping[str, Sequence[object]], sent: Mapping[str, tuple[int, int]],
+                failed: str, chunk: int, chunks: int, retry: str, *, with_credentials: bool) -> PushError:
+    """The error of a push that stopped partway: one line (what failed, that the store is incomplete, the retry
+    command), then the detail of which graphs and chunks were acknowledged and which were never sent."""
+
+    def label(name: str) -> str:
+        return f"<{name}>" if name else "(default graph)"
+
+    later = [name for name in graphs if name not in sent and name != failed]
+    message = (
+        f"push stopped at graph {label(failed)}, chunk {chunk + 1} of {chunks}: {cause}; the remote graph "
+        f"{label(failed)} is incomplete{f' and {len(later)} more graph(s) were not sent' if later else ''}; "
+        f"retry: {retry}"
+    )
+    done = [f"{label(name)} ({n} of {total} chunks{', all' if n == total else ''}; "
+            f"{len(graphs[name]) if n == total else 'part of ' + str(len(graphs[name]))} triples)"
+            for name, (n, total) in sent.items()]
+    detail = [
+        f"sent and acknowledged: {'; '.join(done) if done else 'nothing'}",
+        f"failed: {label(failed)} chunk {chunk + 1} of {chunks} (the server may hold part of it)",
+    ]
+    if later:
+        detail.append(f"not sent: {', '.join(label(name) for name in later)}")
+    detail.append("a retry replaces each graph (its first chunk is a PUT), so re-running the whole command is safe"
+                  + (" (with AFLM_ENDPOINT_USER and AFLM_ENDPOINT_PASSWORD set as now)" if with_credentials else ""))
+    if "deadline" in str(cause):
+        detail.append("if the store is only slow, raise --timeout or lower --chunk-triples")
+    return PushError(message, detail)
 
 
 def virtuoso_bulk_load(
@@ -458,7 +675,9 @@ def virtuoso_bulk_load(
     """Load a build with Virtuoso's bulk loader (ld_dir + rdf_loader_run) over its SQL port on this machine.
 
     `load_dir` must be in the server's DirsAllowed. Each graph is cleared first, then loaded from a
-    file with a fresh name (ld_dir silently skips a name it has seen before).
+    file with a fresh name (ld_dir silently skips a name it has seen before). The load is checked, not
+    trusted: every file must be done in DB.DBA.LOAD_LIST without error and every graph must hold exactly
+    the triples sent, else PushError. The password reaches isql on its stdin, not on its command line.
     """
     import subprocess
 
@@ -487,25 +706,93 @@ def virtuoso_bulk_load(
         statements.append(f"SPARQL CLEAR GRAPH <{name}>;")
         statements.append(f"ld_dir('{load_dir}', '{path.name}', '{name}');")
         report.graphs[name] = len(triples)
-    statements += ["rdf_loader_run();", "checkpoint;", "SELECT ll_file, ll_error FROM DB.DBA.LOAD_LIST "
-                   f"WHERE ll_file LIKE '%aflm-{stamp}-%' AND ll_error IS NOT NULL;"]
+    marker = f"aflm-{stamp}-"
+    statements += [
+        "rdf_loader_run();",
+        "checkpoint;",
+        # What the loader did with each file, and what each graph holds now: checked below, not taken on trust.
+        "SELECT concat('AFLM-LOAD|', ll_file, '|', cast(ll_state AS varchar), '|', coalesce(ll_error, '')) "
+        f"FROM DB.DBA.LOAD_LIST WHERE ll_file LIKE '%{marker}%';",
+        *(f"SELECT concat('AFLM-COUNT|{i}|', cast(count(*) AS varchar)) FROM DB.DBA.RDF_QUAD "
+          f"WHERE G = iri_to_id('{name}', 0);" for i, name in enumerate(report.graphs)),
+        f"DELETE FROM DB.DBA.LOAD_LIST WHERE ll_file LIKE '%{marker}%';",
+    ]
     user, password = credentials
+    # The password travels on isql's stdin (SET UID / SET PWD before the first statement, which is when
+    # isql connects), never on its command line, where `ps` and /proc/PID/cmdline show it to every user.
+    login = f"SET UID={_isql_literal(user)};\nSET PWD={_isql_literal(password)};\n"
     try:
         done = subprocess.run(
-            [isql, isql_address, user, password, "VERBOSE=OFF", "BANNER=OFF", "PROMPT=OFF", "ECHO=OFF"],
-            input="\n".join(statements) + "\n", capture_output=True, text=True, timeout=timeout, check=False,
+            [isql, f"DSN={isql_address}", "VERBOSE=OFF", "BANNER=OFF", "PROMPT=OFF", "ECHO=OFF"],
+            input=login + "\n".join(statements) + "\n", capture_output=True, text=True, timeout=timeout, check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise PushError(f"{isql} {isql_address}: {exc}") from None
+        raise PushError(f"{isql} {isql_address}: {exc}; the remote graph(s) may be incomplete") from None
     finally:
-        for path in load_dir.glob(f"aflm-{stamp}-*.nt"):
+        for path in load_dir.glob(f"{marker}*.nt"):
             path.unlink(missing_ok=True)
-    output = done.stdout + done.stderr
-    if done.returncode != 0 or "*** Error" in output or f"aflm-{stamp}-" in done.stdout:
-        raise PushError(f"{isql} {isql_address}: the bulk load failed: {_one_line(output)}")
+    output = (done.stdout + done.stderr).replace(password, "***")
+    problems = _bulk_load_problems(done.stdout, report.graphs, load_dir, marker)
+    if done.returncode != 0 or "*** Error" in output or problems:
+        errors = [_one_line(line) for line in output.splitlines() if "*** Error" in line][:2]
+        if "AFLM-COUNT|" not in done.stdout:  # isql stopped before the checks (no login, a failed statement)
+            problems = []
+        blamed = dict.fromkeys(name for name, _ in problems) or report.graphs
+        graphs = ", ".join(f"<{name}>" for name in blamed)
+        said = "\n".join(line for line in output.splitlines() if not line.startswith(("AFLM-LOAD|", "AFLM-COUNT|")))
+        why = "; ".join([*errors, *(f"<{name}>: {text}" for name, text in problems)]) or _one_line(output)
+        detail = [f"isql said: {_one_line(said, 2000)}"] if said.strip() else []
+        detail.append("re-running the same command is safe: each graph is cleared before it is loaded")
+        raise PushError(
+            f"{isql} {isql_address}: the bulk load failed, the remote graph(s) {graphs} are incomplete: {why}", detail,
+        )
     report.requests = 1
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _isql_literal(text: str) -> str:
+    """`text` as a quoted isql literal (backslash escapes `\\` and `'`; `$` is not expanded inside quotes)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise PushError("the Virtuoso user name or password contains a control character, which isql cannot take")
+    return "'" + "".join("\\" + c if c in "\\'" else c for c in text) + "'"
+
+
+def _bulk_load_problems(stdout: str, graphs: Mapping[str, int], load_dir: Path, marker: str,
+                        ) -> list[tuple[str, str]]:
+    """What went wrong in a bulk load, read from the loader's own record and the graphs' triple counts.
+
+    isql's exit status says only that the statements ran: rdf_loader_run records a file it could not
+    parse in DB.DBA.LOAD_LIST (ll_error) and goes on, and ld_dir silently skips a file it will not take.
+    So every file must be listed as done (ll_state 2) without error, and every graph must hold exactly
+    the triples sent (it was cleared first).
+    """
+    loads: dict[str, tuple[str, str]] = {}
+    counts: dict[int, int] = {}
+    for line in stdout.splitlines():
+        line = line.strip()
+        if line.startswith("AFLM-LOAD|"):
+            _, file, state, error = [*line.split("|", 3), "", "", ""][:4]
+            loads[Path(file).name] = (state.strip(), error.strip())
+        elif line.startswith("AFLM-COUNT|"):
+            _, index, count = [*line.split("|", 2), "", ""][:3]
+            if index.isdigit() and count.strip().isdigit():
+                counts[int(index)] = int(count)
+    problems: list[tuple[str, str]] = []  # (graph, what is wrong with it)
+    for i, (name, sent) in enumerate(graphs.items()):
+        file = f"{marker}{i}.nt"
+        state, error = loads.get(file, ("", ""))
+        if file not in loads:
+            problems.append((name, f"{file} was not taken by ld_dir (is {load_dir} in the server's DirsAllowed?)"))
+        elif error:
+            problems.append((name, f"the loader failed on {file}: {_one_line(error, 200)}"))
+        elif state != "2":
+            problems.append((name, f"{file} was left in loader state {state or '?'} (2 is done)"))
+        if i not in counts:
+            problems.append((name, "its triple count could not be read back"))
+        elif counts[i] != sent:
+            problems.append((name, f"{counts[i]} of the {sent} triples sent are in the store"))
+    return problems
 
 
 def describe_push(report: PushReport) -> Iterable[str]:

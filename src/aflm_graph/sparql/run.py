@@ -17,7 +17,7 @@ def run(
     query: NamedQuery | str,
     *,
     build: Path | str = "build",
-    params: Mapping[str, str] | None = None,
+    params: Mapping[str, object] | None = None,
     endpoint: str | None = None,
     timeout: float | None = None,
     allow_partial: bool = False,

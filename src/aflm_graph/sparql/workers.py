@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
-from .catalogue import QueryError, bind_values, check_safe, query_form
+from .catalogue import QueryError, bind_values, check_safe, check_size, query_form
 from .engine import Result, _syntax_message, from_oxigraph, open_store, to_csv, to_graph, to_json, to_tsv
 
 if TYPE_CHECKING:
@@ -205,8 +205,9 @@ def run_with_timeout(
     """Run one query on a build in a fresh worker process, killed at `timeout` seconds or `memory_mb` megabytes.
 
     The time limit covers the whole call, the worker's start included: `--timeout 2` returns within ~2 s.
+    The safety check runs in the worker too, under the same limits (only the length is checked here).
     """
-    check_safe(text)
+    check_size(text)
     bound = bind_values(text, bindings) if bindings else text
     deadline = time.monotonic() + timeout
     worker = Worker(build, memory_mb)

@@ -101,18 +101,34 @@ class AFLM(_Namespace):
 class RDF(_Namespace):
     NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
     type = NS + "type"
+    langString = NS + "langString"
+    first = NS + "first"
+    rest = NS + "rest"
+    nil = NS + "nil"
 
 
 class RDFS(_Namespace):
     NS = "http://www.w3.org/2000/01/rdf-schema#"
+    Class = NS + "Class"
+    comment = NS + "comment"
     label = NS + "label"
     seeAlso = NS + "seeAlso"
     isDefinedBy = NS + "isDefinedBy"
+    subClassOf = NS + "subClassOf"
 
 
 class OWL(_Namespace):
     NS = "http://www.w3.org/2002/07/owl#"
+    Class = NS + "Class"
+    deprecated = NS + "deprecated"
     sameAs = NS + "sameAs"
+    versionInfo = NS + "versionInfo"
+
+
+class SH(_Namespace):
+    """SHACL: the shapes' own vocabulary (validate.py, shacl_stream.py build the terms they read from NS)."""
+
+    NS = "http://www.w3.org/ns/shacl#"
 
 
 class XSD(_Namespace):
@@ -170,6 +186,41 @@ class SCHEMA(_Namespace):
     name = NS + "name"
 
 
+# Vocabularies the dataset description (describe.py) writes in: terms are built from NS there.
+class VOID(_Namespace):
+    NS = "http://rdfs.org/ns/void#"
+
+
+class DCAT(_Namespace):
+    NS = "http://www.w3.org/ns/dcat#"
+
+
+class FOAF(_Namespace):
+    NS = "http://xmlns.com/foaf/0.1/"
+
+
+class SPDX(_Namespace):
+    NS = "http://spdx.org/rdf/terms#"
+
+
+# Things outside the project that the dataset description names.
+CC_BY_4 = "https://creativecommons.org/licenses/by/4.0/"
+ENGLISH = "http://id.loc.gov/vocabulary/iso639-1/en"
+SPARQL_PROTOCOL = "https://www.w3.org/TR/sparql11-protocol/"
+IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
+W3C_FORMATS = "http://www.w3.org/ns/formats/"  # IRIs of RDF syntaxes (VoID void:feature, DCAT dcterms:format)
+# Datasets the link predicates point into, by IRI prefix of the object: (dataset IRI, title).
+LINK_TARGETS: dict[str, tuple[str, str]] = {
+    "http://www.wikidata.org/entity/": ("http://www.wikidata.org/", "Wikidata"),
+    "https://www.wikidata.org/wiki/": ("http://www.wikidata.org/", "Wikidata"),
+    "http://metadata.un.org/sdg/": ("http://metadata.un.org/sdg/", "UN SDG KOS"),
+    "https://metadata.un.org/sdg/": ("http://metadata.un.org/sdg/", "UN SDG KOS"),
+    "https://normlex.ilo.org/": ("https://normlex.ilo.org/", "ILO NORMLEX"),
+    "http://www.ilo.org/": ("https://www.ilo.org/", "International Labour Organization"),
+    "https://www.ilo.org/": ("https://www.ilo.org/", "International Labour Organization"),
+}
+
+
 PREFIXES: dict[str, str] = {
     "aflm": AFLM.NS,
     "dcterms": DCTERMS.NS,
@@ -181,7 +232,7 @@ PREFIXES: dict[str, str] = {
     "skos": SKOS.NS,
     "xsd": XSD.NS,
     "oa": "http://www.w3.org/ns/oa#",
-    "foaf": "http://xmlns.com/foaf/0.1/",
+    "foaf": FOAF.NS,
     "vann": "http://purl.org/vocab/vann/",
     "wd": "http://www.wikidata.org/entity/",
     "id": DATA,

@@ -28,17 +28,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_SEE_ALSO = "http://www.w3.org/2000/01/rdf-schema#seeAlso"
-RDFS_IS_DEFINED_BY = "http://www.w3.org/2000/01/rdf-schema#isDefinedBy"
-DCTERMS = "http://purl.org/dc/terms/"
-OWL_DEPRECATED = "http://www.w3.org/2002/07/owl#deprecated"
-AFLM = "https://w3id.org/aflm/ontology#"
-VOCAB_BASE = "https://w3id.org/aflm/vocab/"
+from .namespaces import AFLM, DCTERMS, OWL, RDF, RDFS, SKOS, VOCAB
 
 KINDS: tuple[str, ...] = ("theme", "actor", "group", "instrument")
-"""The four schemes, in the order reports list them; a scheme's IRI is VOCAB_BASE + kind."""
+"""The four schemes, in the order reports list them; a scheme's IRI is namespaces.VOCAB + kind."""
 
 _KEY_GROUP = re.compile(r"^n\d*$")  # n, n2, n3 ...: the keys a concept pattern captures, in order
 
@@ -201,7 +194,7 @@ class Vocabulary:
 
     def iri(self, kind: str, slug: str) -> str:
         """The IRI of the concept `slug` of scheme `kind` (whether or not it exists)."""
-        return f"{self.schemes.get(kind, VOCAB_BASE + kind)}/{slug}"
+        return f"{self.schemes.get(kind, VOCAB + kind)}/{slug}"
 
     def of_kind(self, kind: str) -> tuple[Concept, ...]:
         return tuple(c for c in self.concepts.values() if c.kind == kind)
@@ -353,7 +346,7 @@ def _build(
 ) -> Vocabulary:
     schemes: dict[str, str] = {}
     for s, props in subjects.items():
-        if SKOS + "ConceptScheme" in _iris(props, RDF_TYPE):
+        if SKOS.ConceptScheme in _iris(props, RDF.type):
             kind = s.rstrip("/").rsplit("/", 1)[-1]
             schemes[kind] = s
     kind_of_scheme = {iri: kind for kind, iri in schemes.items()}
@@ -362,29 +355,29 @@ def _build(
     patterns: list[ConceptPattern] = []
     for s in sorted(subjects):
         props = subjects[s]
-        types = _iris(props, RDF_TYPE)
-        is_concept = SKOS + "Concept" in types
-        is_pattern = AFLM + "ConceptPattern" in types
+        types = _iris(props, RDF.type)
+        is_concept = SKOS.Concept in types
+        is_pattern = AFLM.ConceptPattern in types
         if not (is_concept or is_pattern):
             continue
         where = f"{origin[s]}: {'concept' if is_concept else 'concept pattern'} <{s}>"
-        pref = _one(_texts(props, SKOS + "prefLabel", english=True), where, "skos:prefLabel@en")
-        definition = _one(_texts(props, SKOS + "definition", english=True), where, "skos:definition@en")
+        pref = _one(_texts(props, SKOS.prefLabel, english=True), where, "skos:prefLabel@en")
+        definition = _one(_texts(props, SKOS.definition, english=True), where, "skos:definition@en")
         assert pref is not None and definition is not None
-        instrument_kind = _one(_texts(props, AFLM + "instrumentKind"), where, "aflm:instrumentKind", required=False)
-        trigger_patterns = tuple(_texts(props, AFLM + "triggerPattern"))
+        instrument_kind = _one(_texts(props, AFLM.instrumentKind), where, "aflm:instrumentKind", required=False)
+        trigger_patterns = tuple(_texts(props, AFLM.triggerPattern))
         for p in trigger_patterns:
             _compile_check(p, where, key_groups=is_pattern)
         if is_pattern:
-            defined_by = [i for i in _iris(props, RDFS_IS_DEFINED_BY) if i in kind_of_scheme]
+            defined_by = [i for i in _iris(props, RDFS.isDefinedBy) if i in kind_of_scheme]
             if len(defined_by) != 1:
                 raise VocabularyError(
                     f"{where}: needs rdfs:isDefinedBy exactly one of the schemes {sorted(schemes.values())}"
                 )
             if not trigger_patterns:
                 raise VocabularyError(f"{where}: no aflm:triggerPattern")
-            slug_t = _one(_texts(props, AFLM + "slugTemplate"), where, "aflm:slugTemplate")
-            label_t = _one(_texts(props, AFLM + "labelTemplate"), where, "aflm:labelTemplate")
+            slug_t = _one(_texts(props, AFLM.slugTemplate), where, "aflm:slugTemplate")
+            label_t = _one(_texts(props, AFLM.labelTemplate), where, "aflm:labelTemplate")
             assert slug_t is not None and label_t is not None
             if slug_t.count("{n}") != 1:
                 raise VocabularyError(f"{where}: aflm:slugTemplate {slug_t!r} must contain {{n}} exactly once")
@@ -399,27 +392,27 @@ def _build(
                     slug_template=slug_t,
                     label_template=label_t,
                     match_template=_one(
-                        _texts(props, AFLM + "matchTemplate"), where, "aflm:matchTemplate", required=False
+                        _texts(props, AFLM.matchTemplate), where, "aflm:matchTemplate", required=False
                     ),
                     see_also_template=_one(
-                        _texts(props, AFLM + "seeAlsoTemplate"), where, "aflm:seeAlsoTemplate", required=False
+                        _texts(props, AFLM.seeAlsoTemplate), where, "aflm:seeAlsoTemplate", required=False
                     ),
                     instrument_kind=instrument_kind,
                     source=origin[s],
                 )
             )
             continue
-        in_scheme = [i for i in _iris(props, SKOS + "inScheme") if i in kind_of_scheme]
+        in_scheme = [i for i in _iris(props, SKOS.inScheme) if i in kind_of_scheme]
         if len(in_scheme) != 1:
             raise VocabularyError(f"{where}: needs skos:inScheme exactly one of the schemes {sorted(schemes.values())}")
         scheme = in_scheme[0]
         if not s.startswith(scheme + "/"):
             raise VocabularyError(f"{where}: the IRI is not under its scheme <{scheme}>")
-        top = scheme in _iris(props, SKOS + "topConceptOf")
-        broader = _iris(props, SKOS + "broader")
+        top = scheme in _iris(props, SKOS.topConceptOf)
+        broader = _iris(props, SKOS.broader)
         if not top and not broader:
             raise VocabularyError(f"{where}: has neither skos:topConceptOf nor skos:broader")
-        issued = _one(_texts(props, DCTERMS + "issued"), where, "dcterms:issued", required=False)
+        issued = _one(_texts(props, DCTERMS.issued), where, "dcterms:issued", required=False)
         concepts[s] = Concept(
             iri=s,
             kind=kind_of_scheme[scheme],
@@ -427,17 +420,17 @@ def _build(
             scheme=scheme,
             pref_label=pref,
             definition=definition,
-            alt_labels=tuple(sorted(_texts(props, SKOS + "altLabel", english=True))),
-            hidden_labels=tuple(sorted(_texts(props, SKOS + "hiddenLabel", english=True))),
+            alt_labels=tuple(sorted(_texts(props, SKOS.altLabel, english=True))),
+            hidden_labels=tuple(sorted(_texts(props, SKOS.hiddenLabel, english=True))),
             trigger_patterns=trigger_patterns,
             broader=broader,
             top_concept=top,
-            exact_match=_iris(props, SKOS + "exactMatch"),
-            see_also=_iris(props, RDFS_SEE_ALSO),
+            exact_match=_iris(props, SKOS.exactMatch),
+            see_also=_iris(props, RDFS.seeAlso),
             instrument_kind=instrument_kind,
-            title=_one(_texts(props, DCTERMS + "title", english=True), where, "dcterms:title", required=False),
+            title=_one(_texts(props, DCTERMS.title, english=True), where, "dcterms:title", required=False),
             issued=issued,
-            deprecated=any(v.lower() == "true" for v in _texts(props, OWL_DEPRECATED)),
+            deprecated=any(v.lower() == "true" for v in _texts(props, OWL.deprecated)),
             source=origin[s],
         )
 

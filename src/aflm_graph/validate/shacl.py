@@ -13,23 +13,22 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..terms.namespaces import GRAPH_DATA, GRAPH_REFERENCE, GRAPH_VOCAB, PREFIXES, XSD
+from ..terms.namespaces import GRAPH_DATA, GRAPH_REFERENCE, GRAPH_VOCAB, PREFIXES, RDF, RDFS, XSD
+from ..terms.namespaces import SH as _SH
 from ..terms.resources import ontology_dir, queries_dir
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
 
-SH = "http://www.w3.org/ns/shacl#"
+SH = _SH.NS  # SHACL terms are built as SH + local name
 SHACL_GRAPHS = (GRAPH_DATA, GRAPH_REFERENCE, GRAPH_VOCAB)  # what the shapes look at
 QUERY_KEYS = ("select", "ask", "construct", "update")  # sh: properties that hold SPARQL text
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 
 
 class ValidationError(ValueError):
@@ -174,7 +173,7 @@ def shape_predicates(shapes: Any) -> set[str]:
     from rdflib import URIRef
 
     named = {str(t) for triple in shapes for t in triple if isinstance(t, URIRef)}
-    return named | {RDF_TYPE, RDFS_SUBCLASS}
+    return named | {RDF.type, RDFS.subClassOf}
 
 
 def core_shapes(shapes: Any) -> Any:
@@ -302,10 +301,8 @@ def _from_ox(node: Any) -> str:
 _PLACEHOLDER = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def sparql_findings(store: ox.Store, shapes: Any, graphs: Sequence[str] = SHACL_GRAPHS, *,
-                    skip: Collection[Any] = ()) -> list[Finding]:
-    """Run the shapes' SHACL-SPARQL constraints (sh:sparql with sh:select) on pyoxigraph, but those in `skip`
-    (constraint nodes a caller has shown to have nothing to report).
+def sparql_findings(store: ox.Store, shapes: Any, graphs: Sequence[str] = SHACL_GRAPHS) -> list[Finding]:
+    """Run the shapes' SHACL-SPARQL constraints (sh:sparql with sh:select) on pyoxigraph.
 
     As in SHACL 1.0 section 5: the focus nodes come from the shape's targets, `$this` is pre-bound
     to each (pyoxigraph substitution), the prefixes come from sh:prefixes / sh:declare, and every
@@ -320,7 +317,7 @@ def sparql_findings(store: ox.Store, shapes: Any, graphs: Sequence[str] = SHACL_
     default_graph = [ox.NamedNode(g) for g in graphs]
     findings = []
     for shape, constraint in sorted(shapes.subject_objects(sh("sparql"))):
-        if constraint in skip or shapes.value(constraint, sh("deactivated")) == Literal(True):
+        if shapes.value(constraint, sh("deactivated")) == Literal(True):
             continue
         select = shapes.value(constraint, sh("select"))
         if select is None:
@@ -333,7 +330,7 @@ def sparql_findings(store: ox.Store, shapes: Any, graphs: Sequence[str] = SHACL_
         focus = {_ox_term(n) for n in shapes.objects(shape, sh("targetNode"))}
         for cls in shapes.objects(shape, sh("targetClass")):
             rows = store.query(
-                "SELECT DISTINCT ?x ?class WHERE { ?x a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* ?class }",
+                f"SELECT DISTINCT ?x ?class WHERE {{ ?x a/<{RDFS.subClassOf}>* ?class }}",
                 default_graph=default_graph, substitutions={ox.Variable("class"): _ox_term(cls)},
             )
             focus |= {row["x"] for row in rows}  # type: ignore[index]

@@ -1,18 +1,12 @@
 """SHACL core shapes compiled to Python checks and streamed over a build's sorted statements: validation that scales.
 
-pySHACL walks an rdflib graph node by node, about 0.3 ms per triple here: 45 s for a 100-document
-build, hours for millions of triples. The statements of a build (statements.py) are sorted by
-subject, so one pass sees each focus node with all its values together; the few facts a check
-needs from elsewhere (the types of a linked resource for sh:class, the subjects of an inverse
-path) come from one cheaper pass before. The result is what pySHACL reports: the same focus node,
-path, value, message (the shape's sh:message), severity and shape name.
-`tests/test_validate_scale.py` runs both on every shapes fixture and on a seed build broken in
-every way the shapes can see, and requires the same findings.
-
-On Linux with two cores or more, a big graph's subjects are cut into two ranges checked at once by
-this process and a forked child (the statements are shared, not copied or pickled; the child sends
-back its findings). The build's main process has nothing else to do meanwhile, so this halves the
-wall time; the findings are sorted, so they do not depend on the cut (`tests/test_validate_fast.py`).
+pySHACL walks an rdflib graph node by node, far too slow for a big build. The statements of a build
+(statements.py) are sorted by subject, so one pass sees each focus node with all its values; the few
+facts a check needs from elsewhere (the types of a linked resource for sh:class, the subjects of an
+inverse path) come from one cheaper pass before. The findings are pySHACL's (focus node, path, value,
+sh:message, severity, shape): `tests/test_validate_scale.py` compares the two. On Linux a big graph's
+subjects are cut into ranges checked by this process and forked children; the findings are sorted, so
+they do not depend on the cut (`tests/test_validate_fast.py`).
 
 Supported, as SHACL 1.0 defines them: targets sh:targetClass (with rdfs:subClassOf), sh:targetNode,
 sh:targetSubjectsOf, sh:targetObjectsOf and implicit class targets; property shapes whose sh:path
@@ -25,21 +19,15 @@ constraints, on property shapes and (where SHACL allows it) on node shapes. Ever
 an sh:message (pySHACL's generated messages are not reproduced). Shapes that use anything else
 raise `Unsupported`; `validate_statements` then runs pySHACL on the whole graph: slower, never wrong.
 
-SHACL-SPARQL constraints (sh:sparql) and the `queries/*-violation.rq` queries need a SPARQL engine:
-they run on an in-memory pyoxigraph store of the whole build up to `FULL_QUERY_LIMIT` statements
-(the on-disk store answers them about ten times slower), and above that on the statements of a
-fixed sample of documents (`sample_statements`): the report says so, and `aflm-graph validate` on
-the built folder runs them on everything. Before any of that, the pass over the statements screens
-them (`_Screens`): a violation query or the evidence-offsets constraint that the screen proves to
-have nothing to report on all the statements is not run at all, which on a good build means no
-SPARQL and no store; a screen that cannot prove it lets the check run exactly as before.
+SHACL-SPARQL constraints (sh:sparql) and the `queries/*-violation.rq` queries run on an in-memory
+pyoxigraph store of the whole build up to `FULL_QUERY_LIMIT` statements, and above that on a fixed
+sample of documents (`sample_statements`): the report says so, and `aflm-graph validate` on the built
+folder runs them on everything. Timings: docs/design.md.
 """
 
 from __future__ import annotations
 
-import bisect
 import functools
-import hashlib
 import itertools
 import math
 import os
@@ -53,8 +41,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..graph.statements import parse_literal, term_value, unescape
-from ..terms.namespaces import DATA, GRAPH_DATA, GRAPH_ONTOLOGY, XSD
+from ..graph.statements import RDF_TYPE_TERM, iri_term, parse_literal, term_value
+from ..terms.namespaces import DATA, GRAPH_DATA, OWL, RDF, RDFS, XSD
 from .shacl import (
     SEVERITY_ORDER,
     SH,
@@ -84,15 +72,7 @@ FULL_QUERY_LIMIT = 4_000_000
 SAMPLE_SIZE = 1_000_000
 """Above FULL_QUERY_LIMIT, the SPARQL checks run on about this many statements of a fixed sample of documents."""
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
-RDFS_CLASS = "http://www.w3.org/2000/01/rdf-schema#Class"
-OWL_CLASS = "http://www.w3.org/2002/07/owl#Class"
-RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-RDF_FIRST = "http://www.w3.org/1999/02/22-rdf-syntax-ns#first"
-RDF_REST = "http://www.w3.org/1999/02/22-rdf-syntax-ns#rest"
-RDF_NIL = "http://www.w3.org/1999/02/22-rdf-syntax-ns#nil"
-_TYPE = f"<{RDF_TYPE}>"
+_TYPE = RDF_TYPE_TERM
 
 # Lexical forms of the XSD datatypes whose ill-typed literals pySHACL rejects (through rdflib).
 _LEXICAL = {
@@ -317,12 +297,12 @@ def _items(shapes: Any, head: Any) -> list[Any]:
     from rdflib import URIRef
 
     out = []
-    while head is not None and str(head) != RDF_NIL:
-        first = shapes.value(head, URIRef(RDF_FIRST))
+    while head is not None and str(head) != RDF.nil:
+        first = shapes.value(head, URIRef(RDF.first))
         if first is None:
             raise Unsupported("a malformed RDF list")
         out.append(first)
-        head = shapes.value(head, URIRef(RDF_REST))
+        head = shapes.value(head, URIRef(RDF.rest))
     return out
 
 
@@ -414,7 +394,7 @@ class _Compiler:
                 if parts is None:
                     return False
                 text, datatype_, language = parts
-                if dt == RDF_LANGSTRING:
+                if dt == RDF.langString:
                     return language is not None
                 if language is not None:
                     return False
@@ -523,8 +503,8 @@ class _Compiler:
         from rdflib import URIRef
 
         shapes = self.shapes
-        roots = set(shapes.subjects(URIRef(RDF_TYPE), _sh("NodeShape"))) | set(
-            shapes.subjects(URIRef(RDF_TYPE), _sh("PropertyShape")))
+        roots = set(shapes.subjects(URIRef(RDF.type), _sh("NodeShape"))) | set(
+            shapes.subjects(URIRef(RDF.type), _sh("PropertyShape")))
         for p in ("targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf"):
             roots |= set(shapes.subjects(_sh(p), None))
         for shape in sorted(roots, key=str):
@@ -536,8 +516,8 @@ class _Compiler:
                 if p in params:
                     raise Unsupported(f"sh:{p}")
             classes = [c for c in params.get("targetClass", [])]
-            types = {str(t) for t in shapes.objects(shape, URIRef(RDF_TYPE))}
-            if isinstance(shape, URIRef) and types & {RDFS_CLASS, OWL_CLASS}:
+            types = {str(t) for t in shapes.objects(shape, URIRef(RDF.type))}
+            if isinstance(shape, URIRef) and types & {RDFS.Class, OWL.Class}:
                 classes.append(shape)  # an implicit class target
             objects_of = tuple(_rdf_term(p) for p in params.get("targetObjectsOf", []))
             self.compiled.inverse_predicates.update(objects_of)
@@ -629,29 +609,22 @@ def _prepass(compiled: Compiled, graphs: Sequence[Sequence[str]]) -> None:
     compiled.inverse = inverse
 
 
-_SUBCLASS = f"<{RDFS_SUBCLASS}>"
+_SUBCLASS = iri_term(RDFS.subClassOf)
 
 
 def _subject_groups(
     largest: Sequence[str], extra: dict[str, Props], start: int, stop: int, low: str | None, high: str | None,
-    marked: list[str],
 ) -> Iterator[tuple[str, Props]]:
     """(subject, its props) for the statements [start, stop) of the biggest graph, the other graphs' statements
     merged in from `extra` (popped), then the subjects of `extra` in [low, high) that the biggest graph lacks.
-
-    Statements the SPARQL screens must look at closer (a blank node, an escape) go to `marked`.
     """
     previous = None
     props: Props = {}
     for statement in largest[start:stop]:
         s, p, o = statement.split(" ", 2)  # one split: faster than finding the spaces and slicing
-        if o[0] == "_" or "\\" in o:
-            marked.append(statement)
         if s != previous:
             if previous is not None:
                 yield previous, _merge(props, extra.pop(previous, None)) if extra else props
-            if s[0] == "_":
-                marked.append(statement)
             previous = s
             props = {p: [o]}
             continue
@@ -777,31 +750,23 @@ class _Plan:
 
 @dataclass
 class _Part:
-    """What one range of subjects gave: findings, the targeted focus nodes it met, what the screens saw."""
+    """What one range of subjects gave: findings, and the targeted focus nodes it met."""
 
     findings: list[Finding]
     seen: set[str]
-    facts: Facts | None
 
 
 def _run_range(plan: _Plan, largest: Sequence[str], extra: dict[str, Props], bounds: tuple[int, int],
-               limits: tuple[str | None, str | None], screens: _Screens | None) -> _Part:
+               limits: tuple[str | None, str | None]) -> _Part:
     out: list[Finding] = []
     seen: set[str] = set()
-    marked: list[str] = []
     compiled, pending = plan.compiled, plan.pending
-    for subject, props in _subject_groups(largest, extra, *bounds, *limits, marked):
+    for subject, props in _subject_groups(largest, extra, *bounds, *limits):
         if pending and subject in pending:
             seen.add(subject)
         for check in plan.applicable(subject, props):
             _check_node(check, subject, props, compiled, out)
-        if screens is not None:
-            screens.group(subject, props)
-    if screens is None:
-        return _Part(out, seen, None)
-    for statement in marked:
-        screens.statement(statement)
-    return _Part(out, seen, screens.finish())
+    return _Part(out, seen)
 
 
 def _subject(statement: str) -> str:
@@ -923,22 +888,23 @@ def _parallel(jobs: Sequence[Callable[[], _T]]) -> list[_T]:
     return results
 
 
-def _stream(statements: Statements, shapes: Any, graphs: Sequence[str], *, workers: int | None,
-            screen: bool) -> tuple[list[Finding], Facts | None]:
-    """The findings of the compiled shapes (sorted) and, with `screen`, the facts of the SPARQL screens."""
+def stream_findings(statements: Statements, shapes: Any, graphs: Sequence[str] = SHACL_GRAPHS, *,
+                    workers: int | None = None) -> list[Finding]:
+    """What pySHACL reports for the core constraints of `shapes` on the union of `graphs` of `statements` (sorted).
+
+    `workers`: processes (default: two on a big graph, where fork exists); the findings do not depend on it.
+    """
     compiled = compile_shapes(shapes)
-    named = [(g, statements.graph(g)) for g in graphs]
-    _prepass(compiled, [items for _, items in named])
+    named = [statements.graph(g) for g in graphs]
+    _prepass(compiled, named)
     plan = _Plan(compiled)
-    ordered = sorted(named, key=lambda gi: len(gi[1]), reverse=True)
-    largest_name, largest = ordered[0] if ordered else ("", [])
-    extra = _extra([items for _, items in ordered[1:]])
+    ordered = sorted(named, key=len, reverse=True)
+    largest = ordered[0] if ordered else []
+    extra = _extra(ordered[1:])
     ranges = _ranges(largest, workers or _workers(len(largest)))
-    lookup = _Lookup([items for _, items in named]) if screen else None
 
     def job(bounds: tuple[int, int], limits: tuple[str | None, str | None]) -> _Part:
-        screens = _Screens(lookup, largest_name) if lookup is not None else None
-        return _run_range(plan, largest, extra, bounds, limits, screens)
+        return _run_range(plan, largest, extra, bounds, limits)
 
     parts = _parallel([functools.partial(job, bounds, limits) for bounds, limits in ranges])
     out = [f for part in parts for f in part.findings]
@@ -947,335 +913,7 @@ def _stream(statements: Statements, shapes: Any, graphs: Sequence[str], *, worke
         for check in plan.by_node:
             if focus in check.nodes or any(focus in compiled.inverse[p] for p in check.objects_of):
                 _check_node(check, focus, {}, compiled, out)
-    facts = None
-    if screen:
-        facts = Facts()
-        for part in parts:
-            facts.merge(part.facts)  # type: ignore[arg-type]
-        _screen_rest(facts, statements, largest_name)
-    return sorted(out), facts
-
-
-def stream_findings(statements: Statements, shapes: Any, graphs: Sequence[str] = SHACL_GRAPHS, *,
-                    workers: int | None = None) -> list[Finding]:
-    """What pySHACL reports for the core constraints of `shapes` on the union of `graphs` of `statements` (sorted).
-
-    `workers`: processes (default: two on a big graph, where fork exists); the findings do not depend on it.
-    """
-    return _stream(statements, shapes, graphs, workers=workers, screen=False)[0]
-
-
-# --- the SPARQL screens: proofs, from one pass over the statements, that a SPARQL check has nothing to report
-#
-# The violation queries and the SHACL-SPARQL constraint take ~60% of a big build's validation on the
-# in-memory store, and above FULL_QUERY_LIMIT a sample of documents must be loaded for them. On a good
-# build they return nothing, which the pass that streams the shapes can show on the way: each screen
-# below reads the same subject groups and either proves its check empty on all the statements, or
-# says it could not. A check proved empty is skipped; any other runs on the store exactly as before, so
-# the findings never change: a screen may only err towards running its check. Each screen is tied to
-# the text of its query (`SCREENED`, a fingerprint): an edited query is simply run.
-
-_AFLM = "https://w3id.org/aflm/ontology#"
-_VOCAB = "https://w3id.org/aflm/vocab/"
-_SKOS = "http://www.w3.org/2004/02/skos/core#"
-_DOCUMENTS = f"<{DATA}document/"
-
-
-def _a(name: str) -> str:
-    return f"<{_AFLM}{name}>"
-
-
-_KINDS = {"theme": _a("hasTheme"), "actor": _a("addressesActor"), "group": _a("targetsGroup"),
-          "instrument": _a("citesInstrument")}
-_KIND_TERMS = {f'"{kind}"': (f"<{_VOCAB}{kind}/", link) for kind, link in _KINDS.items()}
-_LINKED = tuple(_KINDS.values())
-_MENTION_IN, _MENTION_OF, _MENTION_KIND = _a("mentionIn"), _a("mentionOf"), _a("mentionKind")
-_START, _END, _EVIDENCE, _TEXT = _a("evidenceStart"), _a("evidenceEnd"), _a("evidence"), _a("text")
-_IN_DOCUMENT, _POSITION, _IN_SUBTHEME, _SUBTHEME_OF = (_a("inDocument"), _a("position"), _a("inSubTheme"),
-                                                       _a("subThemeOf"))
-_CONCEPT, _PREF_LABEL = f"<{_SKOS}Concept>", f"<{_SKOS}prefLabel>"
-# Predicates the screens read: outside the graphs the shapes stream (SHACL_GRAPHS) none may occur, or the
-# screens could miss a join the queries (which see every graph) make.
-_SCREENED_PREDICATES = frozenset({
-    _MENTION_IN, _MENTION_OF, _MENTION_KIND, _START, _END, _EVIDENCE, _TEXT, _IN_DOCUMENT, _POSITION, _IN_SUBTHEME,
-    _SUBTHEME_OF, *_LINKED,
-})
-_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_SMALL_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
-_CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]*")
-
-# screen -> fingerprint of the query (or sh:select) text it stands for (`fingerprint`)
-SCREENED = {
-    "blank-node-violation": "e6c5a0436551e840",
-    "mention-kind-violation": "c73b0850f08d6d5a",
-    "mention-offsets-violation": "8783682ae254f98e",
-    "recommendation-position-violation": "d60f1c77219e21ec",
-    "subtheme-document-violation": "8d638a6271b2a832",
-    "undeclared-term-violation": "213a2f9d34f9fa45",
-    "unlabelled-concept-violation": "61e4ea6fc6d219be",
-    "xml-character-violation": "3e0dcc8e0362ed63",
-    "evidence-offsets-constraint": "7aa4435c7d5cadab",
-}
-_SAME_AS = {"evidence-offsets-constraint": "mention-offsets-violation"}  # the same check, the same screen
-
-
-def fingerprint(text: str) -> str:
-    """A query's text without comment lines and with whitespace collapsed, hashed: what a screen is tied to."""
-    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
-    return hashlib.sha256(" ".join(" ".join(lines).split()).encode("utf-8")).hexdigest()[:16]
-
-
-@dataclass
-class Facts:
-    """What the screens found over all the statements: the checks they could not prove empty, and what is
-    joined across ranges (positions in documents, aflm: terms in use)."""
-
-    flagged: set[str] = field(default_factory=set)
-    positions: set[int] = field(default_factory=set)  # hash((document, position)) of every recommendation
-    terms: set[str] = field(default_factory=set)  # aflm: predicates and classes the data uses
-    documents: set[str] = field(default_factory=set)  # document roots (as `sample_statements` counts them)
-
-    def merge(self, other: Facts) -> None:
-        if not self.positions.isdisjoint(other.positions):
-            self.flagged.add("recommendation-position-violation")
-        self.flagged |= other.flagged
-        self.positions |= other.positions
-        self.terms |= other.terms
-        self.documents |= other.documents
-
-
-class _Lookup:
-    """Statements by prefix in the sorted graphs (bisect): the joins a screen needs beyond one subject."""
-
-    def __init__(self, graphs: Sequence[Sequence[str]]) -> None:
-        self.graphs = [g for g in graphs if g]
-
-    def objects(self, subject: str, predicate: str) -> list[str]:
-        prefix = f"{subject} {predicate} "
-        out: list[str] = []
-        for items in self.graphs:
-            i = bisect.bisect_left(items, prefix)
-            while i < len(items) and items[i].startswith(prefix):
-                out.append(items[i][len(prefix):])
-                i += 1
-        return out
-
-    def has(self, statement: str) -> bool:
-        for items in self.graphs:
-            i = bisect.bisect_left(items, statement)
-            if i < len(items) and items[i] == statement:
-                return True
-        return False
-
-
-_Waiting = tuple[list[tuple[str, str]], list[tuple[list[str], list[str], list[str]]]]  # (links, offsets) to check
-
-
-class _Screens:
-    """The screens over one range of subject groups (of the union of SHACL_GRAPHS)."""
-
-    def __init__(self, lookup: _Lookup, streamed: str) -> None:
-        self.lookup = lookup
-        self.streamed = streamed  # the graph whose statements are marked (blank nodes, escapes)
-        self.facts = Facts()
-        self.flag = self.facts.flagged.add
-        self.predicates: set[str] = set()
-        self.classes: set[str] = set()
-        self.linked: set[str] = set()
-        self._parents: tuple[str, list[str]] = ("", [])
-        self.waiting: dict[str, _Waiting] = {}  # recommendation -> its mentions' checks that need its statements
-        self._root = "\0"
-
-    def group(self, subject: str, props: Props) -> None:
-        if subject.startswith(_DOCUMENTS) and not (
-                subject.startswith(self._root) and subject[len(self._root)] in "/>"):
-            cut = subject.find("/", len(_DOCUMENTS))
-            self._root = subject[:cut] if cut >= 0 else subject[:-1]
-            self.facts.documents.add(self._root)
-        self.predicates.update(props)
-        types = props.get(_TYPE)
-        if types:
-            self.classes.update(types)
-        for link in _LINKED:
-            values = props.get(link)
-            if values:
-                self.linked.update(values)
-        documents = props.get(_IN_DOCUMENT)
-        if documents:
-            positions = props.get(_POSITION)
-            if positions:  # recommendation-position: no two subjects share (document, position)
-                known = self.facts.positions
-                for d in documents:
-                    for p in positions:
-                        # the store compares numbers by value ("01" is "1"): only canonical integers and
-                        # IRIs compare as their text does, anything else is left to the query
-                        if d[0] not in "<_" or not (p.endswith(_INTEGER_SUFFIX)
-                                                    and _CANONICAL_INTEGER.fullmatch(p[1:_INTEGER_CUT])):
-                            self.flag("recommendation-position-violation")
-                        key = hash((d, p))
-                        if key in known:
-                            self.flag("recommendation-position-violation")
-                        known.add(key)
-            subthemes = props.get(_IN_SUBTHEME)
-            if subthemes:  # subtheme-document: the sub-theme's document is the recommendation's
-                for st in subthemes:
-                    if any(o != d for o in self.parents(st) for d in documents):
-                        self.flag("subtheme-document-violation")
-        recommendations = props.get(_MENTION_IN)
-        if recommendations:
-            self.mention(props, recommendations)
-        if self.waiting:
-            waiting = self.waiting.pop(subject, None)
-            if waiting is not None:
-                self.resolve(waiting, props)
-
-    def parents(self, subtheme: str) -> list[str]:
-        if self._parents[0] != subtheme:
-            self._parents = (subtheme, self.lookup.objects(subtheme, _SUBTHEME_OF))
-        return self._parents[1]
-
-    def mention(self, props: Props, recommendations: list[str]) -> None:
-        """mention-kind and mention-offsets (and the sh:sparql evidence constraint), for any subject with
-        aflm:mentionIn: typed aflm:ConceptMention or not, so never fewer than the queries see. What needs
-        the recommendation's statements waits for its group (next in the sorted order, as a mention's IRI
-        extends its recommendation's), or for `finish`."""
-        kinds, concepts = props.get(_MENTION_KIND), props.get(_MENTION_OF)
-        links: list[tuple[str, str]] = []
-        if kinds and concepts:
-            for kind in kinds:
-                scheme = _KIND_TERMS.get(kind)
-                if scheme is None:
-                    if kind[0] == '"' and term_value(kind) in _KINDS:  # the same string as another term: not screened
-                        self.flag("mention-kind-violation")
-                    continue
-                prefix, link = scheme
-                for concept in concepts:
-                    if concept.startswith(prefix):
-                        links.append((link, concept))
-                    else:
-                        self.flag("mention-kind-violation")
-        starts, ends, evidences = props.get(_START), props.get(_END), props.get(_EVIDENCE)
-        offsets = (starts, ends, evidences) if starts and ends and evidences else None
-        if links or offsets:
-            for r in recommendations:
-                waiting = self.waiting.get(r)
-                if waiting is None:
-                    waiting = self.waiting[r] = ([], [])
-                waiting[0].extend(links)
-                if offsets:
-                    waiting[1].append(offsets)
-
-    def resolve(self, waiting: _Waiting, props: Props) -> None:
-        """The waiting checks of a recommendation's mentions, against its statements."""
-        links, offsets = waiting
-        for link, concept in links:
-            if concept not in props.get(link, ()):
-                self.flag("mention-kind-violation")
-        if offsets:
-            texts = [unescape(t[1:-1]) if len(t) > 1 and t[0] == '"' and t[-1] == '"' else None
-                     for t in props.get(_TEXT, ())]
-            for starts, ends, evidences in offsets:
-                for text in texts:
-                    for a in starts:
-                        for b in ends:
-                            for e in evidences:
-                                if not _offsets_hold(text, a, b, e):
-                                    self.flag("mention-offsets-violation")
-
-    def statement(self, statement: str) -> None:
-        """A marked statement of the streamed graph: a blank node, or an escape (maybe a control character)."""
-        s, _, o = statement.split(" ", 2)
-        if self.streamed == GRAPH_DATA and (s[0] == "_" or o[0] == "_"):
-            self.flag("blank-node-violation")
-        if o[0] == '"' and "\\" in o and _XML_FORBIDDEN.search(parse_literal(o)[0]):
-            self.flag("xml-character-violation")
-
-    def finish(self) -> Facts:
-        for r, waiting in self.waiting.items():  # recommendations outside this range (or without statements)
-            self.resolve(waiting, {p: self.lookup.objects(r, p) for p in (_TEXT, *_LINKED)})
-        self.waiting.clear()
-        for concept in self.linked:  # unlabelled-concept: every linked concept is a labelled skos:Concept
-            if not (self.lookup.has(f"{concept} {_TYPE} {_CONCEPT}") and self.lookup.objects(concept, _PREF_LABEL)):
-                self.flag("unlabelled-concept-violation")
-        namespace = f"<{_AFLM}"
-        self.facts.terms = {t for t in self.predicates | self.classes if t.startswith(namespace)}
-        if any(t[0] == '"' and _AFLM in t for t in self.classes):  # a literal as a class: not screened
-            self.flag("undeclared-term-violation")
-        return self.facts
-
-
-def _offsets_hold(text: str | None, start: str, end: str, evidence: str) -> bool:
-    """The mention-offsets FILTER is false: integer offsets inside the text that select exactly the evidence."""
-    if text is None or evidence[-1] != '"' or not (start.endswith(_INTEGER_SUFFIX) and end.endswith(_INTEGER_SUFFIX)):
-        return False  # only a plain string evidence: STR() of a typed literal is its canonical form
-    a, b = start[1:_INTEGER_CUT], end[1:_INTEGER_CUT]
-    if not (_SMALL_INTEGER.fullmatch(a) and _SMALL_INTEGER.fullmatch(b)):
-        return False
-    x, y = int(a), int(b)
-    if not 0 <= x < y <= len(text):
-        return False
-    if "\\" not in evidence:  # without escapes: its text as it stands
-        return text[x:y] == evidence[1:-1]
-    return text[x:y] == term_value(evidence)
-
-
-_INTEGER_CUT = -len(_INTEGER_SUFFIX)
-
-
-def _screen_rest(facts: Facts, statements: Statements, streamed: str) -> None:
-    """The screens' part outside the streamed graph: the other graphs' blank nodes and escapes, no screened
-    predicate outside SHACL_GRAPHS, and every aflm: term in use declared in the ontology graph."""
-    declared: set[str] = set()
-    for graph, items in statements.graphs.items():
-        if graph == streamed:
-            continue
-        outside = graph not in SHACL_GRAPHS
-        for statement in items:
-            s, p, o = statement.split(" ", 2)
-            if outside and p in _SCREENED_PREDICATES:
-                facts.flagged.update(SCREENED)
-            if graph == GRAPH_ONTOLOGY and p == _TYPE:
-                declared.add(s)
-            if graph == GRAPH_DATA and (s[0] == "_" or o[0] == "_"):
-                facts.flagged.add("blank-node-violation")
-            if o[0] == '"' and _XML_FORBIDDEN.search(parse_literal(o)[0]):
-                facts.flagged.add("xml-character-violation")
-    if facts.terms - declared:
-        facts.flagged.add("undeclared-term-violation")
-
-
-def screened_checks(facts: Facts, queries: dict[str, str], shapes: Any) -> tuple[set[str], set[Any]]:
-    """(violation queries, sh:sparql constraint nodes) the screens proved to have nothing to report."""
-    clean = {name for name in SCREENED if name not in facts.flagged}
-    for name, same in _SAME_AS.items():
-        if same in facts.flagged:
-            clean.discard(name)
-    queries_clean = {n for n, text in queries.items() if n in clean and fingerprint(text) == SCREENED[n]}
-    constraints = set()
-    if "evidence-offsets-constraint" in clean:
-        constraints = {c for c in _evidence_constraints(shapes)}
-    return queries_clean, constraints
-
-
-def _evidence_constraints(shapes: Any) -> list[Any]:
-    """The sh:sparql constraints that are the evidence-offsets check as shipped: its text, aimed (sh:targetNode)
-    at aflm:ConceptMention only, with aflm: the ontology's namespace."""
-    found = []
-    for shape, constraint in shapes.subject_objects(_sh("sparql")):
-        select = shapes.value(constraint, _sh("select"))
-        if select is None or fingerprint(str(select)) != SCREENED["evidence-offsets-constraint"]:
-            continue
-        if {str(n) for n in shapes.objects(shape, _sh("targetNode"))} != {_AFLM + "ConceptMention"}:
-            continue
-        if list(shapes.objects(shape, _sh("targetClass"))):
-            continue
-        prefixes = {
-            str(shapes.value(d, _sh("prefix"))): str(shapes.value(d, _sh("namespace")))
-            for source in shapes.objects(constraint, _sh("prefixes")) for d in shapes.objects(source, _sh("declare"))
-        }
-        if prefixes == {"aflm": _AFLM}:
-            found.append(constraint)
-    return found
+    return sorted(out)
 
 
 # --- the SPARQL checks: on everything, or on a fixed sample of documents
@@ -1289,7 +927,7 @@ def sample_statements(statements: Statements, size: int = SAMPLE_SIZE) -> tuple[
 
     prefix = f"<{DATA}document/"
     link_prefix = f"<{DATA}link/"
-    data_items = statements.graph(_DATA_GRAPH)
+    data_items = statements.graph(GRAPH_DATA)
 
     def root(term: str) -> str:
         """`<.../document/x` for any term under a document's IRI."""
@@ -1329,12 +967,10 @@ def sample_statements(statements: Statements, size: int = SAMPLE_SIZE) -> tuple[
                 kept.append(statement)
     if group:
         close_link()
-    graphs = {g: list(items) for g, items in statements.graphs.items() if g != _DATA_GRAPH}
-    graphs[_DATA_GRAPH] = kept
+    graphs = {g: list(items) for g, items in statements.graphs.items() if g != GRAPH_DATA}
+    graphs[GRAPH_DATA] = kept
     return _Statements(graphs), len(chosen), len(documents)
 
-
-_DATA_GRAPH = "https://w3id.org/aflm/graph/data"
 
 
 def query_store(statements: Statements, nquads: Path | None = None) -> ox.Store:
@@ -1366,9 +1002,7 @@ def _rdflib_data(statements: Statements, predicates: set[str]) -> Any:
 
 @dataclass
 class StatementsReport(ValidationReport):
-    # (documents, of documents) the SPARQL checks saw, above FULL_QUERY_LIMIT (all of them when the screens
-    # proved every check empty)
-    sampled: tuple[int, int] | None = None
+    sampled: tuple[int, int] | None = None  # (documents, of documents) the SPARQL checks saw, above FULL_QUERY_LIMIT
 
 
 def validate_statements(
@@ -1380,18 +1014,15 @@ def validate_statements(
     where: str = "build",
     pyshacl_limit: int | None = None,
     full_query_limit: int | None = None,
-    fast: bool = True,
     workers: int | None = None,
 ) -> StatementsReport:
     """Validate a build from its statements: the shapes on everything, then the SPARQL checks.
 
     The core shapes: pySHACL up to `pyshacl_limit` statements in the graphs they read, the compiled
     checks of this module above (in `workers` processes: by default two on a big graph). The SPARQL
-    checks (sh:sparql, queries/*-violation.rq): with `fast`, those the screens prove empty on all the
-    statements are skipped; the others run on `store` when given (an in-memory store of all the
+    checks (sh:sparql, queries/*-violation.rq) run on `store` when given (an in-memory store of all the
     statements), else on an in-memory store of all of them up to `full_query_limit` statements, else of
-    a fixed sample of documents (`report.sampled`). `fast=False` runs every SPARQL check (the findings
-    are the same).
+    a fixed sample of documents (`report.sampled`).
     """
     from . import shacl  # looked up at call time, so a caller (or a test) can swap the shapes loader
 
@@ -1410,10 +1041,9 @@ def validate_statements(
 
     t = time.perf_counter()
     findings: list[Finding] | None = None
-    facts: Facts | None = None
     if size > pyshacl_limit:
         try:
-            findings, facts = _stream(statements, shapes, SHACL_GRAPHS, workers=workers, screen=fast)
+            findings = stream_findings(statements, shapes, SHACL_GRAPHS, workers=workers)
         except Unsupported:
             findings = None
     if findings is None:
@@ -1421,25 +1051,16 @@ def validate_statements(
     seconds["shacl"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    skip_queries: set[str] = set()
-    skip_constraints: set[Any] = set()
-    if facts is not None:
-        skip_queries, skip_constraints = screened_checks(facts, queries, shapes)
-    to_run = {name: text for name, text in queries.items() if name not in skip_queries}
-    constraints = {c for _, c in shapes.subject_objects(_sh("sparql"))}
     sampled = None
-    if facts is not None and len(statements) > full_query_limit:  # the screens read every document
-        sampled = (len(facts.documents), len(facts.documents))
-    if to_run or constraints - skip_constraints:
-        if store is None:
-            if len(statements) <= full_query_limit:
-                store = query_store(statements)
-            else:
-                sample, chosen, total = sample_statements(statements)
-                store = query_store(sample)
-                sampled = (chosen, total)
-        findings += sparql_findings(store, shapes, skip=skip_constraints)
-        findings += query_findings(store, to_run)
+    if store is None:
+        if len(statements) <= full_query_limit:
+            store = query_store(statements)
+        else:
+            sample, chosen, total = sample_statements(statements)
+            store = query_store(sample)
+            sampled = (chosen, total)
+    findings += sparql_findings(store, shapes)
+    findings += query_findings(store, queries)
     seconds["queries"] = time.perf_counter() - t
 
     from rdflib import RDF, URIRef
