@@ -18,6 +18,7 @@ build: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed

@@ -92,6 +92,53 @@ def test_errors_are_one_line_with_non_zero_exit(seed_build: Path, args: list[str
     assert message in lines[0]
 
 
+# A missing or unusable path given to any command: `{build}` is the seed build, `{file}` a regular file (so
+# `{file}/x` cannot be created), `{missing}` a path that does not exist.
+BAD_PATHS = [
+    ["info", "--build", "{missing}"],
+    ["query", "recommendations", "--build", "{missing}"],
+    ["query", "{missing}/nosuch.rq", "--build", "{build}"],
+    ["query", "recommendations", "--build", "{build}", "--out", "{file}/x.csv"],
+    ["view", "overview", "--build", "{missing}"],
+    ["view", "overview", "--build", "{build}", "--out", "{file}/x.html"],
+    ["stats", "--build", "{missing}"],
+    ["stats", "--build", "{build}", "--out", "{file}/x"],
+    ["docs", "--out", "{file}/x"],
+    ["export", "--build", "{missing}", "--format", "turtle"],
+    ["export", "--build", "{build}", "--format", "turtle", "--out", "{file}/x.ttl"],
+    ["export", "--build", "{build}", "--bundle", "{file}/x"],
+    ["serve", "--build", "{missing}", "--port", "9"],
+    ["push", "--build", "{missing}", "--endpoint", "http://127.0.0.1:9/store"],
+    ["validate", "--build", "{missing}"],
+    ["evaluate", "{missing}"],
+    ["build", str(SEEDS), "--out", "{file}/x"],
+]
+
+
+@pytest.mark.parametrize("args", BAD_PATHS, ids=[" ".join(a[:2]) + f" #{i}" for i, a in enumerate(BAD_PATHS)])
+def test_a_bad_path_is_a_one_line_error_not_a_traceback(seed_build: Path, tmp_path: Path, args: list[str]) -> None:
+    regular = tmp_path / "a-file"
+    regular.write_text("not a folder\n")
+    where = {"build": str(seed_build), "file": str(regular), "missing": str(tmp_path / "no" / "such")}
+    exe = Path(sys.executable).with_name("aflm-graph")
+    result = subprocess.run([str(exe), *(a.format(**where) for a in args)], capture_output=True, text=True,
+                            timeout=120, check=False, cwd=tmp_path)
+    assert result.returncode in (1, 2), result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert not (tmp_path / "no").exists() and regular.read_text() == "not a folder\n"
+
+
+def test_an_out_file_in_a_new_folder_creates_the_folder(seed_build: Path, tmp_path: Path) -> None:
+    for args, out in ((["view", "overview"], tmp_path / "new" / "views" / "o.html"),
+                      (["export", "--format", "ntriples"], tmp_path / "new" / "export" / "x.nt"),
+                      (["query", "recommendations"], tmp_path / "new" / "query" / "r.csv")):
+        code, _, stderr = invoke(*args, "--build", str(seed_build), "--out", str(out))
+        assert code == 0, stderr
+        assert out.is_file() and out.stat().st_size > 0
+
+
 def test_syntax_error_names_line_and_column(seed_build: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.rq"
     bad.write_text("SELECT ?s\nWHERE { ?s ?p }\n")

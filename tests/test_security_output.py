@@ -213,3 +213,33 @@ def test_check_output_folder_names_the_folder(tmp_path: Path) -> None:
         check_output_folder(tmp_path / "a", is_previous=lambda _: False, what="test")
     assert str(tmp_path / "a") in str(caught.value) and "test folder" in str(caught.value)
     assert check_output_folder(tmp_path / "new", is_previous=lambda _: False) == (tmp_path / "new").resolve()
+
+
+def test_a_file_out_never_silently_replaces_someone_elses_file(seed_build: Path, tmp_path: Path) -> None:
+    """`view --out /etc/passwd` as root replaced the password file with a web page: an existing file is replaced
+    only when it is an earlier output of that kind (by its name) or with --force. Tried on files of the test's own."""
+    precious = tmp_path / "thesis.docx"
+    precious.write_bytes(b"years of work")
+    passwd_like = tmp_path / "passwd"
+    passwd_like.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    cases = [
+        ["view", "overview", "--build", str(seed_build), "--out", str(passwd_like)],
+        ["view", "overview", "--build", str(seed_build), "--out", str(precious)],
+        ["export", "--build", str(seed_build), "--format", "turtle", "--out", str(precious)],
+        ["query", "documents", "--build", str(seed_build), "--format", "csv", "--out", str(passwd_like)],
+    ]
+    for args in cases:
+        line = refused(args)
+        assert "refused: it exists and is not a" in line and "--force" in line, line
+    assert precious.read_bytes() == b"years of work"
+    assert passwd_like.read_text(encoding="utf-8").startswith("root:x:0:0")
+    # an earlier output of the same kind is replaced; --force replaces anything
+    earlier = tmp_path / "overview.html"
+    earlier.write_text("<p>old</p>", encoding="utf-8")
+    runner = CliRunner()
+    for args in (["view", "overview", "--build", str(seed_build), "--out", str(earlier)],
+                 ["export", "--build", str(seed_build), "--format", "turtle", "--out", str(precious), "--force"]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, result.output
+    assert "<!DOCTYPE html>" in earlier.read_text(encoding="utf-8")
+    assert precious.read_bytes().startswith(b"@prefix")

@@ -84,12 +84,15 @@ def query(
     from .sparql.catalogue import NamedQuery, QueryError, resolve
     from .sparql.run import run
 
-    try:
-        named = resolve(name_or_text)
-    except QueryError:
-        if "{" not in name_or_text and len(name_or_text.split()) < 2:  # a name or a path, not SPARQL text
-            raise
+    if "{" in name_or_text or len(name_or_text) > 4096:  # SPARQL text, never a name or a path
         named = NamedQuery(name="<query>", text=name_or_text)
+    else:
+        try:
+            named = resolve(name_or_text)
+        except QueryError:
+            if len(name_or_text.split()) < 2:  # a name or a path, not SPARQL text
+                raise
+            named = NamedQuery(name="<query>", text=name_or_text)
     return run(named, build=build, params=params, timeout=timeout, max_memory_mb=max_memory_mb)
 
 

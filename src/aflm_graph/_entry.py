@@ -24,8 +24,9 @@ def _terminal_columns() -> int:
     except (KeyError, ValueError):
         columns = 0
     if columns <= 0:
+        stdout = sys.__stdout__  # None without a standard output (pythonw)
         try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+            columns = os.get_terminal_size(stdout.fileno()).columns if stdout is not None else 80
         except (AttributeError, ValueError, OSError):
             columns = 80
         columns = columns or 80
@@ -41,14 +42,14 @@ def main() -> None:
             sys.stdout.write(HELP)
             sys.stdout.flush()
             raise SystemExit(0)
-    from .cli import main as click_main
+    from .cli import main as click_main  # lazy: click only off the fast path (see above)
 
     click_main()
 
 
 def render_help() -> str:
     """What `aflm-graph --help` prints, as click renders it for an 80-column terminal."""
-    from .cli import cli
+    from .cli import cli  # lazy: the fast path of main() must not import click
 
     previous = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = "80"
@@ -64,7 +65,7 @@ def render_help() -> str:
 
 def write_help() -> None:
     """Rewrite `_help.py` from click's rendering (run after changing a command's name or docstring)."""
-    from pathlib import Path
+    from pathlib import Path  # lazy: the fast path of main() must not import pathlib
 
     from . import __version__
 

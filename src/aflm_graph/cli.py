@@ -1,21 +1,39 @@
-"""The `aflm-graph` command line: verbs that call library functions, in the manner of sqlite-utils."""
+"""The `aflm-graph` command line: verbs that call library functions, in the manner of sqlite-utils.
+
+Every command imports its stage (and whatever else only it needs) inside its function: importing them
+all here would make `aflm-graph --help`, a typo and every command pay for every stage's libraries
+(tests/test_cli.py, test_entry.py).
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+from .safetext import brief, neutralise_formula, printable
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar  # what click.progressbar returns
 
 BUILD_OPTION = click.option(
     "--build", "build_dir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
     help="Folder written by `aflm-graph build`.",
 )
 
+QUERY_SUFFIXES = {"table": (".txt",), "csv": (".csv",), "tsv": (".tsv",), "json": (".json", ".srj"),
+                  "turtle": (".ttl",), "ntriples": (".nt",)}
+EXPORT_SUFFIXES = {"turtle": (".ttl",), "ntriples": (".nt",), "nquads": (".nq",), "trig": (".trig",),
+                   "jsonld": (".jsonld", ".json"), "rdfxml": (".rdf", ".xml", ".owl")}
+"""The names an existing --out file must have to be replaced without --force (an earlier output of that format)."""
+
 FORCE_OPTION = click.option(
     "--force", is_flag=True,
-    help="Replace the output folder even when it holds other files (never the home folder, /, the current folder "
-    "or an input).",
+    help="Replace the output folder even when it holds other files, or an --out file of another kind (never the "
+    "home folder, /, the current folder or an input).",
 )
 
 
@@ -25,8 +43,6 @@ def _param_values(params: tuple[str, ...]) -> dict[str, str]:
     for item in params:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            from .safetext import brief
-
             raise click.ClickException(f"--param {brief(item)}: expected NAME=VALUE")
         values[name.strip()] = value
     return values
@@ -34,8 +50,6 @@ def _param_values(params: tuple[str, ...]) -> dict[str, str]:
 
 def _write_stdout(data: bytes) -> None:
     """Write bytes to standard output; a full disk or a closed pipe is a one-line error, not a traceback."""
-    import os
-
     stream = sys.stdout.buffer
     try:
         stream.write(data)
@@ -50,8 +64,6 @@ def _write_stdout(data: bytes) -> None:
 
 def _fail(exc: BaseException) -> click.ClickException:
     """The error as one line, with control characters escaped: a file name may hold terminal escapes."""
-    from .safetext import printable
-
     return click.ClickException(printable(" ".join(str(exc).split()) or exc.__class__.__name__))
 
 
@@ -108,9 +120,8 @@ def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool, ke
     from .ingest.pdf import PdfLimits
     from .publish.pipeline import BuildError
     from .publish.pipeline import build as run_build
-    from .safetext import printable
 
-    bars: dict[str, object] = {}
+    bars: dict[str, ProgressBar[int]] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
         if quiet or total < 20:
@@ -118,10 +129,10 @@ def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool, ke
         bar = bars.get(stage)
         if bar is None:
             bar = bars[stage] = click.progressbar(length=total, label=f"{stage:<9}", file=sys.stderr)
-            bar.__enter__()  # type: ignore[attr-defined]
-        bar.update(1)  # type: ignore[attr-defined]
+            bar.__enter__()
+        bar.update(1)
         if done == total:
-            bar.__exit__(None, None, None)  # type: ignore[attr-defined]
+            bar.__exit__(None, None, None)
 
     try:
         report = run_build(list(paths) or None, out, progress=progress, validate=not no_validate,
@@ -164,10 +175,12 @@ def build(paths: tuple[Path, ...], out: Path, quiet: bool, no_validate: bool, ke
 @click.option("--csv-formulas/--no-csv-formulas", "csv_formulas", default=None,
               help="CSV: keep values that a spreadsheet runs as formulas (=, +, -, @ first) as they are, or put a "
               "' before them. Default: kept on standard output (SPARQL's CSV), neutralised in an --out file.")
+@click.option("--force", is_flag=True, help="Replace an existing --out file even when its name is not one of this "
+              "format's (.csv, .tsv, .json, .txt, .ttl, .nt).")
 def query(
     name_or_file: str, build_dir: Path, params: tuple[str, ...], fmt: str, endpoint: str | None,
     timeout: float | None, allow_partial: bool, row_cap: int | None, default_graphs: tuple[str, ...],
-    max_memory_mb: int | None, out_file: Path | None, csv_formulas: bool | None,
+    max_memory_mb: int | None, out_file: Path | None, csv_formulas: bool | None, force: bool,
 ) -> None:
     """Run a named query (see `aflm-graph queries`) or a .rq file on the build or a SPARQL endpoint.
 
@@ -178,14 +191,15 @@ def query(
         aflm-graph query my-question.rq --param theme=fair-recruitment
         aflm-graph query search-text -p words=recruitment --endpoint http://127.0.0.1:7878/query
     """
-    from .fsutil import atomic_write_bytes
-    from .safetext import printable
+    from .fsutil import OutputError, atomic_write_bytes, check_output_file
     from .sparql.catalogue import QueryError, resolve
     from .sparql.engine import render, to_csv
     from .sparql.run import run
 
     values = _param_values(params)
     try:
+        if out_file is not None:  # before the work, not after
+            check_output_file(out_file, suffixes=QUERY_SUFFIXES[fmt], force=force)
         named = resolve(name_or_file)
         result = run(
             named, build=build_dir, params=values, endpoint=endpoint, timeout=timeout, allow_partial=allow_partial,
@@ -202,7 +216,7 @@ def query(
             click.echo(printable(f"Wrote {out_file}: {len(data):,} bytes"), err=True)
         for warning in result.warnings:
             click.echo(printable(f"Warning: {warning}"), err=True)
-    except (QueryError, OSError) as exc:
+    except (QueryError, OutputError, OSError) as exc:
         raise _fail(exc) from None
 
 
@@ -268,7 +282,8 @@ def info(build_dir: Path) -> None:
 @BUILD_OPTION
 @click.option("--out", type=click.Path(path_type=Path), help="HTML file to write (default: VIEW-NAME.html here).")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Bind a parameter of a query view.")
-def view(kind: str, arg: str | None, build_dir: Path, out: Path | None, params: tuple[str, ...]) -> None:
+@click.option("--force", is_flag=True, help="Replace an existing --out file even when it is not an .html file.")
+def view(kind: str, arg: str | None, build_dir: Path, out: Path | None, params: tuple[str, ...], force: bool) -> None:
     """Write an interactive network view: one HTML file that opens offline in any browser.
 
     \b
@@ -283,13 +298,14 @@ def view(kind: str, arg: str | None, build_dir: Path, out: Path | None, params: 
         aflm-graph view theme health-care
         aflm-graph view query theme-network --param theme=health-care
     """
+    from .fsutil import OutputError
     from .sparql.catalogue import QueryError
     from .views.network import ViewError, write_view
 
     values = _param_values(params)
     try:
-        path, rendered = write_view(kind, arg, build=build_dir, out=out, params=values)
-    except (ViewError, QueryError, OSError) as exc:
+        path, rendered = write_view(kind, arg, build=build_dir, out=out, params=values, force=force)
+    except (ViewError, QueryError, OutputError, OSError) as exc:
         raise _fail(exc) from None
     click.echo(f"Wrote {path}: {rendered.nodes} nodes, {rendered.edges} links, {rendered.bytes:,} bytes")
 
@@ -315,7 +331,7 @@ def stats(build_dir: Path, out: Path | None, top: int, csv_formulas: bool) -> No
     """
     import dataclasses
 
-    from .safetext import neutralise_formula, printable
+    from .fsutil import OutputError
     from .sparql.catalogue import QueryError
     from .sparql.engine import open_store
     from .views.stats import compute, write_stats
@@ -329,7 +345,7 @@ def stats(build_dir: Path, out: Path | None, top: int, csv_formulas: bool) -> No
             for table in tables
         ]
         write_stats(written, folder)
-    except (QueryError, OSError) as exc:
+    except (QueryError, OutputError, OSError) as exc:
         raise _fail(exc) from None
     for table in tables:
         click.echo("\n".join(printable(line) for line in table.to_text(limit=top).splitlines()) + "\n")
@@ -384,8 +400,6 @@ def push(
         else:
             report = run_push(build_dir, endpoint, graph=graph, chunk_triples=chunk_triples, timeout=timeout)
     except PushError as exc:  # one line (what failed, the retry command), then what was and was not sent
-        from .safetext import printable
-
         detail = "".join(f"\n  {printable(' '.join(line.split()))}" for line in exc.detail)
         raise click.ClickException(_fail(exc).message + detail) from None
     except (QueryError, OSError) as exc:
@@ -442,11 +456,16 @@ def serve(
     from .serve.endpoint import Limits, served_host_names
     from .serve.endpoint import serve as run_serve
     from .sparql.catalogue import QueryError
+    from .sparql.engine import check_build
 
     try:
         served_host_names(host, allow_hosts)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--allow-host") from None
+    try:
+        check_build(build_dir)  # before saying it serves: no build is the one-line error alone
+    except QueryError as exc:
+        raise _fail(exc) from None
     limits = Limits(timeout=timeout, max_rows=max_rows, max_body=max_body, workers=workers,
                     max_memory_mb=max_memory_mb, max_waiting=max_waiting, read_timeout=read_timeout,
                     keep_alive=keep_alive, max_client_connections=max_client_connections)
@@ -480,7 +499,7 @@ def export(build_dir: Path, fmt: str | None, out: Path | None, bundle: Path | No
         aflm-graph export --format rdfxml --out aflm.rdf
         aflm-graph export --bundle release/
     """
-    from .fsutil import OutputError, atomic_write_bytes, writable_file
+    from .fsutil import OutputError, atomic_write_bytes, check_output_file
     from .graph.export import ExportError, load_build_quads, serialize
     from .publish.bundle import write_bundle
     from .publish.docs import DocsError
@@ -492,8 +511,8 @@ def export(build_dir: Path, fmt: str | None, out: Path | None, bundle: Path | No
             sizes = write_bundle(build_dir, bundle, docs=not no_docs, force=force)
             click.echo(f"Wrote {bundle}/: {len(sizes)} files, {sum(sizes.values()):,} bytes (see SHA256SUMS)")
             return
-        if out is not None:
-            writable_file(out)  # refuse a device or folder before the work, not after
+        if out is not None:  # a device, a folder or someone's file is refused before the work, not after
+            check_output_file(out, suffixes=EXPORT_SUFFIXES[str(fmt)], force=force)
         data = serialize(load_build_quads(build_dir), str(fmt))
         if out is not None:
             atomic_write_bytes(out, data)
@@ -554,7 +573,7 @@ def docs(build_dir: Path, out: Path | None, force: bool) -> None:
 
 
 @cli.command()
-@click.argument("gold", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, path_type=Path))
+@click.argument("gold", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--documents", "documents_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder with the documents the gold files name (default: next to the gold, then seeds/).")
 @click.option("--details", is_flag=True, help="Also list every disagreement with its evidence.")
@@ -571,6 +590,8 @@ def evaluate(gold: tuple[Path, ...], documents_dir: Path | None, details: bool) 
 
     paths: list[Path] = []
     for item in gold:
+        if not item.exists():
+            raise click.ClickException(printable(f"{item}: no such file or folder"))
         paths += sorted(item.glob("*.gold.yaml")) if item.is_dir() else [item]
     if not paths:
         raise click.ClickException(f"no *.gold.yaml files in {', '.join(map(str, gold))}")

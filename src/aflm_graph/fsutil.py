@@ -48,7 +48,7 @@ def _alive(pid: int) -> bool:
 def remove_leftovers(target: Path) -> list[Path]:
     """Remove the temporary files and staging folders that killed writers of `target` left next to it."""
     pattern = re.compile(rf"\.{re.escape(target.name)}\.(?:new-|old-)?(\d+)[.\-].*")
-    removed = []
+    removed: list[Path] = []
     try:
         siblings = list(target.parent.iterdir())
     except OSError:
@@ -95,6 +95,19 @@ def writable_file(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
+def check_output_file(path: Path | str, *, suffixes: Iterable[str], force: bool = False) -> Path:
+    """Where a file output goes (`writable_file`), if it may: a new file, or an existing one whose name ends in one
+    of `suffixes` (an earlier output of this kind: `cambodia.html` for a view). Any other existing file
+    (`thesis.docx`, `/etc/passwd`) is refused unless `force`: an `--out` typed in the wrong place must not
+    silently replace someone's file."""
+    target = writable_file(Path(path))
+    allowed = tuple(s.lower() for s in suffixes)
+    if not force and target.exists() and not target.name.lower().endswith(allowed):
+        raise OutputError(f"{path}: refused: it exists and is not a {' or '.join(allowed)} file, which replacing "
+                          "it would lose; name a new file, or pass --force to replace it")
+    return target
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary file in the same folder and `os.replace`.
 
@@ -137,7 +150,7 @@ def _homes() -> list[Path]:
     with contextlib.suppress(RuntimeError, KeyError, OSError):
         found.append(Path.home().resolve())
     with contextlib.suppress(ImportError, KeyError, OSError):
-        import pwd
+        import pwd  # here, not at the top: POSIX-only, and where it is missing this lookup is skipped
 
         found.append(Path(pwd.getpwuid(os.getuid()).pw_dir).resolve())
     return list(dict.fromkeys(found))
@@ -201,6 +214,10 @@ def check_output_folder(
         mode = os.lstat(folder).st_mode
     except FileNotFoundError:
         return folder
+    except NotADirectoryError:
+        raise OutputError(f"{shown}: refused as the {what} folder: a folder on its path is a file") from None
+    except OSError as exc:
+        raise OutputError(f"{shown}: refused as the {what} folder: cannot look at it ({exc.strerror})") from None
     if not stat.S_ISDIR(mode):
         kind = _special(mode) or "a file"
         raise OutputError(f"{shown}: refused as the {what} folder: it exists and is {kind}, not a folder")
@@ -213,8 +230,8 @@ def check_output_folder(
         raise OutputError(f"{shown}: refused as the {what} folder: cannot list it ({exc.strerror})") from None
     if empty or is_previous(folder) or force:
         return folder
-    raise OutputError(f"{shown}: refused as the {what} folder: it holds other files and is not a previous "
-                      f"{what} (which replacing it would delete); name a new or empty folder, or pass --force "
+    raise OutputError(f"{shown}: refused as the {what} folder: it holds other files, not a previous {what} "
+                      "output, and replacing it would delete them; name a new or empty folder, or pass --force "
                       "to replace it")
 
 

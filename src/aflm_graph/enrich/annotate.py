@@ -5,13 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 from weakref import WeakKeyDictionary
 
-from ..terms.vocab import Concept, ConceptPattern, fold
-
-if TYPE_CHECKING:
-    from ..terms.vocab import Vocabulary
+from ..terms.vocab import Concept, ConceptPattern, Vocabulary, fold
 
 
 @dataclass(frozen=True, order=True)
@@ -186,6 +183,13 @@ class _Trie:
 _WORD = re.compile(r"[^\W_]+")
 _WORD_KEY = re.compile(r"([^\W_]{1,3})[^\W_]*")  # a word, with its dispatch key (see _word_key) as group 1
 
+# Python's own regex parser (private, 3.11+), read by _prefixes: re imports it itself, so this costs nothing.
+# Were a later Python to move it, _prefixes would answer None ("try at every word"): only speed depends on it.
+try:
+    from re import _constants as _re_constants  # type: ignore[attr-defined]  # private: typeshed has no stub
+    from re import _parser as _re_parser  # type: ignore[attr-defined]  # private: typeshed has no stub
+except ImportError:  # pragma: no cover - a Python whose re has no _parser
+    _re_constants = _re_parser = None
 
 _MAX_PREFIXES = 4096
 
@@ -199,11 +203,11 @@ def _prefixes(pattern: str, k: int = 3) -> frozenset[str] | None:
     It reads the parse tree of Python's own regex parser (re._parser, Python 3.11+), matched with
     IGNORECASE as the annotator does, so (?-i:...) parts narrow the set to their exact case.
     """
+    if _re_parser is None:  # pragma: no cover
+        return None
+    c = _re_constants
     try:
-        from re import _constants as c
-        from re import _parser as parser
-
-        tree = parser.parse(pattern, re.IGNORECASE)
+        tree = _re_parser.parse(pattern, re.IGNORECASE)
     except Exception:  # a private module that may change: fall back to "any word"
         return None
 
@@ -213,13 +217,13 @@ def _prefixes(pattern: str, k: int = 3) -> frozenset[str] | None:
     def cased(ch: str, ignore: bool) -> set[str]:
         return {ch.lower(), ch.upper()} if ignore else {ch}
 
-    def chars_of_set(items: list[tuple[object, object]], ignore: bool) -> set[str]:
+    def chars_of_set(items: list[tuple[Any, Any]], ignore: bool) -> set[str]:
         out: set[str] = set()
         for op, av in items:
             if op is c.LITERAL:
-                out |= cased(chr(av), ignore)  # type: ignore[arg-type]
+                out |= cased(chr(av), ignore)
             elif op is c.RANGE:
-                lo, hi = av  # type: ignore[misc]
+                lo, hi = av
                 if hi - lo > 64:
                     raise Unknown
                 for x in range(lo, hi + 1):
@@ -232,7 +236,7 @@ def _prefixes(pattern: str, k: int = 3) -> frozenset[str] | None:
                 raise Unknown
         return out
 
-    def concat(heads: set[str], tail: list[tuple[object, object]], n: int, ignore: bool) -> set[str]:
+    def concat(heads: set[str], tail: list[tuple[Any, Any]], n: int, ignore: bool) -> set[str]:
         out: set[str] = set()
         for h in heads:
             if len(h) >= n:
@@ -243,24 +247,24 @@ def _prefixes(pattern: str, k: int = 3) -> frozenset[str] | None:
                 raise Unknown
         return out
 
-    def item(op: object, av: object, n: int, ignore: bool) -> set[str]:
+    def item(op: Any, av: Any, n: int, ignore: bool) -> set[str]:
         if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
             return {""}  # zero-width: it only restricts
         if op is c.LITERAL:
-            return cased(chr(av), ignore)  # type: ignore[arg-type]
+            return cased(chr(av), ignore)
         if op is c.IN:
-            return chars_of_set(av, ignore)  # type: ignore[arg-type]
+            return chars_of_set(av, ignore)
         if op is c.SUBPATTERN:
-            _group, add, delete, sub = av  # type: ignore[misc]
+            _group, add, delete, sub = av
             flag = (ignore or bool(add & re.IGNORECASE)) and not delete & re.IGNORECASE
             return seq(list(sub), n, flag)
         if op is c.BRANCH:
             out: set[str] = set()
-            for alt in av[1]:  # type: ignore[index]
+            for alt in av[1]:
                 out |= seq(list(alt), n, ignore)
             return out
         if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
-            lo, hi, sub = av  # type: ignore[misc]
+            lo, hi, sub = av
             sub = list(sub)
             out = {""} if lo == 0 else set()
             current = {""}
@@ -271,7 +275,7 @@ def _prefixes(pattern: str, k: int = 3) -> frozenset[str] | None:
             return out
         raise Unknown
 
-    def seq(items: list[tuple[object, object]], n: int, ignore: bool) -> set[str]:
+    def seq(items: list[tuple[Any, Any]], n: int, ignore: bool) -> set[str]:
         if n <= 0 or not items:
             return {""}
         (op, av), rest = items[0], items[1:]
@@ -342,9 +346,9 @@ class Matcher:
         self._minted: dict[tuple[str, str], str] = {}
         self._n_channels = len(self._channels)
         # Hits compete within a group: each kind alone, actors and instruments together (_resolve).
-        names = sorted({_group(kind) for kind, _cp, _keys in self._channels})
-        self._group_of = [names.index(_group(kind)) for kind, _cp, _keys in self._channels]
-        self._n_groups = len(names)
+        groups = sorted({_group(kind) for kind, _cp, _keys in self._channels})
+        self._group_of = [groups.index(_group(kind)) for kind, _cp, _keys in self._channels]
+        self._n_groups = len(groups)
 
     def _gate_regex(self) -> re.Pattern[str]:
         """Finds, in C, the words whose key has candidates (most words have none): group 1 is the key."""

@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..terms.vocab import KINDS
+import yaml
 
-if TYPE_CHECKING:
-    from ..terms.vocab import Vocabulary
+from ..ingest.parse import parse_file
+from ..terms.vocab import KINDS, Vocabulary, load_vocabulary
+from .annotate import annotate
 
 
 class GoldError(ValueError):
@@ -90,8 +91,6 @@ def _rec_key(subtheme: str | None, label: str) -> str:
 
 def load_gold(path: Path, vocabulary: Vocabulary | None = None) -> Gold:
     """Read a gold YAML file; with a vocabulary, also check that every slug names a concept."""
-    import yaml
-
     path = Path(path)
     try:
         data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -165,10 +164,6 @@ def evaluate(
     documents_dir: Path | None = None,
 ) -> Scores:
     """Annotate the documents the gold files name and compare, (recommendation, concept) pair by pair."""
-    from ..ingest.parse import parse_file
-    from ..terms.vocab import load_vocabulary
-    from .annotate import annotate
-
     if not gold_paths:
         raise GoldError("evaluate: no gold files given")
     vocab = vocabulary if vocabulary is not None else load_vocabulary()

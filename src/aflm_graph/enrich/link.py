@@ -62,6 +62,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -316,12 +317,18 @@ def _similar_pairs(
         kept.append(both)
         kept_size += len(both[0])
         if kept_size > 4 * n * top_k:
-            kept = [_top_k_per_row(*(np.concatenate(part) for part in zip(*kept, strict=True)), top_k)]
+            kept = [_top_k_per_row(*_joined(kept), top_k)]
             kept_size = len(kept[0][0])
     if not kept:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float64)
-    return _unique_pairs(*_top_k_per_row(*(np.concatenate(part) for part in zip(*kept, strict=True)), top_k))
+    return _unique_pairs(*_top_k_per_row(*_joined(kept), top_k))
+
+
+def _joined(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (rows, cols, scores) of several parts, each array concatenated in the parts' order."""
+    rows, cols, scores = (np.concatenate(part) for part in zip(*parts, strict=True))
+    return rows, cols, scores
 
 
 def _unique_pairs(rows: np.ndarray, cols: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -386,8 +393,6 @@ def _blocked_pairs(
     try:
         workers = min(os.cpu_count() or 1, 2) if n >= PARALLEL_FROM and "fork" in mp.get_all_start_methods() else 1
         if workers > 1:  # the windows split in two halves, each scored in a forked process (it shares the matrix)
-            from concurrent.futures import ProcessPoolExecutor
-
             middle = len(spans) // 2
             with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("fork")) as pool:
                 parts = list(pool.map(_window_pairs, [spans[:middle], spans[middle:]]))
@@ -395,7 +400,7 @@ def _blocked_pairs(
             parts = [_window_pairs(spans)]
     finally:
         _WINDOWS.clear()
-    a, b, scores = (np.concatenate(part) for part in zip(*parts, strict=True))
+    a, b, scores = _joined(parts)
     if not len(a):
         return empty, empty, np.zeros(0, dtype=np.float64)
     # a pair in windows of both halves came back twice (with the same score): once, in pair order, as serially

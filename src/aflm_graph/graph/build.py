@@ -42,7 +42,7 @@ from ..terms.resources import ontology_dir, vocab_dir
 from .export import canonical_quads
 from .statements import RDF_TYPE_TERM, Statements, iri_term, literal_term, sort_unique
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: enrich.link would bring numpy and scipy into every build of statements
     from ..enrich.annotate import Mention
     from ..enrich.link import Link
     from ..ingest.parse import Document
@@ -315,11 +315,12 @@ def build_statements(
     data.items = []
     if include_static:
         static = static_quads()
-        described = {q.subject.value for q in static if q.predicate.value == RDF.type}
+        described = {q.subject.value for q in static if q.predicate.value == RDF.type
+                     and not isinstance(q.subject, ox.Triple)}
         minted = _Lines()
         _minted_concept_quads(minted, concepts - described, vocabulary)
-        for graph, lines in Statements.from_quads(canonical_quads(static)).graphs.items():
-            graphs[graph] = lines
+        for graph, graph_lines in Statements.from_quads(canonical_quads(static)).graphs.items():
+            graphs[graph] = graph_lines
         if minted.items:
             graphs[GRAPH_VOCAB] = sort_unique(graphs.get(GRAPH_VOCAB, []) + minted.items)
     return Statements(graphs)

@@ -9,6 +9,7 @@ the dumps: a dump cannot state its own checksum.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import re
@@ -16,7 +17,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pyoxigraph as ox
 
 from .. import __version__
 from ..terms.namespaces import (
@@ -48,10 +51,7 @@ from ..terms.namespaces import (
     XSD,
 )
 from .export import FORMATS, turtle
-from .statements import RDF_TYPE_TERM, iri_term, term_value
-
-if TYPE_CHECKING:
-    import pyoxigraph as ox
+from .statements import RDF_TYPE_TERM, Statements, file_digest, graph_term, iri_term, term_value
 
 DATASET = BASE + "dataset"
 HOMEPAGE = BASE.rstrip("/")
@@ -107,8 +107,6 @@ class Statistics:
 def statistics(triples: Iterable[Any]) -> Statistics:
     """Counts over distinct triples (or the quads of one graph): entities are the IRI subjects in our own IRI space
     (VoID's void:entities). Terms are compared as pyoxigraph objects, never turned into strings: linear and cheap."""
-    import pyoxigraph as ox
-
     count = 0
     subjects: set[Any] = set()
     objects: set[Any] = set()
@@ -148,15 +146,18 @@ def release_dates(quads: Sequence[ox.Quad]) -> tuple[str, str]:
     created = issued = None
     modified: list[str] = []
     for q in quads:
-        if q.graph_name.value not in (GRAPH_ONTOLOGY, GRAPH_VOCAB):
+        graph, subject, obj = q.graph_name, q.subject, q.object
+        if not isinstance(graph, ox.NamedNode) or graph.value not in (GRAPH_ONTOLOGY, GRAPH_VOCAB):
             continue
+        if isinstance(subject, ox.Triple) or isinstance(obj, ox.Triple):
+            continue  # a triple term (RDF 1.2) states no header date
         p = q.predicate.value
-        if q.subject.value == ONTOLOGY and p == DCTERMS.NS + "created":
-            created = q.object.value
-        elif q.subject.value == ONTOLOGY and p == DCTERMS.issued:
-            issued = q.object.value
-        elif p == DCTERMS.NS + "modified" and re.fullmatch(r"\d{4}-\d\d-\d\d", q.object.value):
-            modified.append(q.object.value)
+        if subject.value == ONTOLOGY and p == DCTERMS.NS + "created":
+            created = obj.value
+        elif subject.value == ONTOLOGY and p == DCTERMS.issued:
+            issued = obj.value
+        elif p == DCTERMS.NS + "modified" and re.fullmatch(r"\d{4}-\d\d-\d\d", obj.value):
+            modified.append(obj.value)
     first = issued or created or (min(modified) if modified else "1970-01-01")
     return first, max([first, *modified])
 
@@ -176,8 +177,6 @@ class Distribution:
 
 def distributions(folder: Path, known: dict[str, tuple[int, str]] | None = None) -> list[Distribution]:
     """The dumps present in `folder`, with their sizes and SHA-256 checksums (`known`: already computed ones)."""
-    from .statements import file_digest
-
     out = []
     for spec in FORMATS.values():
         path = folder / spec.file
@@ -194,13 +193,9 @@ class _Triples:
         self.items: list[ox.Triple] = []
 
     def iri(self, s: str, p: str, o: str) -> None:
-        import pyoxigraph as ox
-
         self.items.append(ox.Triple(ox.NamedNode(s), ox.NamedNode(p), ox.NamedNode(o)))
 
     def lit(self, s: str, p: str, value: str | int, datatype: str | None = None, language: str | None = None) -> None:
-        import pyoxigraph as ox
-
         if isinstance(value, int):
             literal = ox.Literal(str(value), datatype=ox.NamedNode(datatype or XSD.integer))
         elif language:
@@ -246,8 +241,6 @@ class DatasetFacts:
 
 def dataset_facts(folder: Path, quads: Sequence[ox.Quad], triples: Sequence[ox.Triple] | None = None) -> DatasetFacts:
     """The facts of a build's quads (pyoxigraph objects); a build computes them from its statements."""
-    from .statements import Statements
-
     return statement_facts(folder, Statements.from_quads(quads))
 
 
@@ -337,8 +330,6 @@ def statement_facts(
     The merged graph's figures are combined from the graphs' (sets are united; a statement held by
     several graphs is counted once), so the big data graph is read once.
     """
-    import bisect
-
     names = (GRAPH_DATA, GRAPH_ONTOLOGY, GRAPH_REFERENCE, GRAPH_VOCAB)
     scans = {g: _scan(statements.graph(g)) for g in names}
     for g, items in statements.graphs.items():
@@ -423,10 +414,6 @@ def statement_facts(
 
 def _small_quads(statements: Any, names: Sequence[str]) -> list[ox.Quad]:
     """pyoxigraph quads of some (small) graphs of a build's statements."""
-    import pyoxigraph as ox
-
-    from .statements import graph_term
-
     text = "".join(f"{st} {graph_term(g)} .\n" for g in names for st in statements.graph(g))
     return list(ox.parse(input=text.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
 

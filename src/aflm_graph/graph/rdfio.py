@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import pyoxigraph as ox
+import pyoxigraph as ox
 
 MAX_ENTITY_EXPANSION = 1_000_000  # characters that entity references may add to a document, all together
 MAX_INPUT_BYTES = 512 * 1024 * 1024
@@ -119,13 +117,12 @@ def check_xml(data: bytes, *, max_expansion: int = MAX_ENTITY_EXPANSION, source:
 
 def rdf_format(path: Path) -> ox.RdfFormat:
     """The RDF syntax of a file, from its suffix."""
-    import pyoxigraph as ox
-
     name = SUFFIX_FORMATS.get(path.suffix.lower())
     if name is None:
         known = ", ".join(sorted(SUFFIX_FORMATS))
         raise ValueError(f"{path}: unknown RDF file suffix {path.suffix!r} (one of {known})")
-    return getattr(ox.RdfFormat, name)  # type: ignore[no-any-return]
+    fmt: ox.RdfFormat = getattr(ox.RdfFormat, name)
+    return fmt
 
 
 def read_quads(
@@ -140,8 +137,6 @@ def read_quads(
     Raises UnsafeInputError for input that would reach out or blow up (remote or `file:` JSON-LD
     contexts, external XML entities, entity bombs), ValueError for input that is not valid RDF.
     """
-    import pyoxigraph as ox
-
     if isinstance(source, Path):
         where = name or str(source)
         fmt = fmt or rdf_format(source)

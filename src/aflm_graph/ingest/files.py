@@ -10,8 +10,8 @@ import contextlib
 import os
 import stat
 from collections.abc import Iterator
+from io import BufferedReader
 from pathlib import Path
-from typing import BinaryIO
 
 from .errors import ParseError
 
@@ -58,7 +58,7 @@ def check_regular(path: Path, *, max_bytes: int | None = None, what: str = "docu
 
 
 @contextlib.contextmanager
-def open_regular(path: Path, *, max_bytes: int | None = None, what: str = "document") -> Iterator[BinaryIO]:
+def open_regular(path: Path, *, max_bytes: int | None = None, what: str = "document") -> Iterator[BufferedReader]:
     """Open `path` for reading only if it is a regular file of at most `max_bytes` (None: any size).
 
     Checked with stat before the open (opening some devices has effects of its own), and again with

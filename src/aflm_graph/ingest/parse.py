@@ -80,6 +80,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, fields
 from itertools import pairwise
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ..safetext import brief
 from .errors import ParseError
@@ -484,14 +485,14 @@ def read_meta(path: Path) -> DocumentMeta:
         raise ParseError(
             side, f"invalid TOML ({exc}); expected `key = value` lines", line=int(m.group(1)) if m else 1
         ) from None
-    values: dict[str, str | int] = {}
+    values: dict[str, Any] = {}  # each value checked against its field by _check_meta_value
     for key, value in data.items():
         line = _key_line(text, key) or 1
         if key not in _META_FIELDS:
             raise ParseError(side, f"unknown key {brief(key)}; expected one of {', '.join(sorted(_META_FIELDS))}",
                              line=line)
         values[key] = _check_meta_value(side, key, value, line)
-    return DocumentMeta(**values)  # type: ignore[arg-type]
+    return DocumentMeta(**values)
 
 
 def _check_meta_value(side: Path, key: str, value: object, line: int) -> str | int:
@@ -1062,7 +1063,7 @@ class _Builder:
             return block_ends  # only a title wrap leaves a lone line before the items
         if prev.width + 1 + len(ln.text.split(" ", 1)[0]) <= width:
             return False  # the heading line was not full: the title ended there
-        return block_ends or ln.width + 1 + len(nxt.text.split(" ", 1)[0]) <= width  # type: ignore[union-attr]
+        return block_ends or (nxt is not None and ln.width + 1 + len(nxt.text.split(" ", 1)[0]) <= width)
 
     def _heading(self, ln: _Line) -> bool:
         first = ln.text[:1]
@@ -1320,6 +1321,16 @@ def _read_header(lines: list[_Line], words: frozenset[str] = frozenset()) -> _He
 
 # --------------------------------------------------------------------------- parse_text
 
+_T = TypeVar("_T")
+
+
+def _merged(meta: DocumentMeta, key: str, value: _T | None, notes: list[str]) -> _T | None:
+    """The text's `value` of `key`, else the sidecar's; where both are given and differ, the text wins (noted)."""
+    side: _T | None = getattr(meta, key)
+    if value is not None and side is not None and side != value:
+        notes.append(f"sidecar {key} {side!r} differs from the text's {value!r}; the text wins")
+    return value if value is not None else side
+
 
 def parse_text(
     text: str,
@@ -1390,31 +1401,26 @@ def parse_text(
     closing = tuple(_join(p.texts, words) for p in closing_paras)
     statements = [ln.text for ln in header_lines] + list(closing)
     facts_text = " ".join([header.text, *closing])
-    found: dict[str, str | int | None] = {
-        "title": header.title,
-        "forum_edition": _find_edition(facts_text) or header.theme_edition,
-        "date": _find_date(header.text) or _find_date(" ".join(closing)),
-        "member_state": _find_member_state(header.text),
-    }
-    found["place"], found["mode"] = _place_and_mode(statements)
-    notes: list[str] = []
-    merged: dict[str, str | int | None] = {}
-    for key, value in found.items():
-        side = getattr(meta, key)
-        if value is not None and side is not None and side != value:
-            notes.append(f"sidecar {key} {side!r} differs from the text's {value!r}; the text wins")
-        merged[key] = value if value is not None else side
-    issuer = found["member_state"] or meta.issuer or meta.member_state or "unknown"
+    stated_state = _find_member_state(header.text)
+    place, mode = _place_and_mode(statements)
+    notes: list[str] = []  # in this order: title, forum_edition, date, member_state, place, mode
+    doc_title = _merged(meta, "title", header.title, notes)
+    forum_edition = _merged(meta, "forum_edition", _find_edition(facts_text) or header.theme_edition, notes)
+    date = _merged(meta, "date", _find_date(header.text) or _find_date(" ".join(closing)), notes)
+    member_state = _merged(meta, "member_state", stated_state, notes)
+    place = _merged(meta, "place", place, notes)
+    mode = _merged(meta, "mode", mode, notes)
+    issuer = stated_state or meta.issuer or meta.member_state or "unknown"
     return Document(
         source_file=source_file,
         sha256=sha256,
         id=meta.id or slugify(Path(source_file).stem),
-        title=merged["title"],  # type: ignore[arg-type]
-        forum_edition=merged["forum_edition"],  # type: ignore[arg-type]
-        date=merged["date"],  # type: ignore[arg-type]
-        place=merged["place"],  # type: ignore[arg-type]
-        mode=merged["mode"],  # type: ignore[arg-type]
-        member_state=merged["member_state"],  # type: ignore[arg-type]
+        title=doc_title,
+        forum_edition=forum_edition,
+        date=date,
+        place=place,
+        mode=mode,
+        member_state=member_state,
         issuer=str(issuer),
         theme=header.theme,
         subthemes=tuple(subthemes),

@@ -227,6 +227,8 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu-seconds", type=int, help="CPU time limit (a backstop where the parent cannot kill)")
     parser.add_argument("--parent-pid", type=int, help="die with this process (the one that started this one)")
     args = parser.parse_args(argv)
+    # The child's own imports stay here, out of the parent that imports this module: die_with_parent brings
+    # ctypes (and ctypes.util, ~10 ms); `resource` is POSIX-only (an ImportError elsewhere is caught below).
     if args.parent_pid is not None:
         from ..orphans import die_with_parent
 
@@ -240,7 +242,7 @@ def _main(argv: list[str] | None = None) -> int:
             resource.setrlimit(resource.RLIMIT_CPU, (args.cpu_seconds, args.cpu_seconds))
     except (ImportError, ValueError, OSError):  # not on POSIX, or the hard limit is lower
         pass
-    out_of_memory = {
+    out_of_memory: dict[str, object] = {
         "error": "too_big",
         "detail": f"out of memory (limit {args.memory_mb} MB) while reading; expected a smaller PDF",
     }

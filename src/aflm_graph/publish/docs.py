@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..fsutil import OutputError, atomic_write_bytes, check_output_folder, staged_directory
 from ..terms.namespaces import AFLM, ONTOLOGY, OWL, PREFIXES, RDF, RDFS, SKOS
 from ..terms.resources import ontology_dir, vocab_dir
 
@@ -29,13 +30,13 @@ def _pylode() -> Any:
     does not ship (RDFLib/pyLODE#256, #260; fixed upstream, not yet released)."""
     if "pylode.version" not in sys.modules:
         try:
-            from importlib.metadata import version
+            from importlib.metadata import version  # lazy, as everything here that only the docs need
 
             found = version("pylode")
         except Exception:  # pragma: no cover - metadata missing
             found = "unknown"
         shim = types.ModuleType("pylode.version")
-        shim.__version__ = found  # type: ignore[attr-defined]
+        shim.__dict__["__version__"] = found
         sys.modules["pylode.version"] = shim
     try:
         import pylode
@@ -51,6 +52,8 @@ def ontology_sources() -> list[Path]:
 
 
 def _graph(paths: Iterable[Path]) -> Any:
+    # lazy: rdflib takes ~60 ms to import and only the docs need it, while `aflm-graph export` and the bundle
+    # import this module whatever they write (so do pyLODE and importlib.metadata)
     import rdflib
 
     graph = rdflib.Graph()
@@ -136,7 +139,7 @@ def _short(iri: str) -> str:
 def class_diagram(paths: Iterable[Path] | None = None) -> str:
     """An SVG of the main classes (boxes with their datatype properties) and the object properties between them."""
     graph = _graph(list(paths or ontology_sources()))
-    from rdflib import URIRef
+    from rdflib import URIRef  # lazy, see _graph()
 
     def objects(s: str, p: str) -> list[str]:
         return sorted(str(o) for o in graph.objects(URIRef(s), URIRef(p)))
@@ -177,7 +180,7 @@ def class_diagram(paths: Iterable[Path] | None = None) -> str:
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker></defs>',
         f'<rect width="{width}" height="{height:.0f}" fill="#fff"/>',
     ]
-    labels = []
+    labels: list[tuple[float, float, str, str]] = []  # x, y, text, text-anchor
     for (domain, rng), names in sorted(edges.items()):
         a, b = boxes.get(domain), boxes.get(rng)
         if a is None or b is None:
@@ -225,12 +228,12 @@ def class_diagram(paths: Iterable[Path] | None = None) -> str:
                 f'<text x="{left + 8:.0f}" y="{line + 23 + 15 * i:.0f}" font-size="11">{html.escape(attribute)}</text>'
             )
         out.append("</g>")
-    for x, y, text, anchor in labels:
+    for lx, ly, text, anchor in labels:
         chars = len(text)
         w = 6.4 * chars + 8
-        left = x - w / 2 if anchor == "middle" else x - 4
-        out.append(f'<rect x="{left:.0f}" y="{y - 11:.0f}" width="{w:.0f}" height="15" fill="#fff" opacity="0.9"/>')
-        out.append(f'<text x="{x:.0f}" y="{y:.0f}" text-anchor="{anchor}" fill="#224">{html.escape(text)}</text>')
+        left = lx - w / 2 if anchor == "middle" else lx - 4
+        out.append(f'<rect x="{left:.0f}" y="{ly - 11:.0f}" width="{w:.0f}" height="15" fill="#fff" opacity="0.9"/>')
+        out.append(f'<text x="{lx:.0f}" y="{ly:.0f}" text-anchor="{anchor}" fill="#224">{html.escape(text)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -278,7 +281,7 @@ def _index(vocabularies: list[tuple[str, str]], diagram: str, title: str) -> str
 
 def _vocabulary_label(path: Path) -> str:
     graph = _graph([path])
-    from rdflib import URIRef
+    from rdflib import URIRef  # lazy, see _graph()
 
     for scheme in sorted(graph.subjects(URIRef(RDF.type), URIRef(SKOS.ConceptScheme))):
         for predicate in (SKOS.prefLabel, "http://purl.org/dc/terms/title", RDFS.label):
@@ -305,8 +308,6 @@ def write_docs(out: Path, *, vocabularies: Iterable[Path] | None = None, force: 
     `out` is replaced only when it is new, empty or earlier docs (with `force`, a folder of other files too;
     never the home folder, `/` or the current folder): see fsutil.check_output_folder.
     """
-    from ..fsutil import OutputError, atomic_write_bytes, check_output_folder, staged_directory
-
     try:
         check_output_folder(out, is_previous=is_docs, what="docs", force=force)
     except OutputError as exc:

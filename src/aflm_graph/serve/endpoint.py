@@ -12,24 +12,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http
+import ipaddress
 import re
 import threading
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import h11
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ..sparql.catalogue import QueryError, check_safe, query_form
+from ..sparql.engine import check_build
 from ..sparql.workers import DEFAULT_MAX_MEMORY_MB, Worker, WorkerTimeout
-
-if TYPE_CHECKING:
-
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.types import ASGIApp, Receive, Scope, Send
-
 
 RESULT_TYPES = {  # media type -> format, for SELECT and ASK
     "application/sparql-results+json": "json",
@@ -207,8 +211,6 @@ HOST_REFUSED = (b"this server does not answer for the name in this request's Hos
 def host_name(value: str) -> str | None:
     """The host of a Host header (`name`, `name:port`, `[v6]`, `[v6]:port`) in one spelling: lower case, no final
     dot, IP addresses in their canonical form. None when the value is not a host."""
-    import ipaddress
-
     match = _HOST_HEADER.fullmatch(value)
     if match is None:
         return None
@@ -259,8 +261,6 @@ class HostCheck:
 def _raw_answer(status: int, message: str, *, retry_after: bool = False) -> bytes:
     """A whole HTTP/1.1 answer that closes the connection, written straight to the socket: h11 cannot send a
     response before it has read a request, and these go to connections that never sent one in full."""
-    import http
-
     body = (message + "\n").encode()
     head = (f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\ncontent-type: text/plain; charset=utf-8\r\n"
             f"content-length: {len(body)}\r\nconnection: close\r\n" + ("retry-after: 1\r\n" if retry_after else ""))
@@ -278,9 +278,6 @@ def guarded_protocol(read_timeout: float, max_client_connections: int) -> type[a
     once. 0 turns either off. When the server is full, a new connection closes the one that has waited longest
     for a request, so idle sockets from many addresses cannot lock out a client that sends one.
     """
-    import h11
-    from uvicorn.protocols.http.h11_impl import H11Protocol
-
     # Shared by this server's connections (one event loop: no lock).
     open_by_address: dict[str, int] = {}
     waiting: dict[GuardedH11Protocol, None] = {}  # connections waiting for a request, the longest first
@@ -290,7 +287,7 @@ def guarded_protocol(read_timeout: float, max_client_connections: int) -> type[a
         _timer: asyncio.TimerHandle | None = None
         _address: str | None = None
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # Transport, as uvicorn's
             super().connection_made(transport)
             self._address = self.client[0] if self.client else ""
             held = open_by_address[self._address] = open_by_address.get(self._address, 0) + 1
@@ -353,12 +350,6 @@ def create_app(build: Path, limits: Limits | None = None, *, allowed_hosts: Iter
 
     With `allowed_hosts` (see served_host_names), a request with any other Host gets 400; None answers every Host
     (an application embedded behind a server of one's own)."""
-    from starlette.applications import Starlette
-    from starlette.middleware import Middleware
-    from starlette.requests import ClientDisconnect
-    from starlette.responses import PlainTextResponse, Response
-    from starlette.routing import Route
-
     limits = limits or Limits()
     build = Path(build).resolve()
     pool = Pool(build, limits.workers, memory_mb=limits.max_memory_mb, max_waiting=limits.max_waiting)
@@ -456,7 +447,7 @@ def create_app(build: Path, limits: Limits | None = None, *, allowed_hosts: Iter
         )
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await pool.start()
         try:
             yield
@@ -480,10 +471,6 @@ def serve(build: Path, *, host: str = "127.0.0.1", port: int = 7878, limits: Lim
 
     Only requests whose Host is the bound address, a loopback name or one of `allow_hosts` are answered (400
     otherwise); connections follow `limits` (read_timeout, keep_alive, max_client_connections)."""
-    import uvicorn
-
-    from ..sparql.engine import check_build
-
     limits = limits or Limits()
     allowed = served_host_names(host, allow_hosts)  # a bad name fails here, before anything starts
     check_build(Path(build))  # fail early, with the usual message, when there is no build (workers load it)

@@ -16,8 +16,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import pyoxigraph as ox
+import yaml
+
+from ..safetext import brief
 from ..terms.namespaces import (
     GRAPH_DATA,
     GRAPH_ONTOLOGY,
@@ -28,10 +32,8 @@ from ..terms.namespaces import (
     concept_iri,
     document_iri,
 )
+from ..terms.reference import member_states
 from ..terms.resources import queries_dir
-
-if TYPE_CHECKING:
-    import pyoxigraph as ox
 
 PARAM_TYPES = (
     "string", "integer", "decimal", "boolean", "date", "iri",
@@ -77,8 +79,6 @@ _HEADER = re.compile(r"^#\+ ?(.*)$")
 
 def parse_header(text: str, *, source: str = "<query>") -> dict[str, Any]:
     """The YAML made of the leading `#+ ` lines (grlc's convention); {} when there are none."""
-    import yaml
-
     lines = []
     for line in text.splitlines():
         match = _HEADER.match(line)
@@ -328,7 +328,9 @@ _FORMS = {"SelectQuery", "ConstructQuery", "DescribeQuery", "AskQuery"}
 
 def _parsed_refusal(text: str, allowed_graphs: frozenset[str]) -> str | None:
     """Why the parsed query must not run (SERVICE anywhere in it, a foreign FROM, not a query); None if safe."""
-    from pyparsing import ParseBaseException
+    # lazy: rdflib's SPARQL parser takes ~150 ms to import, which listing the queries, the views and the
+    # statistics (all importers of this module) do not need
+    from pyparsing import ParseBaseException, ParseResults
     from rdflib.plugins.sparql import parser
     from rdflib.plugins.sparql.algebra import translatePrologue
     from rdflib.plugins.sparql.parserutils import CompValue
@@ -370,8 +372,8 @@ def _parsed_refusal(text: str, allowed_graphs: frozenset[str]) -> str | None:
                     return (f"refused: {keyword} <{iri or target}> is not one of this build's graphs (the engine "
                             "never fetches remote data)")
             stack.extend(node.values())
-        elif isinstance(node, list | tuple) or type(node).__name__ == "ParseResults":
-            stack.extend(node)  # type: ignore[arg-type]
+        elif isinstance(node, list | tuple | ParseResults):
+            stack.extend(node)
     return None
 
 
@@ -444,10 +446,6 @@ def to_term(param: Param, raw: object) -> ox.NamedNode | ox.Literal:
     (boolean) or a date (date and string): it is converted with str(); anything else is refused
     with a QueryError that names the parameter, never an AttributeError from deep inside.
     """
-    import pyoxigraph as ox
-
-    from ..safetext import brief
-
     kind = param.type
     if not isinstance(raw, str):
         fits = {
@@ -500,8 +498,6 @@ def to_term(param: Param, raw: object) -> ox.NamedNode | ox.Literal:
             return ox.NamedNode(concept_iri(kind, value))
         return _iri(_expand(value), bad)
     if kind == "member-state":
-        from ..terms.reference import member_states
-
         states = member_states()
         iri = states.resolve(raw)
         if iri is None:
@@ -517,8 +513,6 @@ def to_term(param: Param, raw: object) -> ox.NamedNode | ox.Literal:
 
 
 def _iri(value: str, bad: Any) -> ox.NamedNode:
-    import pyoxigraph as ox
-
     if not re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:", value):
         raise bad("an absolute IRI (or prefix:name)")
     try:
@@ -533,8 +527,6 @@ def bindings_for(query: NamedQuery, values: Mapping[str, object]) -> dict[str, o
     A value is a str (from the command line), or from Python a number, True/False or a date where the
     parameter's type allows (see to_term); any other value, or a name that is not a str, is a QueryError.
     """
-    from ..safetext import brief
-
     declared = {p.name: p for p in query.params}
     expected = ", ".join(declared) or "none"
     for key in values:

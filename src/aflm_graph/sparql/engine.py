@@ -9,13 +9,12 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import pyoxigraph as ox
+
+from ..safetext import neutralise_formula
 from ..terms.namespaces import PREFIXES, XSD
 from .catalogue import QueryError, bind_values, check_safe, query_form
-
-if TYPE_CHECKING:
-    import pyoxigraph as ox
 
 FORMATS = ("table", "csv", "tsv", "json")
 GRAPH_FORMATS = ("turtle", "ntriples")
@@ -72,15 +71,13 @@ class Result:
 
     def to_dataframe(self):  # pandas is optional, so no return annotation
         try:
-            import pandas as pd
+            import pandas as pd  # lazy: an optional extra, and ~200 ms to import
         except ImportError as exc:  # pragma: no cover - depends on the extra
             raise ImportError("to_dataframe needs pandas: pip install 'aflm-graph[pandas]'") from exc
         return pd.DataFrame.from_records(self.records(), columns=self.columns)
 
 
-def from_oxigraph(term: ox.NamedNode | ox.Literal | ox.BlankNode | None) -> Term | None:
-    import pyoxigraph as ox
-
+def from_oxigraph(term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple | None) -> Term | None:
     if term is None:
         return None
     if isinstance(term, ox.NamedNode):
@@ -95,35 +92,34 @@ def from_oxigraph(term: ox.NamedNode | ox.Literal | ox.BlankNode | None) -> Term
     return Term("triple", str(term))
 
 
-def _converter() -> Callable[[object], Term | None]:
+OxTerm = ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple
+
+
+def _converter() -> Callable[[OxTerm | None], Term | None]:
     """`from_oxigraph` for one result: by exact type, and each distinct term converted once (IRIs and
     labels recur on many rows), which makes big results several times cheaper to read."""
-    import pyoxigraph as ox
-
     named, literal, blank, string = ox.NamedNode, ox.Literal, ox.BlankNode, XSD.string
-    cache: dict[object, Term] = {}
+    cache: dict[OxTerm, Term] = {}
 
-    def convert(term: object) -> Term | None:
+    def convert(term: OxTerm | None) -> Term | None:
         if term is None:
             return None
         found = cache.get(term)
         if found is not None:
             return found
-        kind = type(term)
-        if kind is named:
-            found = Term("uri", term.value)  # type: ignore[attr-defined]
-        elif kind is literal:
-            language = term.language  # type: ignore[attr-defined]
+        if type(term) is named:
+            found = Term("uri", term.value)
+        elif type(term) is literal:
+            language = term.language
             if language:
-                found = Term("literal", term.value, lang=language)  # type: ignore[attr-defined]
+                found = Term("literal", term.value, lang=language)
             else:
-                datatype = term.datatype.value  # type: ignore[attr-defined]
-                found = Term("literal", term.value, datatype=None if datatype == string else datatype)  # type: ignore[attr-defined]
-        elif kind is blank:
-            found = Term("bnode", term.value)  # type: ignore[attr-defined]
+                datatype = term.datatype.value
+                found = Term("literal", term.value, datatype=None if datatype == string else datatype)
+        elif type(term) is blank:
+            found = Term("bnode", term.value)
         else:
-            found = from_oxigraph(term)  # type: ignore[arg-type]
-            assert found is not None
+            found = Term("triple", str(term))  # what from_oxigraph says of a quoted triple
         if len(cache) < 500_000:
             cache[term] = found
         return found
@@ -147,8 +143,6 @@ def check_build(build: Path) -> Path:
 def open_store(build: Path) -> ox.Store:
     """The build's store (cached per process): its on-disk store, opened read-only, when it was built with
     `--store`; else an in-memory store loaded from build/aflm.nq (several times faster to query)."""
-    import pyoxigraph as ox
-
     build = check_build(build)
     if build in _STORES:
         return _STORES[build]
@@ -170,11 +164,11 @@ def open_store(build: Path) -> ox.Store:
 
 def run_embedded(store: ox.Store, text: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None) -> Result:
     """Run a read-only query on a pyoxigraph store with every graph as the default graph."""
-    import pyoxigraph as ox
-
     check_safe(text)
-    form = query_form(text)
-    substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+    query_form(text)  # not a query: a QueryError before anything runs
+    substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+        ox.Variable(k): v for k, v in (bindings or {}).items()
+    }
     try:
         try:
             answer = store.query(text, use_default_graph_as_union=True, substitutions=substitutions or None)
@@ -186,10 +180,10 @@ def run_embedded(store: ox.Store, text: str, bindings: Mapping[str, ox.NamedNode
             answer = store.query(bind_values(text, bindings), use_default_graph_as_union=True)
     except SyntaxError as exc:
         raise QueryError(_syntax_message(str(exc))) from None
-    if form == "ask":
+    if isinstance(answer, ox.QueryBoolean):  # ASK
         return Result("ask", boolean=bool(answer))
     convert = _converter()
-    if form in {"construct", "describe"}:
+    if isinstance(answer, ox.QueryTriples):  # CONSTRUCT, DESCRIBE
         rows = [[convert(t.subject), convert(t.predicate), convert(t.object)] for t in answer]
         return Result("graph", columns=["subject", "predicate", "object"], rows=rows)
     columns = [v.value for v in answer.variables]
@@ -220,8 +214,6 @@ def to_csv(result: Result, *, neutralise_formulas: bool = False) -> str:
     `+`, `-`, `@`, tab or CR, and is not a plain number) gets a leading `'` (OWASP, CSV injection): for
     a file meant to be opened in a spreadsheet. Off by default: that is no longer SPARQL's CSV.
     """
-    from ..safetext import neutralise_formula
-
     def cell(term: Term | None) -> str:
         text = _plain(term)
         return neutralise_formula(text) if neutralise_formulas else text
@@ -278,8 +270,6 @@ def to_table(result: Result, *, width: int = 60) -> str:
 
 def to_graph(result: Result, fmt: str) -> str:
     """CONSTRUCT/DESCRIBE results as N-Triples or Turtle (sorted, so the same answer gives the same text)."""
-    import pyoxigraph as ox
-
 
     def ox_term(t: Term) -> ox.NamedNode | ox.Literal | ox.BlankNode:
         if t.type == "uri":
@@ -290,13 +280,20 @@ def to_graph(result: Result, fmt: str) -> str:
             return ox.Literal(t.value, language=t.lang)
         return ox.Literal(t.value, datatype=ox.NamedNode(t.datatype or XSD.string))
 
+    def subject(t: Term) -> ox.NamedNode | ox.BlankNode:
+        return ox.BlankNode(t.value) if t.type == "bnode" else ox.NamedNode(t.value)
+
     triples = sorted(
-        {ox.Triple(*(ox_term(t) for t in row if t is not None)) for row in result.rows}, key=str  # type: ignore[misc]
+        {ox.Triple(subject(s), ox.NamedNode(p.value), ox_term(o))
+         for s, p, o in result.rows if s is not None and p is not None and o is not None},
+        key=str,
     )
     rdf_format = ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES
     # data IRIs stay whole: prefixed names for them would need escapes that some parsers reject
     prefixes = {k: v for k, v in PREFIXES.items() if k != "id"} if fmt == "turtle" else None
-    return ox.serialize(triples, format=rdf_format, prefixes=prefixes).decode("utf-8")
+    data = ox.serialize(triples, format=rdf_format, prefixes=prefixes)
+    assert data is not None  # no `output`: the bytes are returned
+    return data.decode("utf-8")
 
 
 def render(result: Result, fmt: str) -> str:

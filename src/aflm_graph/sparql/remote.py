@@ -20,6 +20,7 @@ the client. A push that stops partway says that the remote graph is incomplete a
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import ipaddress
 import json
@@ -27,6 +28,7 @@ import os
 import re
 import shlex
 import socket
+import subprocess
 import threading
 import time
 import urllib.error
@@ -35,15 +37,17 @@ import urllib.request
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, Any
+
+import pyoxigraph as ox
+from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from .. import __version__
+from ..graph.rdfio import UnsafeInputError, check_xml, read_quads
 from ..terms.namespaces import XSD
-from .catalogue import QueryError, bind_values, query_form
-from .engine import Result, Term
-
-if TYPE_CHECKING:
-    import pyoxigraph as ox
+from .catalogue import QueryError, _tokens, bind_values, query_form
+from .engine import Result, Term, from_oxigraph, open_store
 
 USER_AGENT = f"aflm-graph/{__version__} (+https://w3id.org/aflm; SPARQL client)"
 USER_ENV = "AFLM_ENDPOINT_USER"
@@ -183,7 +187,7 @@ class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
         deadline = getattr(req, "deadline", None)
         if deadline is None:
             return super().http_open(req)
-        return self.do_open(_DeadlineHTTPConnection, req, deadline=deadline)  # type: ignore[arg-type]
+        return self.do_open(functools.partial(_DeadlineHTTPConnection, deadline=deadline), req)
 
 
 class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
@@ -193,8 +197,8 @@ class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
         deadline = getattr(req, "deadline", None)
         if deadline is None:
             return super().https_open(req)
-        context = self._context  # type: ignore[attr-defined]
-        return self.do_open(_DeadlineHTTPSConnection, req, context=context, deadline=deadline)  # type: ignore[arg-type]
+        context = getattr(self, "_context", None)  # the SSL context HTTPSHandler keeps (not in its public API)
+        return self.do_open(functools.partial(_DeadlineHTTPSConnection, deadline=deadline), req, context=context)
 
 
 def _read_body(response: http.client.HTTPResponse, deadline: _Deadline, max_bytes: int,
@@ -254,11 +258,6 @@ def parse_json_results(body: bytes) -> Result:
 
 def parse_xml_results(body: bytes) -> Result:
     """SPARQL 1.1 XML results (SELECT or ASK), read by pyoxigraph: it expands no entity and fetches no DTD."""
-    import pyoxigraph as ox
-
-    from ..graph.rdfio import UnsafeInputError, check_xml
-    from .engine import from_oxigraph
-
     try:
         check_xml(body, source="the endpoint's XML results")  # the same rule as for RDF/XML, whatever the parser
         answer = ox.parse_query_results(body, format=ox.QueryResultsFormat.XML)  # parsed lazily: iterate inside
@@ -275,11 +274,6 @@ def parse_xml_results(body: bytes) -> Result:
 
 def parse_graph(body: bytes, content_type: str) -> Result:
     """A CONSTRUCT/DESCRIBE answer (N-Triples, Turtle or RDF/XML) as subject/predicate/object rows."""
-    import pyoxigraph as ox
-
-    from ..graph.rdfio import UnsafeInputError, read_quads
-    from .engine import from_oxigraph
-
     mime = content_type.split(";")[0].strip().lower()
     fmt = ox.RdfFormat.RDF_XML if "xml" in mime else ox.RdfFormat.TURTLE  # N-Triples is a subset of Turtle
     try:  # through the safe reader: RDF/XML entity bombs and external entities are refused (rdfio.py)
@@ -289,7 +283,7 @@ def parse_graph(body: bytes, content_type: str) -> Result:
     except ValueError as exc:
         raise QueryError(f"the endpoint's {mime or 'graph'} answer does not parse: {exc}") from None
     rows = [[from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object)] for t in triples]
-    return Result("graph", columns=["subject", "predicate", "object"], rows=rows)  # type: ignore[arg-type]
+    return Result("graph", columns=["subject", "predicate", "object"], rows=rows)
 
 
 def _socket(response: object) -> socket.socket | None:
@@ -339,8 +333,6 @@ _LIMIT = re.compile(r"\bLIMIT\s+(\d+)\s*(?:OFFSET\s+\d+\s*)?$", re.IGNORECASE)
 
 def _own_limit(text: str) -> int | None:
     """The query's own final LIMIT (a result that fills it is complete, not cut by the server)."""
-    from .catalogue import _tokens
-
     code = "".join(t.value for t in _tokens(text) if t.kind != "comment").strip()
     match = _LIMIT.search(code)
     return int(match.group(1)) if match else None
@@ -374,9 +366,6 @@ def run_remote(
     server's own options, e.g. Virtuoso's `timeout` in milliseconds). The whole answer must arrive
     within `timeout` seconds and `max_bytes` bytes; a redirect is refused, never followed.
     """
-    from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
-    from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
-
     form = query_form(text)
     if form == "update":
         raise QueryError("refused: updates are not run through `query`; the query path is read-only")
@@ -477,7 +466,8 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
     def __init__(self, error: type[Exception] = PushError) -> None:
         self.error = error
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
+                         headers: http.client.HTTPMessage, newurl: str) -> urllib.request.Request | None:
         raise self.error(
             f"{req.full_url}: the endpoint redirected ({code}) to {newurl}; redirects are not followed "
             "(credentials are never forwarded), pass the final URL"
@@ -517,8 +507,6 @@ def _chunks(triples: Sequence[ox.Triple], size: int) -> Iterator[list[ox.Triple]
     A blank node label means one node only within one request: splitting its triples across
     requests would make two nodes of one.
     """
-    import pyoxigraph as ox
-
     with_bnodes = [t for t in triples if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)]
     plain = [t for t in triples if not (isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode))]
     first = with_bnodes + plain[: max(0, size - len(with_bnodes))]
@@ -528,12 +516,14 @@ def _chunks(triples: Sequence[ox.Triple], size: int) -> Iterator[list[ox.Triple]
         yield rest[i: i + size]
 
 
+def _ntriples(triples: Iterable[ox.Triple]) -> bytes:
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    assert data is not None  # no `output`: the bytes are returned
+    return data
+
+
 def build_graphs(build: Path, *, into: str | None = None) -> dict[str, list[ox.Triple]]:
     """The build's triples by named graph (sorted), or all of them (deduplicated) under one graph `into`."""
-    import pyoxigraph as ox
-
-    from .engine import open_store
-
     store = open_store(build)
     graphs: dict[str, set[ox.Triple]] = {}
     for quad in store.quads_for_pattern(None, None, None, None):
@@ -593,8 +583,6 @@ def push(
     the union of graphs as default graph, as the embedded engine does); with `graph`, every triple goes
     into that one graph.
     """
-    import pyoxigraph as ox
-
     if chunk_triples < 1:
         raise PushError("--chunk-triples must be at least 1")
     credentials = credentials or credentials_from_env(env)
@@ -608,7 +596,7 @@ def push(
         url = _graph_url(endpoint, name)
         chunks = list(_chunks(triples, chunk_triples))
         for i, chunk in enumerate(chunks):
-            body = ox.serialize(chunk, format=ox.RdfFormat.N_TRIPLES)
+            body = _ntriples(chunk)
             try:
                 _send(opener, "PUT" if i == 0 else "POST", url, body, timeout)
             except PushError as exc:
@@ -679,10 +667,6 @@ def virtuoso_bulk_load(
     trusted: every file must be done in DB.DBA.LOAD_LIST without error and every graph must hold exactly
     the triples sent, else PushError. The password reaches isql on its stdin, not on its command line.
     """
-    import subprocess
-
-    import pyoxigraph as ox
-
     credentials = credentials or credentials_from_env(env)
     if credentials is None:
         raise PushError(f"the bulk loader needs {USER_ENV} and {PASSWORD_ENV} (a Virtuoso SQL account such as dba)")
@@ -702,7 +686,7 @@ def virtuoso_bulk_load(
         if not name:
             raise PushError("the build has triples outside a named graph; pass --graph IRI")
         path = load_dir / f"aflm-{stamp}-{i}.nt"
-        path.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+        path.write_bytes(_ntriples(triples))
         statements.append(f"SPARQL CLEAR GRAPH <{name}>;")
         statements.append(f"ld_dir('{load_dir}', '{path.name}', '{name}');")
         report.graphs[name] = len(triples)

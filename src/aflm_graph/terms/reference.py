@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from .namespaces import AFLM, RDF, SKOS
 from .resources import ontology_dir
 
@@ -26,8 +28,6 @@ class MemberStates:
 
 @cache
 def member_states(path: Path | None = None) -> MemberStates:
-    import pyoxigraph as ox
-
     path = path or ontology_dir() / "reference.ttl"
     states: set[str] = set()
     names: dict[str, list[str]] = {}

@@ -29,6 +29,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .namespaces import AFLM, DCTERMS, OWL, RDF, RDFS, SKOS, VOCAB
+from .resources import vocab_dir
 
 KINDS: tuple[str, ...] = ("theme", "actor", "group", "instrument")
 """The four schemes, in the order reports list them; a scheme's IRI is namespaces.VOCAB + kind."""
@@ -228,10 +229,6 @@ class Vocabulary:
 
 def default_vocab_dir() -> Path:
     """ontology/vocab/ of the checkout or the installed package."""
-    try:
-        from .resources import vocab_dir
-    except ImportError:  # pragma: no cover - resources.py ships with the package
-        return Path(__file__).resolve().parents[2] / "ontology" / "vocab"
     return vocab_dir()
 
 

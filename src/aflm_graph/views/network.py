@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import textwrap
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -27,15 +28,19 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import networkx as nx
+import pyoxigraph as ox
+
+from ..fsutil import atomic_write_bytes, check_output_file
+from ..sparql.catalogue import bindings_for, resolve
+from ..sparql.engine import Result, open_store, run_embedded
 from ..terms.namespaces import AFLM, DATA, DCTERMS, PREFIXES, RDF, RDFS, SKOS, VOCAB, concept_iri, slug
+from ..terms.reference import member_states
 
 if TYPE_CHECKING:
     import jinja2
-    import networkx as nx
-    import pyoxigraph as ox
 
     from ..graph.statements import Statements
-    from ..sparql.engine import Result
 
 VIEW_KINDS = ("overview", "compare", "member-state", "theme", "actor", "group", "instrument", "query")
 CONCEPT_KINDS = ("theme", "actor", "group", "instrument")
@@ -104,6 +109,10 @@ LABEL_DRAW_THRESHOLD = 9
 # ...but the labels of this many hubs are kept at least HUB_LABEL_PX screen pixels high once the view is fitted.
 HUB_LABELS = 30
 HUB_LABEL_PX = 12
+
+
+HTML_SUFFIXES = (".html", ".htm")
+"""What an existing file must be called for `write_view` to replace it without `force`."""
 
 
 class ViewError(ValueError):
@@ -301,9 +310,15 @@ _PROPERTY_KIND = {
 _LOOKUP_SHARE = 0.25
 
 
+def _select(store: ox.Store, query: str) -> ox.QuerySolutions:
+    answer = store.query(query, use_default_graph_as_union=True)
+    assert isinstance(answer, ox.QuerySolutions), "every query of the views is a SELECT"
+    return answer
+
+
 def _values(store: ox.Store, query: str) -> Iterator[tuple[str | None, ...]]:
     """The rows of a SELECT as plain strings, straight from pyoxigraph (no term objects of our own)."""
-    for solution in store.query(query, use_default_graph_as_union=True):
+    for solution in _select(store, query):
         yield tuple([None if t is None else t.value for t in solution])
 
 
@@ -331,10 +346,8 @@ def _first(values: Iterable[str]) -> str:
 
 def _concept_pairs(store: ox.Store) -> tuple[list[tuple[str, str]], str]:
     """The (kind, concept) pairs recommendations are linked to, and a VALUES block numbering them."""
-    import pyoxigraph as ox
-
-    pairs = [(p, c) for p, c in (tuple(solution) for solution in store.query(
-        _Q_CONCEPT_PAIRS, use_default_graph_as_union=True)) if isinstance(p, ox.NamedNode)
+    pairs = [(p, c) for p, c in (tuple(solution) for solution in _select(store, _Q_CONCEPT_PAIRS))
+             if isinstance(p, ox.NamedNode)
              and c is not None and not isinstance(c, ox.BlankNode)]  # (a VALUES block cannot name a blank node)
     rows = " ".join(f'({p} {c} "{i}")' for i, (p, c) in enumerate(pairs))  # terms as pyoxigraph writes them
     return [(_PROPERTY_KIND[p.value], c.value) for p, c in pairs], rows
@@ -362,7 +375,7 @@ def _read_corpus(store: ox.Store, *, details: bool,
         for kind, concept in pairs:
             kinds[concept].add(kind)
     # in (recommendation, concept) order without sorting every pair; a link without a recorded mention still counts
-    mentions = {(rec, concept): [] for rec in sorted(concepts_of)
+    mentions: dict[tuple[str, str], list[str]] = {(rec, concept): [] for rec in sorted(concepts_of)
                 for concept in sorted({concept for _kind, concept in concepts_of[rec]})}
     concepts = {iri: _load_concept(store, iri, _first(kinds[iri])) for iri in sorted(kinds)}
 
@@ -385,9 +398,12 @@ def _load_documents(store: ox.Store) -> dict[str, Document]:
     grouped: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     columns = ("doc", "id", "title", "source", "date", "state", "stateLabel", "forum")
     for row in _values(store, _Q_DOCUMENTS):
+        doc = row[0]
+        if doc is None:
+            continue
         for key, value in zip(columns, row, strict=True):
             if value is not None:
-                grouped[row[0]][key].add(value)  # type: ignore[index]
+                grouped[doc][key].add(value)
     documents: dict[str, Document] = {}
     for iri in sorted(grouped):
         g = grouped[iri]
@@ -415,11 +431,11 @@ def _load_recommendations(
     concepts_of: dict[str, set[tuple[str, str]]] = defaultdict(set)
     facts: dict[str, tuple[set[str], set[str], set[str], set[str]]] = {}
     for rec, doc, label, position, sub, numbers in _values(store, _Q_RECOMMENDATIONS % values):
-        if doc not in documents:
+        if rec is None or doc is None or doc not in documents:
             continue
-        docs, labels, positions, subs = facts.setdefault(rec, (set(), set(), set(), set()))  # type: ignore[arg-type]
+        docs, labels, positions, subs = facts.setdefault(rec, (set(), set(), set(), set()))
         if numbers:
-            concepts_of[rec].update(named[int(n)] for n in numbers.split(" "))  # type: ignore[index]
+            concepts_of[rec].update(named[int(n)] for n in numbers.split(" "))
         docs.add(doc)
         if label is not None:
             labels.add(label)
@@ -430,10 +446,12 @@ def _load_recommendations(
     sub_labels: dict[str, set[str]] = defaultdict(set)
     sub_titles: dict[str, set[str]] = defaultdict(set)
     for sub, label, title in _values(store, _Q_SUBTHEMES):
+        if sub is None:
+            continue
         if label is not None:
-            sub_labels[sub].add(label)  # type: ignore[index]
+            sub_labels[sub].add(label)
         if title is not None:
-            sub_titles[sub].add(title)  # type: ignore[index]
+            sub_titles[sub].add(title)
     # a sub-theme's label and title, once per sub-theme (there are far fewer than recommendations)
     sub_words = {sub: (_first(sub_labels.get(sub, ())), _first(sub_titles.get(sub, ())))
                  for sub in sub_labels.keys() | sub_titles.keys()}
@@ -468,8 +486,6 @@ def _english(term: ox.Literal) -> bool:
 
 
 def _load_concept(store: ox.Store, iri: str, kind: str) -> Concept:
-    import pyoxigraph as ox
-
     def texts(predicate: str) -> list[str]:
         return [q.object.value for q in store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(predicate), None)
                 if isinstance(q.object, ox.Literal) and _english(q.object)]
@@ -506,8 +522,8 @@ class _StoreDetails:
                 if rec in todo and text is not None:
                     texts[rec].add(text)
             for rec, concept, quote in _values(self.store, _Q_EVIDENCE):
-                if rec in todo and quote is not None:
-                    evidence[(rec, concept)].add(quote)  # type: ignore[index]
+                if rec in todo and concept is not None and quote is not None:
+                    evidence[(rec, concept)].add(quote)
             rows = _values(self.store, _Q_TEXT_LINKS)
         else:
             rows = self._lookup(todo, texts, evidence)
@@ -528,8 +544,6 @@ class _StoreDetails:
     def _lookup(self, recs: set[str], texts: dict[str, set[str]],
                 evidence: dict[tuple[str, str], set[str]]) -> list[tuple[str, str, str | None, str | None]]:
         """Text, evidence and links of a few recommendations, by index lookups (each a few microseconds)."""
-        import pyoxigraph as ox
-
         store = self.store
 
         def objects(subject: Any, predicate: str) -> list[Any]:
@@ -668,8 +682,8 @@ class _Index:
 def _index(corpus: Corpus) -> _Index:
     if "index" not in corpus._memo:
         recs_by_doc: dict[str, list[str]] = defaultdict(list)
-        for rec in corpus.recommendations.values():
-            recs_by_doc[rec.document].append(rec.iri)
+        for recommendation in corpus.recommendations.values():
+            recs_by_doc[recommendation.document].append(recommendation.iri)
         docs_by_state: dict[str, list[str]] = defaultdict(list)
         for doc in corpus.documents.values():
             if doc.member_state:
@@ -679,10 +693,18 @@ def _index(corpus: Corpus) -> _Index:
         for rec, concept in corpus.mentions:
             concepts_of[rec].append(concept)
             recs_of[concept].append(rec)
-        doc_of = {rec.iri: rec.document for rec in corpus.recommendations.values()}
+        doc_of = {r.iri: r.document for r in corpus.recommendations.values()}
         corpus._memo["index"] = _Index(doc_of, recs_by_doc, docs_by_state, concepts_of, recs_of)
     index: _Index = corpus._memo["index"]
     return index
+
+
+def _drawn_attrs(corpus: Corpus, node: str) -> dict[str, Any]:
+    """`_node_attrs` of a node the scope holds (so one of the corpus)."""
+    attrs = _node_attrs(corpus, node)
+    if attrs is None:
+        raise ViewError(f"{node}: not a node of the corpus")
+    return attrs
 
 
 def _node_attrs(corpus: Corpus, node: str) -> dict[str, Any] | None:
@@ -758,13 +780,11 @@ class _Scope:
 
 def _drawn_graph(corpus: Corpus, scope: _Scope) -> nx.Graph:
     """Every node of the scope drawn one by one, with the links of the corpus between them."""
-    import networkx as nx
-
     corpus.require_details(scope.recs)
     index = _index(corpus)
     g = nx.Graph()
     for node in (*scope.states, *scope.docs, *scope.recs, *scope.concepts):
-        g.add_node(node, **_node_attrs(corpus, node))  # type: ignore[arg-type]
+        g.add_node(node, **_drawn_attrs(corpus, node))
     states, recs, concepts = set(scope.states), set(scope.recs), set(scope.concepts)
     for iri in scope.docs:
         doc = corpus.documents[iri]
@@ -810,17 +830,16 @@ def _mentioned(corpus: Corpus, scope: _Scope, *, ordered: bool = True) -> Iterat
 
 def _per_document_graph(corpus: Corpus, scope: _Scope) -> nx.Graph:
     """Each document stands in for its recommendations: document-concept links weighted by how many."""
-    import networkx as nx
-
     g = nx.Graph()
     for node in (*scope.states, *scope.docs, *scope.concepts):
-        g.add_node(node, **_node_attrs(corpus, node))  # type: ignore[arg-type]
+        g.add_node(node, **_drawn_attrs(corpus, node))
     states = set(scope.states)
     for iri in scope.docs:
-        doc = corpus.documents[iri]
-        if doc.member_state in states:
-            g.add_edge(doc.member_state, iri, kind="issued",
-                       tip=_tip(f"{doc.member_state_label} → {doc.label}", sub="Issued", body=[doc.title]))
+        document = corpus.documents[iri]
+        if document.member_state in states:
+            g.add_edge(document.member_state, iri, kind="issued",
+                       tip=_tip(f"{document.member_state_label} → {document.label}", sub="Issued",
+                                body=[document.title]))
     counts: dict[tuple[str, str], list[str]] = defaultdict(list)
     for rec, concept in _mentioned(corpus, scope):
         counts[(rec.document, concept)].append(rec.display_label)
@@ -837,11 +856,9 @@ UNKNOWN_ISSUER = "aflm-view:documents-of-unknown-issuer"
 
 def _per_origin_graph(corpus: Corpus, scope: _Scope) -> nx.Graph:
     """Each member state stands in for its documents (one node for all documents of unknown issuer)."""
-    import networkx as nx
-
     g = nx.Graph()
     for node in (*scope.states, *scope.concepts):
-        g.add_node(node, **_node_attrs(corpus, node))  # type: ignore[arg-type]
+        g.add_node(node, **_drawn_attrs(corpus, node))
     unknown = sum(1 for d in scope.docs if not corpus.documents[d].member_state)
     if unknown:
         label = f"Documents of unknown issuer ({unknown:,})"
@@ -943,9 +960,9 @@ def _refresh_origins(g: nx.Graph) -> None:
             g.nodes[node]["origins"] = sorted(found)
 
 
-def _fitted_view(corpus: Corpus, scope: _Scope, **words: str) -> View:
+def _fitted_view(corpus: Corpus, scope: _Scope, *, name: str, title: str, description: str) -> View:
     graph, notices = _scope_graph(corpus, scope)
-    return View(graph=graph, notices=notices, **words)
+    return View(name=name, title=title, description=description, graph=graph, notices=notices)
 
 
 def overview_view(corpus: Corpus) -> View:
@@ -967,8 +984,6 @@ def overview_view(corpus: Corpus) -> View:
 
 def member_state_view(corpus: Corpus, name: str) -> View:
     """One member state: its documents, their recommendations and what those mention."""
-    from ..terms.reference import member_states
-
     iri = member_states().resolve(name) or (name if name in corpus.member_states else None)
     if iri is None:
         raise ViewError(f"{name!r} is not an ASEAN member state (try e.g. Cambodia, Viet Nam, lao-pdr)")
@@ -1019,8 +1034,6 @@ def concept_view(corpus: Corpus, kind: str, name: str) -> View:
 
 def compare_view(corpus: Corpus) -> View:
     """Member states (or documents, where the issuer is unknown) joined through the themes they share."""
-    import networkx as nx
-
     by_pair: dict[tuple[str, str], list[str]] = defaultdict(list)
     for (rec_iri, concept), _evidence in corpus.mentions.items():
         if corpus.concepts[concept].kind == "theme":
@@ -1049,11 +1062,11 @@ def compare_view(corpus: Corpus) -> View:
                             body=[f"{_plural(len(docs), 'document')}, {_plural(recs, 'recommendation')}; "
                                   f"{origin_total[origin]:,} theme mentions."]))
     for theme in sorted(themes_total):
-        concept = corpus.concepts[theme]
+        theme_concept = corpus.concepts[theme]
         shared = sorted(origins_of_theme[theme])
-        g.add_node(theme, kind="theme", label=concept.label, origins=shared,
-                   tip=_tip(concept.label, sub="Theme",
-                            body=[concept.definition,
+        g.add_node(theme, kind="theme", label=theme_concept.label, origins=shared,
+                   tip=_tip(theme_concept.label, sub="Theme",
+                            body=[theme_concept.definition,
                                   f"{_plural(themes_total[theme], 'recommendation')} from {', '.join(shared)}."]))
     for (origin, theme), labels in sorted(by_pair.items()):
         label = corpus.concepts[theme].label
@@ -1155,8 +1168,6 @@ def _guess_kind(iri: str, corpus: Corpus) -> str:
 
 def query_view(corpus: Corpus, result: Result, *, name: str, summary: str = "") -> View:
     """A query's answer as a graph, as Wikidata's graph view does: SELECT ?source ?target ..., or CONSTRUCT."""
-    import networkx as nx
-
     g = nx.Graph()
     styles: dict[str, EdgeStyle] = {}
 
@@ -1270,8 +1281,6 @@ def _clip(text: str, width: int) -> str:
 
 def _layout(g: nx.Graph) -> dict[str, tuple[int, int]]:
     """Deterministic starting positions (fixed seed, sorted nodes), in vis-network pixels."""
-    import networkx as nx
-
     if g.number_of_nodes() == 0:
         return {}
     ordered = nx.Graph()
@@ -1354,8 +1363,6 @@ def _node_options(g: nx.Graph, node: str, position: tuple[int, int], styles: Map
 
 def _wrap(label: str, width: int = 24, lines: int = 3) -> str:
     """A long label on up to three short lines: long single-line labels are what overlap in a network."""
-    import textwrap
-
     parts = textwrap.wrap(" ".join(label.split()), width=width, break_long_words=False) or [label]
     if len(parts) > lines:
         parts = [*parts[: lines - 1], _clip(" ".join(parts[lines - 1 :]), width)]
@@ -1417,7 +1424,7 @@ def vis_options(nodes: int, *, physics: bool = True) -> dict[str, Any]:
 @cache
 def _assets() -> tuple[str, str]:
     """vis-network's JavaScript and CSS as shipped inside the pyvis wheel (inlined: no CDN, no network)."""
-    import pyvis
+    import pyvis  # lazy, as in render(): only the HTML needs it
 
     folder = Path(pyvis.__file__).resolve().parent / "templates" / "lib" / "vis-9.1.2"
     js = (folder / "vis-network.min.js").read_text(encoding="utf-8")
@@ -1452,6 +1459,7 @@ class Rendered:
 
 def render(view: View, *, version: str) -> Rendered:
     """The view as one self-contained HTML page (same view and version: same bytes)."""
+    # lazy: pyvis and jinja2 take ~150 ms to import, and `aflm-graph stats` reads the corpus without drawing it
     from markupsafe import Markup
     from pyvis.network import Network
 
@@ -1513,7 +1521,7 @@ def render(view: View, *, version: str) -> Rendered:
 @cache
 def _template() -> jinja2.Template:
     """The page template, compiled once per process (a build renders a dozen views)."""
-    import jinja2
+    import jinja2  # lazy, as in render()
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
@@ -1575,9 +1583,6 @@ def make_view(
     if kind in CONCEPT_KINDS:
         return concept_view(corpus, kind, arg)
     if kind == "query":
-        from ..sparql.catalogue import bindings_for, resolve
-        from ..sparql.engine import run_embedded
-
         if store is None:
             raise ViewError("a query view needs the build's store")
         named = resolve(arg)
@@ -1608,16 +1613,20 @@ def write_view(
     build: Path = Path("build"),
     out: Path | None = None,
     params: Mapping[str, str] | None = None,
+    force: bool = False,
 ) -> tuple[Path, Rendered]:
-    """Render one view of a build into an HTML file (default: `<view name>.html` in the current folder)."""
-    from ..fsutil import atomic_write_bytes
-    from ..sparql.engine import open_store
+    """Render one view of a build into an HTML file (default: `<view name>.html` in the current folder).
 
+    An existing file is replaced only when it is an .html file (or with `force`): fsutil.check_output_file.
+    """
+    if out is not None:
+        check_output_file(out, suffixes=HTML_SUFFIXES, force=force)  # before the work, not after
     store = open_store(build)
     version = data_version(build)
     with _no_collection():
         view = make_view(load_corpus(store, details=False), kind, arg, store=store, params=params)
     rendered = render(view, version=version)
     path = out or Path(f"{view.name}.html")
+    check_output_file(path, suffixes=HTML_SUFFIXES, force=force)
     atomic_write_bytes(path, rendered.html.encode("utf-8"))
     return path, rendered

@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import networkx as nx
-    import pyoxigraph as ox
+import networkx as nx
 
-    from .network import Corpus
+from ..fsutil import atomic_write_bytes
+from .network import CONCEPT_KINDS, Corpus, corpus_graph, load_corpus
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
 
 # Exact betweenness is O(nodes x edges); above this many nodes it is estimated from a fixed sample.
 EXACT_BETWEENNESS_MAX_NODES = 2000
@@ -77,10 +79,6 @@ def _clip(text: str, width: int) -> str:
 
 def concept_centrality(corpus: Corpus) -> StatsTable:
     """Degree and betweenness of every concept in the corpus graph (the overview's graph, uncut)."""
-    import networkx as nx
-
-    from .network import CONCEPT_KINDS, corpus_graph
-
     g = corpus_graph(corpus)
     ordered = nx.Graph()
     ordered.add_nodes_from(sorted(g.nodes))
@@ -109,8 +107,6 @@ def concept_centrality(corpus: Corpus) -> StatsTable:
 
 def theme_cooccurrence(corpus: Corpus) -> nx.Graph:
     """Themes joined when one recommendation mentions both; weight = how many recommendations do."""
-    import networkx as nx
-
     themes_of: dict[str, list[str]] = defaultdict(list)
     for rec, concept in corpus.mentions:
         if corpus.concepts[concept].kind == "theme":
@@ -128,8 +124,6 @@ def theme_cooccurrence(corpus: Corpus) -> nx.Graph:
 
 def theme_communities(corpus: Corpus) -> StatsTable:
     """Communities of themes that go together (Louvain with a fixed seed: the same build, the same answer)."""
-    import networkx as nx
-
     g = theme_cooccurrence(corpus)
     mentions: dict[str, int] = defaultdict(int)
     for _rec, concept in corpus.mentions:
@@ -179,16 +173,12 @@ def member_state_similarity(corpus: Corpus) -> StatsTable:
 
 def compute(store: ox.Store) -> list[StatsTable]:
     """Every table, computed from a build's store."""
-    from .network import load_corpus
-
     corpus = load_corpus(store)
     return [concept_centrality(corpus), theme_communities(corpus), member_state_similarity(corpus)]
 
 
 def write_stats(tables: list[StatsTable], folder: Path) -> dict[str, int]:
     """Write each table as `<name>.csv` in `folder`; return bytes per file."""
-    from ..fsutil import atomic_write_bytes
-
     sizes: dict[str, int] = {}
     for table in tables:
         data = table.to_csv().encode("utf-8")
