@@ -97,7 +97,10 @@ def query(
 
 
 def load(build_dir: Path | str = "build", *, store: str = "Oxigraph") -> rdflib.Dataset:
-    """The whole build as an rdflib Dataset (named graphs for data, ontology, reference and vocabularies).
+    """The whole build as an rdflib Dataset (named graphs for data, ontology, reference and vocabularies) whose
+    default graph is their union, as for `aflm-graph query` and `serve`: `ds.query(...)`, `ds.triples(...)`,
+    `ds.subjects(...)` and `ds.serialize()` see every graph; `ds.graph(IRI)` is one of them. (Over oxrdflib a
+    query's own FROM is not applied: for FROM, and for queries you did not write, use `aflm_graph.query`.)
 
     The default `store="Oxigraph"` keeps rdflib's API over pyoxigraph (via oxrdflib), which loads
     and queries many times faster than rdflib's memory store; pass `store="default"` for that one.
@@ -109,6 +112,6 @@ def load(build_dir: Path | str = "build", *, store: str = "Oxigraph") -> rdflib.
     dump = Path(build_dir) / "aflm.nq"
     if not dump.is_file():
         raise FileNotFoundError(f"{dump}: no build here; run `aflm-graph build` first")
-    dataset = rdflib.Dataset(store=store)
+    dataset = rdflib.Dataset(store=store, default_union=True)
     dataset.parse(str(dump), format="ox-nquads" if store == "Oxigraph" else "nquads")
     return dataset

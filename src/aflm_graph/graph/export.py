@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 from ..terms.namespaces import PREFIXES, RDF, W3C_FORMATS
 
@@ -147,21 +147,27 @@ def serialize(quads: Sequence[ox.Quad], fmt: str, *, triples: Sequence[ox.Triple
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r} (one of {', '.join(FORMATS)})")
     if fmt == "nquads":
-        return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+        return _bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
     if fmt == "trig":
         # the default graph first, as in the N-Quads dump (statements.Statements.ordered)
         default = [q for q in quads if isinstance(q.graph_name, ox.DefaultGraph)]
         named = [q for q in quads if not isinstance(q.graph_name, ox.DefaultGraph)]
-        return sort_prefix_lines(ox.serialize(default + named, format=ox.RdfFormat.TRIG,
-                                              prefixes=_unnested(EXPORT_PREFIXES)))
+        return sort_prefix_lines(_bytes(ox.serialize(default + named, format=ox.RdfFormat.TRIG,
+                                                     prefixes=_unnested(EXPORT_PREFIXES))))
     merged = merged_triples(quads) if triples is None else triples
     if fmt == "turtle":
         return turtle(merged)
     if fmt == "ntriples":
-        return ox.serialize(merged, format=ox.RdfFormat.N_TRIPLES)
+        return _bytes(ox.serialize(merged, format=ox.RdfFormat.N_TRIPLES))
     if fmt == "jsonld":
         return to_jsonld(merged)
     return to_rdfxml(merged)
+
+
+def _bytes(data: bytes | None) -> bytes:
+    """What `pyoxigraph.serialize` returns without an output: bytes (typed `bytes | None` for the other case)."""
+    assert data is not None
+    return data
 
 
 def sort_prefix_lines(data: bytes) -> bytes:
@@ -178,7 +184,7 @@ def turtle(triples: Iterable[ox.Triple], prefixes: dict[str, str] | None = None)
     import pyoxigraph as ox
 
     chosen = _unnested(EXPORT_PREFIXES if prefixes is None else prefixes)
-    return sort_prefix_lines(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=chosen))
+    return sort_prefix_lines(_bytes(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=chosen)))
 
 
 class _Output:
@@ -233,7 +239,8 @@ def write_serialized(target: Path, items: Iterable[ox.Triple] | Iterable[ox.Quad
 
     out = _Output(target, sort_prefixes=fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG))
     try:
-        ox.serialize(items, out, format=fmt, prefixes=_unnested(EXPORT_PREFIXES if prefixes is None else prefixes))
+        chosen = _unnested(EXPORT_PREFIXES if prefixes is None else prefixes)
+        ox.serialize(items, cast(IO[bytes], out), format=fmt, prefixes=chosen)  # _Output has what serialize calls
     except BaseException:
         out.abort()
         raise
@@ -247,6 +254,7 @@ def write_build_exports(
     *,
     record: Callable[[str, int, str], None],
     meanwhile: Callable[[], None] | None = None,
+    first: Callable[[], None] | None = None,
 ) -> None:
     """Write a build's exports from its statements (statements.py) into `folder` (a staging folder), streaming.
 
@@ -255,7 +263,9 @@ def write_build_exports(
     (parsed as they are read); JSON-LD comes from the statements (`jsonld_chunks`). `record(name, bytes,
     sha256)` gets every file; the bytes are those of `serialize` on the same graph. `meanwhile` is other
     work of the caller's, run while a big graph's JSON-LD and RDF/XML are written by a helper process
-    (if it raises, the helper is stopped and nothing more is recorded).
+    (if it raises, the helper is stopped and nothing more is recorded). `first` is work of the caller's
+    that runs before Turtle and TriG and after the last use of `statements` and `merged` here (N-Triples,
+    and JSON-LD if this process writes it): the caller may let go of them in it.
     """
     import pyoxigraph as ox
 
@@ -271,9 +281,11 @@ def write_build_exports(
         record("aflm.trig", *write_serialized(folder / "aflm.trig", quads, ox.RdfFormat.TRIG))
 
     if len(merged) < HELPER_THRESHOLD:
-        turtle_and_trig()
         record("aflm.jsonld", *write_chunks(folder / "aflm.jsonld", jsonld_chunks(merged)))
         record("aflm.rdf", *write_rdfxml_file(folder / "aflm.rdf", nt))
+        if first is not None:
+            first()
+        turtle_and_trig()
         if meanwhile is not None:
             meanwhile()
         return
@@ -288,6 +300,8 @@ def write_build_exports(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     try:
+        if first is not None:
+            first()
         turtle_and_trig()
         if meanwhile is not None:
             meanwhile()
@@ -575,8 +589,8 @@ def to_rdfxml(triples: Iterable[ox.Triple], *, prefixes: dict[str, str] | None =
     import pyoxigraph as ox
 
     triples = list(triples)
-    check_rdfxml([ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)])
-    return ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=_unnested(_xml_prefixes(prefixes)))
+    check_rdfxml([_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))])
+    return _bytes(ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=_unnested(_xml_prefixes(prefixes))))
 
 
 def write_rdfxml_file(target: Path, ntriples: Path, *, prefixes: dict[str, str] | None = None) -> tuple[int, str]:

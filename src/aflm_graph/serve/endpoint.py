@@ -22,18 +22,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import h11
+import pyoxigraph as ox
 import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ..sparql.catalogue import QueryError, check_safe, query_form
-from ..sparql.engine import check_build
-from ..sparql.workers import DEFAULT_MAX_MEMORY_MB, Worker, WorkerTimeout
+from ..safetext import brief
+from ..sparql.catalogue import OUR_GRAPHS, QueryDataset, QueryError, check_safe, query_form
+from ..sparql.engine import check_build, graph_bytes
+from ..sparql.workers import DEFAULT_MAX_MEMORY_MB, Job, Worker, WorkerTimeout
+from ..terms.namespaces import RDF, SD, W3C_FORMATS
+from . import pages, workbench
 
 RESULT_TYPES = {  # media type -> format, for SELECT and ASK
     "application/sparql-results+json": "json",
@@ -43,10 +47,21 @@ RESULT_TYPES = {  # media type -> format, for SELECT and ASK
     "text/csv": "csv",
     "text/tab-separated-values": "tsv",
 }
-GRAPH_TYPES = {  # media type -> format, for CONSTRUCT and DESCRIBE
+GRAPH_TYPES = {  # media type -> format, for CONSTRUCT and DESCRIBE (and the service description)
     "text/turtle": "turtle",
     "application/n-triples": "ntriples",
+    "application/ld+json": "jsonld",
+    "application/rdf+xml": "rdfxml",
     "text/plain": "ntriples",
+    "application/turtle": "turtle",
+    "application/x-turtle": "turtle",
+    "text/n3": "turtle",  # Turtle is N3 (SPARQLWrapper's N3 asks for these)
+    "text/rdf+n3": "turtle",
+    "application/xml": "rdfxml",
+}
+HTML_TYPES = {  # a browser: redirected (303) to the query page at /, which shows the answer
+    "text/html": "html",
+    "application/xhtml+xml": "html",
 }
 MEDIA = {
     "json": "application/sparql-results+json",
@@ -55,6 +70,8 @@ MEDIA = {
     "tsv": "text/tab-separated-values; charset=utf-8",
     "turtle": "text/turtle; charset=utf-8",
     "ntriples": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
 }
 
 
@@ -119,7 +136,7 @@ class Pool:
         for worker in workers:
             await asyncio.to_thread(self._retire, worker)
 
-    async def _use(self, worker: Worker, job: tuple[str, str, str | None, int | None], timeout: float) -> tuple:
+    async def _use(self, worker: Worker, job: Job, timeout: float) -> tuple:
         try:
             reply = await asyncio.to_thread(worker.call, job, timeout)
         except WorkerTimeout:
@@ -142,7 +159,7 @@ class Pool:
         except QueryError as exc:  # the pool shrinks by one; the others keep serving
             print(f"aflm-graph serve: could not replace a query worker: {exc}", flush=True)
 
-    async def run(self, job: tuple[str, str, str | None, int | None], timeout: float) -> tuple:
+    async def run(self, job: Job, timeout: float) -> tuple:
         if self.idle.empty() and self.max_waiting is not None and self.waiting >= self.max_waiting:
             # shed load at once: a request that would only wait out its time limit gets a clear answer now
             return ("error", 429, f"all {self.size} query workers are busy and {self.waiting} requests wait; "
@@ -196,7 +213,115 @@ def negotiate(accept: str, offered: Mapping[str, str], default: str) -> str | No
 
 
 FORMAT_PARAM = {"json": "json", "xml": "xml", "csv": "csv", "tsv": "tsv", "turtle": "turtle", "ttl": "turtle",
-                "ntriples": "ntriples", "nt": "ntriples"}
+                "ntriples": "ntriples", "nt": "ntriples", "jsonld": "jsonld", "json-ld": "jsonld", "rdfxml": "rdfxml",
+                "rdf+xml": "rdfxml", "rdf": "rdfxml", "n3": "turtle"}
+GRAPH_FORMAT_PARAM = {"xml": "rdfxml", "json": "jsonld"}  # `format=xml` for a CONSTRUCT (SPARQLWrapper's default)
+
+
+def requested_format(values: Iterable[str], offered: Mapping[str, str], *, graph: bool) -> str | None:
+    """The format a `format=` / `output=` parameter asks for (a name such as `csv`, or a media type), the first of
+    `values` that `offered` holds; "" when there is none (Accept decides); None when none is offered.
+    SPARQLWrapper sends both spellings (`format=tsv&format=text/tab-separated-values`)."""
+    given = [v.strip().lower() for v in values if v.strip()]
+    for value in given:
+        fmt = (GRAPH_FORMAT_PARAM.get(value) if graph else None) or FORMAT_PARAM.get(value) or offered.get(value)
+        if fmt in offered.values() or fmt in HTML_TYPES.values():
+            return fmt
+    return None if given else ""
+
+
+# --- CORS: any origin may read this read-only server's answers (no credentials are ever involved)
+
+CORS_HEADERS = {
+    "access-control-allow-origin": "*",
+    "access-control-expose-headers": "Content-Type, Content-Length, Location, Retry-After, X-Result-Rows",
+}
+PREFLIGHT_HEADERS = {
+    **CORS_HEADERS,
+    "access-control-allow-methods": "GET, POST, OPTIONS",
+    "access-control-allow-headers": "Accept, Accept-Language, Content-Language, Content-Type, Cache-Control",
+    "access-control-max-age": "86400",
+}
+
+
+def cors_headers(*, preflight: bool = False) -> dict[str, str]:
+    """The CORS headers of an answer (`preflight`: of an OPTIONS preflight); for a route's own Response too."""
+    return dict(PREFLIGHT_HEADERS if preflight else CORS_HEADERS)
+
+
+class Cors:
+    """ASGI middleware: every answer of the application carries the CORS headers, and a preflight (OPTIONS with
+    Access-Control-Request-Method) to any of its paths is answered 204 here. The data is public and the server
+    read-only; Access-Control-Allow-Credentials is never sent, so a browser sends no cookies or credentials."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS" and any(k == b"access-control-request-method" for k, _ in scope["headers"]):
+            headers = [(k.encode(), v.encode()) for k, v in PREFLIGHT_HEADERS.items()]
+            await send({"type": "http.response.start", "status": 204,
+                        "headers": [*headers, (b"allow", b"GET, POST, OPTIONS"), (b"content-length", b"0")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        extra = [(k.encode(), v.encode()) for k, v in CORS_HEADERS.items()]
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  *(h for h in extra if h[0] not in present)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+
+# --- the service description (SPARQL 1.1 Service Description), answered to a GET of /sparql without a query
+
+RESULT_FORMAT_IRIS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+                      "Turtle", "N-Triples", "JSON-LD", "RDF_XML")
+
+
+def service_description(endpoint: str) -> list[ox.Triple]:
+    """An sd:Service for the endpoint at `endpoint`: its language, result formats, the union default graph and the
+    build's named graphs (sd:defaultDataset). Named with fragments of the endpoint's IRI, no blank nodes."""
+    service, dataset, default = (ox.NamedNode(endpoint + suffix) for suffix in ("", "#dataset", "#default-graph"))
+    rdf_type = ox.NamedNode(RDF.type)
+
+    def sd(name: str) -> ox.NamedNode:
+        return ox.NamedNode(SD + name)
+
+    triples = [
+        ox.Triple(service, rdf_type, sd("Service")),
+        ox.Triple(service, sd("endpoint"), service),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, rdf_type, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), default),
+        ox.Triple(default, rdf_type, sd("Graph")),
+        *(ox.Triple(service, sd("resultFormat"), ox.NamedNode(W3C_FORMATS + name)) for name in RESULT_FORMAT_IRIS),
+    ]
+    for graph in sorted(OUR_GRAPHS):
+        node = ox.NamedNode(f"{endpoint}#graph-{graph.rsplit('/', 1)[-1]}")
+        triples += [ox.Triple(dataset, sd("namedGraph"), node), ox.Triple(node, rdf_type, sd("NamedGraph")),
+                    ox.Triple(node, sd("name"), ox.NamedNode(graph))]
+    return sorted(triples, key=str)
+
+
+def protocol_dataset(params: Mapping[str, list[str]]) -> QueryDataset:
+    """The dataset of the protocol's default-graph-uri / named-graph-uri parameters (empty: none given); a graph
+    that is not one of the build's is a QueryError (400: this endpoint holds no other graph and fetches none)."""
+    default = [v.strip() for v in params.get("default-graph-uri", [])]
+    named = [v.strip() for v in params.get("named-graph-uri", [])]
+    for iri in (*default, *named):
+        if iri not in OUR_GRAPHS:
+            raise QueryError(f"{brief(iri)} is not one of this endpoint's graphs ({', '.join(sorted(OUR_GRAPHS))}); "
+                             "default-graph-uri and named-graph-uri take only these")
+    return QueryDataset(tuple(sorted(set(default))), tuple(sorted(set(named))))
 
 
 # --- the HTTP layer: which Host names are served, and connections that cannot pile up
@@ -346,7 +471,7 @@ def guarded_protocol(read_timeout: float, max_client_connections: int) -> type[a
 
 
 def create_app(build: Path, limits: Limits | None = None, *, allowed_hosts: Iterable[str] | None = None) -> Starlette:
-    """The Starlette application: /sparql (GET and POST query), /update (always refused), / (a short note).
+    """The Starlette application: /sparql (GET and POST query), /update (always refused), / (the query page).
 
     With `allowed_hosts` (see served_host_names), a request with any other Host gets 400; None answers every Host
     (an application embedded behind a server of one's own)."""
@@ -401,50 +526,77 @@ def create_app(build: Path, limits: Limits | None = None, *, allowed_hosts: Iter
                 return error(415, "POST a form (application/x-www-form-urlencoded) or application/sparql-query")
         if "update" in params:
             return error(403, "this endpoint is read-only: updates are refused")
-        if "default-graph-uri" in params or "named-graph-uri" in params:
-            return error(400, "this endpoint's dataset is fixed (every graph of the build is the default graph); "
-                              "drop default-graph-uri / named-graph-uri")
+        accept = request.headers.get("accept", "")
+
+        def choose(graph: bool, what: str) -> str | Response:
+            """The answer's format: `format=` / `output=` first, else Accept; "html" for a browser."""
+            offered = GRAPH_TYPES if graph else RESULT_TYPES
+            values = params.get("format", []) + params.get("output", [])
+            fmt = requested_format(values, offered, graph=graph)
+            if fmt is None:
+                return error(406, f"format={brief(values[0])} is not offered for {what}; "
+                                  f"try {', '.join(sorted(set(offered.values())))}")
+            if not fmt:
+                fmt = negotiate(accept, {**offered, **HTML_TYPES}, "turtle" if graph else "json")
+                if fmt is None:
+                    return error(406, f"none of the accepted types is offered for {what}; "
+                                      f"try {', '.join([*offered, *HTML_TYPES])}")
+            return fmt
+
+        if text is None and "query" not in params:
+            if request.method == "POST":
+                return error(400, "expected exactly one query parameter")
+            # a GET without a query: the service description (a browser is sent to the query page)
+            chosen = choose(True, "the service description")
+            if isinstance(chosen, Response):
+                return chosen
+            if chosen == "html":
+                return RedirectResponse("/", status_code=303, headers={"Vary": "Accept"})
+            url = request.url
+            description = graph_bytes(service_description(f"{url.scheme}://{url.netloc}{url.path}"), chosen)
+            return Response(description, media_type=MEDIA[chosen], headers={"Vary": "Accept"})
         if text is None:
             queries = params.get("query", [])
             if len(queries) != 1:
                 return error(400, "expected exactly one query parameter")
             text = queries[0]
         try:
-            form_kind = query_form(text)
-            if form_kind == "update":
-                return error(403, "this endpoint is read-only: updates are refused")
+            form_kind: str | None = query_form(text)
+        except QueryError as exc:
+            form_kind, not_a_query = None, exc  # said below, unless a browser asked: the query page says it
+        if form_kind == "update":
+            return error(403, "this endpoint is read-only: updates are refused")
+        chosen = choose(form_kind in {"construct", "describe"}, f"a {(form_kind or 'query').upper()} query")
+        if chosen == "html":  # the query page runs it and shows the answer (or why there is none)
+            carried = [("query", text)] + [(k, v) for k in ("default-graph-uri", "named-graph-uri")
+                                            for v in params.get(k, [])]
+            return RedirectResponse("/?" + urllib.parse.urlencode(carried), status_code=303, headers={"Vary": "Accept"})
+        if form_kind is None:
+            return error(400, " ".join(str(not_a_query).split()))
+        try:  # a refusal is said before a format that is not offered
             check_safe(text)
+            dataset = protocol_dataset(params)  # when given, it replaces the query's FROM / FROM NAMED
         except QueryError as exc:
             status = 403 if str(exc).startswith("refused") else 400
             return error(status, " ".join(str(exc).split()))
-        offered = GRAPH_TYPES if form_kind in {"construct", "describe"} else RESULT_TYPES
-        default = "turtle" if form_kind in {"construct", "describe"} else "json"
-        requested = (params.get("format") or [""])[0].lower()
-        if requested:
-            fmt = FORMAT_PARAM.get(requested)
-            if fmt is None or fmt not in offered.values():
-                return error(406, f"format={requested} is not offered for a {form_kind.upper()} query")
-        else:
-            fmt = negotiate(request.headers.get("accept", ""), offered, default)
-            if fmt is None:
-                return error(406, f"none of the accepted types is offered; try {', '.join(sorted(offered))}")
-        reply = await pool.run(("render", text, fmt, limits.max_rows), limits.timeout)
+        if isinstance(chosen, Response):
+            return chosen
+        reply = await pool.run(("render", text, chosen, limits.max_rows, dataset), limits.timeout)
         if reply[0] == "error":
             response = error(reply[1], reply[2])
             if reply[1] in {429, 503}:
                 response.headers["Retry-After"] = "1"
             return response
         _, rows, payload = reply
-        return Response(payload, media_type=MEDIA[fmt], headers={"X-Result-Rows": str(rows)})
+        return Response(payload, media_type=MEDIA[chosen], headers={"X-Result-Rows": str(rows), "Vary": "Accept"})
 
     async def update(request: Request) -> Response:
         return error(403, "this endpoint is read-only: updates are refused")
 
-    async def home(request: Request) -> Response:
-        return PlainTextResponse(
-            f"aflm-graph read-only SPARQL endpoint over {build.name}/: query at /sparql (GET or POST), "
-            f"{limits.timeout:g} s and {limits.max_rows} rows per query.\n"
-        )
+    # The query page at / (workbench.py): the same pool and limits as /sparql.
+    page = workbench.Context(build=build, timeout=limits.timeout, max_rows=limits.max_rows, max_body=limits.max_body,
+                             run=pool.run, negotiate=negotiate, result_types=RESULT_TYPES, graph_types=GRAPH_TYPES,
+                             format_param=FORMAT_PARAM, media=MEDIA)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -458,9 +610,12 @@ def create_app(build: Path, limits: Limits | None = None, *, allowed_hosts: Iter
         routes=[
             Route("/sparql", sparql, methods=["GET", "POST"]),
             Route("/update", update, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
-            Route("/", home, methods=["GET"]),
+            *workbench.routes(build, page),
+            # a page and an RDF description for every IRI of the build (pages.py), from the same pool and limits
+            *pages.routes(pages.Context(build, pool.run, limits.timeout, limits.max_rows, negotiate)),
         ],
-        middleware=[] if allowed_hosts is None else [Middleware(HostCheck, allowed=allowed_hosts)],
+        middleware=[*([] if allowed_hosts is None else [Middleware(HostCheck, allowed=allowed_hosts)]),
+                    Middleware(Cors)],
         lifespan=lifespan,
     )
 

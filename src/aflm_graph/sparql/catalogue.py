@@ -273,20 +273,38 @@ def check_size(text: str) -> None:
         raise QueryError(f"refused: the query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}")
 
 
-def check_safe(text: str, *, allowed_graphs: frozenset[str] = OUR_GRAPHS) -> None:
+@dataclass(frozen=True)
+class QueryDataset:
+    """The RDF dataset a query asks for: the graphs of its FROM clauses (merged into its default graph) and of its
+    FROM NAMED clauses, as IRIs, sorted. Both empty: no dataset clause (the build's union is the default graph).
+    The same shape carries the protocol's default-graph-uri / named-graph-uri (serve/endpoint.py)."""
+
+    default: tuple[str, ...] = ()
+    named: tuple[str, ...] = ()
+
+    @property
+    def given(self) -> bool:
+        return bool(self.default or self.named)
+
+
+def check_safe(text: str, *, allowed_graphs: frozenset[str] = OUR_GRAPHS) -> QueryDataset:
     """Refuse a query that would reach the network or write: SERVICE, LOAD, updates, FROM a foreign graph.
 
     The decision is made on the parsed query (rdflib's SPARQL 1.1 grammar, `_parsed_refusal`): a text that
     does not parse as a query is refused, since what it would make the engine do cannot be checked. A token
     scan runs first and refuses on its own too (its messages name the keyword), so a query has to get past
     two readings of it before pyoxigraph, which has no switch to turn federation off, sees it.
+
+    Returns the query's dataset clauses, read from the same parse (its FROM / FROM NAMED graphs, every one of
+    them in `allowed_graphs`): the engines run the query on exactly that dataset.
     """
     check_size(text)
     _check_tokens(text, allowed_graphs)
-    refusal = (_cached_refusal(text, allowed_graphs) if len(text) <= _CACHED_UP_TO
-               else _parsed_refusal(text, allowed_graphs))
+    refusal, dataset = (_cached_check(text, allowed_graphs) if len(text) <= _CACHED_UP_TO
+                        else _parsed_check(text, allowed_graphs))
     if refusal:
         raise QueryError(refusal)
+    return dataset
 
 
 def _check_tokens(text: str, allowed_graphs: frozenset[str]) -> None:
@@ -328,6 +346,14 @@ _FORMS = {"SelectQuery", "ConstructQuery", "DescribeQuery", "AskQuery"}
 
 def _parsed_refusal(text: str, allowed_graphs: frozenset[str]) -> str | None:
     """Why the parsed query must not run (SERVICE anywhere in it, a foreign FROM, not a query); None if safe."""
+    return _parsed_check(text, allowed_graphs)[0]
+
+
+_NO_DATASET = QueryDataset()
+
+
+def _parsed_check(text: str, allowed_graphs: frozenset[str]) -> tuple[str | None, QueryDataset]:
+    """`_parsed_refusal` and, when the query may run, its dataset clauses (absolute IRIs), from one parse."""
     # lazy: rdflib's SPARQL parser takes ~150 ms to import, which listing the queries, the views and the
     # statistics (all importers of this module) do not need
     from pyparsing import ParseBaseException, ParseResults
@@ -342,24 +368,25 @@ def _parsed_refusal(text: str, allowed_graphs: frozenset[str]) -> str | None:
         first = next((t.value.upper() for t in _words(text) if t.kind == "word" and ":" not in t.value
                       and t.value.upper() not in {"PREFIX", "BASE"}), "")
         if first in _UPDATES | {"LOAD"}:
-            return f"refused: {first} is an update; queries here are read-only"
-        return f"syntax error at line {exc.lineno}, column {exc.column}: {exc.msg} (queries are parsed and checked " \
-               "before they run)"
+            return f"refused: {first} is an update; queries here are read-only", _NO_DATASET
+        return (f"syntax error at line {exc.lineno}, column {exc.column}: {exc.msg} (queries are parsed and checked "
+                "before they run)", _NO_DATASET)
     except Exception as exc:  # rdflib raises plain exceptions on some odd input: refuse what cannot be checked
-        return f"refused: the query cannot be checked ({' '.join(str(exc).split())[:200]})"
+        return f"refused: the query cannot be checked ({' '.join(str(exc).split())[:200]})", _NO_DATASET
     body = tree[1] if len(tree) > 1 else None
     if not isinstance(body, CompValue) or body.name not in _FORMS:
-        return "refused: not a SELECT, CONSTRUCT, DESCRIBE or ASK query"
+        return "refused: not a SELECT, CONSTRUCT, DESCRIBE or ASK query", _NO_DATASET
     try:
         prologue = translatePrologue(tree[0], None)
     except Exception as exc:
-        return f"refused: the query's prologue cannot be read ({' '.join(str(exc).split())[:200]})"
+        return f"refused: the query's prologue cannot be read ({' '.join(str(exc).split())[:200]})", _NO_DATASET
+    graphs: dict[str, set[str]] = {"FROM": set(), "FROM NAMED": set()}
     stack: list[object] = [body]
     while stack:
         node = stack.pop()
         if isinstance(node, CompValue):
             if node.name == "ServiceGraphPattern":
-                return "refused: SERVICE is not allowed (the embedded engine never reaches the network)"
+                return "refused: SERVICE is not allowed (the embedded engine never reaches the network)", _NO_DATASET
             if node.name == "DatasetClause":
                 named = dict.get(node, "named")  # CompValue.get answers the key itself for a missing key
                 target = named if named is not None else dict.get(node, "default")
@@ -370,14 +397,15 @@ def _parsed_refusal(text: str, allowed_graphs: frozenset[str]) -> str | None:
                     iri = ""
                 if iri not in allowed_graphs:
                     return (f"refused: {keyword} <{iri or target}> is not one of this build's graphs (the engine "
-                            "never fetches remote data)")
+                            "never fetches remote data)", _NO_DATASET)
+                graphs[keyword].add(iri)
             stack.extend(node.values())
         elif isinstance(node, list | tuple | ParseResults):
             stack.extend(node)
-    return None
+    return None, QueryDataset(tuple(sorted(graphs["FROM"])), tuple(sorted(graphs["FROM NAMED"])))
 
 
-_cached_refusal = lru_cache(maxsize=256)(_parsed_refusal)
+_cached_check = lru_cache(maxsize=256)(_parsed_check)
 
 
 def _insertion_point(text: str) -> int:

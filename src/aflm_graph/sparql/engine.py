@@ -9,15 +9,17 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
 from ..safetext import neutralise_formula
 from ..terms.namespaces import PREFIXES, XSD
-from .catalogue import QueryError, bind_values, check_safe, query_form
+from .catalogue import OUR_GRAPHS, QueryDataset, QueryError, bind_values, check_safe, query_form
 
 FORMATS = ("table", "csv", "tsv", "json")
 GRAPH_FORMATS = ("turtle", "ntriples")
+RDF_FORMATS = ("turtle", "ntriples", "jsonld", "rdfxml")  # what `graph_bytes` writes (serve offers them all)
 
 
 @dataclass(frozen=True)
@@ -162,22 +164,45 @@ def open_store(build: Path) -> ox.Store:
     return store
 
 
-def run_embedded(store: ox.Store, text: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None) -> Result:
-    """Run a read-only query on a pyoxigraph store with every graph as the default graph."""
-    check_safe(text)
+def dataset_options(query: QueryDataset, protocol: QueryDataset | None = None) -> dict[str, Any]:
+    """The `Store.query` arguments for a query's dataset (SPARQL 1.1, 13.2 and the Protocol, 2.1.4).
+
+    No dataset clause and no protocol dataset: the default graph is the union of the build's graphs, every
+    named graph is there for GRAPH. Otherwise exactly the graphs named: FROM graphs merged into the default
+    graph (none: an empty default graph), FROM NAMED graphs the only named graphs. The protocol's
+    default-graph-uri / named-graph-uri (`protocol`), when given, replace the query's clauses. pyoxigraph
+    ignores a query's FROM under `use_default_graph_as_union`, so the graphs are always passed here.
+    Every graph must be one of the build's (check_safe refuses the others; checked again here).
+    """
+    chosen = protocol if protocol is not None and protocol.given else query
+    if not chosen.given:
+        return {"use_default_graph_as_union": True}
+    foreign = sorted(set(chosen.default + chosen.named) - OUR_GRAPHS)
+    if foreign:
+        raise QueryError(f"refused: <{foreign[0]}> is not one of this build's graphs (the engine never fetches "
+                         "remote data)")
+    return {"default_graph": [ox.NamedNode(g) for g in chosen.default],
+            "named_graphs": [ox.NamedNode(g) for g in chosen.named]}
+
+
+def run_embedded(store: ox.Store, text: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None, *,
+                 dataset: QueryDataset | None = None) -> Result:
+    """Run a read-only query on a pyoxigraph store: the union of its graphs as the default graph, unless the query
+    names its dataset (FROM, FROM NAMED) or `dataset` does (the protocol's graph parameters; see dataset_options)."""
+    options = dataset_options(check_safe(text), dataset)
     query_form(text)  # not a query: a QueryError before anything runs
     substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
         ox.Variable(k): v for k, v in (bindings or {}).items()
     }
     try:
         try:
-            answer = store.query(text, use_default_graph_as_union=True, substitutions=substitutions or None)
+            answer = store.query(text, substitutions=substitutions or None, **options)
         except RuntimeError as exc:
             # pyoxigraph substitutes only projected variables (SEP-0007); for the others bind with a VALUES
             # block whose terms pyoxigraph itself serialised: still values, never pasted text.
             if not bindings or "projection" not in str(exc):
                 raise QueryError(f"query failed: {exc}") from None
-            answer = store.query(bind_values(text, bindings), use_default_graph_as_union=True)
+            answer = store.query(bind_values(text, bindings), **options)
     except SyntaxError as exc:
         raise QueryError(_syntax_message(str(exc))) from None
     if isinstance(answer, ox.QueryBoolean):  # ASK
@@ -268,8 +293,8 @@ def to_table(result: Result, *, width: int = 60) -> str:
     return "\n".join([line, rule, *rows, footer]) + "\n"
 
 
-def to_graph(result: Result, fmt: str) -> str:
-    """CONSTRUCT/DESCRIBE results as N-Triples or Turtle (sorted, so the same answer gives the same text)."""
+def result_triples(result: Result) -> list[ox.Triple]:
+    """The triples of a CONSTRUCT/DESCRIBE result, deduplicated and sorted (the same answer gives the same bytes)."""
 
     def ox_term(t: Term) -> ox.NamedNode | ox.Literal | ox.BlankNode:
         if t.type == "uri":
@@ -283,17 +308,41 @@ def to_graph(result: Result, fmt: str) -> str:
     def subject(t: Term) -> ox.NamedNode | ox.BlankNode:
         return ox.BlankNode(t.value) if t.type == "bnode" else ox.NamedNode(t.value)
 
-    triples = sorted(
+    return sorted(
         {ox.Triple(subject(s), ox.NamedNode(p.value), ox_term(o))
          for s, p, o in result.rows if s is not None and p is not None and o is not None},
         key=str,
     )
+
+
+def graph_bytes(triples: list[ox.Triple], fmt: str) -> bytes:
+    """Sorted triples in one of RDF_FORMATS: Turtle, N-Triples and RDF/XML by pyoxigraph, JSON-LD by the build's
+    writer (graph/export.py: an inline @context of our prefixes). A QueryError when the format cannot carry them
+    (RDF/XML and a predicate that is no QName, JSON-LD and a quoted triple...)."""
+    if fmt not in RDF_FORMATS:
+        raise QueryError(f"unknown RDF format {fmt!r} (one of {', '.join(RDF_FORMATS)})")
+    # lazy: graph.export compiles its XML name patterns on import (~15 ms), which every `aflm-graph query` would pay
+    from ..graph.export import ExportError, to_jsonld, to_rdfxml
+
+    try:
+        if fmt == "jsonld":
+            return to_jsonld(triples)
+        if fmt == "rdfxml":
+            return to_rdfxml(triples)
+    except ExportError as exc:
+        raise QueryError(f"the result cannot be written as {'JSON-LD' if fmt == 'jsonld' else 'RDF/XML'}: {exc}; "
+                         "ask for Turtle or N-Triples") from None
     rdf_format = ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES
     # data IRIs stay whole: prefixed names for them would need escapes that some parsers reject
     prefixes = {k: v for k, v in PREFIXES.items() if k != "id"} if fmt == "turtle" else None
     data = ox.serialize(triples, format=rdf_format, prefixes=prefixes)
     assert data is not None  # no `output`: the bytes are returned
-    return data.decode("utf-8")
+    return data
+
+
+def to_graph(result: Result, fmt: str) -> str:
+    """CONSTRUCT/DESCRIBE results as N-Triples or Turtle (or JSON-LD, RDF/XML: see graph_bytes), sorted."""
+    return graph_bytes(result_triples(result), fmt).decode("utf-8")
 
 
 def render(result: Result, fmt: str) -> str:

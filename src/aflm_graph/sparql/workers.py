@@ -16,12 +16,27 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from .catalogue import QueryError, bind_values, check_safe, check_size, query_form
-from .engine import Result, _syntax_message, from_oxigraph, open_store, to_csv, to_graph, to_json, to_tsv
+from .catalogue import QueryDataset, QueryError, bind_values, check_safe, check_size, query_form
+from .engine import (
+    RDF_FORMATS,
+    Result,
+    _syntax_message,
+    dataset_options,
+    from_oxigraph,
+    graph_bytes,
+    open_store,
+    result_triples,
+    to_csv,
+    to_json,
+    to_tsv,
+)
+from .resource import describe_job
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
+Job = tuple[str, str, str | None, int | None] | tuple[str, str, str | None, int | None, QueryDataset | None]
+"""(mode, query text, format, row cap[, the protocol's dataset]): what a worker is asked (see `_answer`)."""
 DEFAULT_MAX_MEMORY_MB = 2048  # per query worker: a runaway ORDER BY reached 2.3 GB in 8 s on the seed build
 
 
@@ -32,12 +47,13 @@ class WorkerTimeout(Exception):
 # --- the worker process
 
 
-def _collect(store: ox.Store, text: str, max_rows: int | None) -> Result:
-    """Run a query and gather at most max_rows + 1 rows (enough to know the cap was passed, never more)."""
-    check_safe(text)
+def _collect(store: ox.Store, text: str, max_rows: int | None, dataset: QueryDataset | None = None) -> Result:
+    """Run a query and gather at most max_rows + 1 rows (enough to know the cap was passed, never more).
+    The dataset is the query's own (FROM, FROM NAMED; none: the union), or `dataset` (engine.dataset_options)."""
+    options = dataset_options(check_safe(text), dataset)
     query_form(text)  # not a query: a QueryError before anything runs
     try:
-        answer = store.query(text, use_default_graph_as_union=True)
+        answer = store.query(text, **options)
     except SyntaxError as exc:
         raise QueryError(_syntax_message(str(exc))) from None
     except (RuntimeError, OSError) as exc:
@@ -88,17 +104,22 @@ def to_xml(result: Result) -> str:
 
 
 def _render(result: Result, fmt: str) -> bytes:
-    if fmt in {"turtle", "ntriples"}:
-        return to_graph(result, fmt).encode("utf-8")
+    if fmt in RDF_FORMATS:
+        return graph_bytes(result_triples(result), fmt)
     renderers = {"json": to_json, "xml": to_xml, "csv": to_csv, "tsv": to_tsv}
     return renderers[fmt](result).encode("utf-8")
 
 
-def _answer(store: ox.Store, job: tuple[str, str, str | None, int | None]) -> tuple[Any, ...]:
-    """One job: ("result", text, None, cap) -> the Result; ("render", text, fmt, cap) -> (rows, bytes)."""
-    mode, text, fmt, max_rows = job
+def _answer(store: ox.Store, job: Job) -> tuple[Any, ...]:
+    """One job: ("result", text, None, cap) -> the Result; ("render", text, fmt, cap) -> (rows, bytes);
+    ("describe", iri, fmt, cap) -> resource.describe_job's answer. A fifth
+    item, a QueryDataset, is the protocol's dataset (default-graph-uri / named-graph-uri) for the query."""
+    mode, text, fmt, max_rows = job[:4]
+    if mode == "describe":  # ("describe", iri, "html" or an RDF format, cap): one resource's page or description
+        return describe_job(store, text, fmt or "html", max_rows)
+    dataset = job[4] if len(job) == 5 else None
     try:
-        result = _collect(store, text, max_rows)
+        result = _collect(store, text, max_rows, dataset)
     except QueryError as exc:
         status = 403 if str(exc).startswith("refused") else 400
         return ("error", status, " ".join(str(exc).split()))
@@ -107,7 +128,11 @@ def _answer(store: ox.Store, job: tuple[str, str, str | None, int | None]) -> tu
                               "narrow the query or page through it with LIMIT and OFFSET")
     if mode == "result":
         return ("ok", result)
-    return ("ok", len(result.rows), _render(result, fmt or "json"))
+    try:
+        payload = _render(result, fmt or "json")
+    except QueryError as exc:  # a result that the asked format cannot carry (RDF/XML, JSON-LD)
+        return ("error", 406, " ".join(str(exc).split()))
+    return ("ok", len(result.rows), payload)
 
 
 def limit_memory(megabytes: int | None) -> None:
@@ -171,7 +196,7 @@ class Worker:
             self.kill()
             raise QueryError(f"a query worker could not open the build: {reply[1]}")
 
-    def call(self, job: tuple[str, str, str | None, int | None], timeout: float) -> tuple[Any, ...]:
+    def call(self, job: Job, timeout: float) -> tuple[Any, ...]:
         self.conn.send(job)
         if not self.conn.poll(timeout):
             raise WorkerTimeout

@@ -207,6 +207,7 @@ class SPDX(_Namespace):
 CC_BY_4 = "https://creativecommons.org/licenses/by/4.0/"
 ENGLISH = "http://id.loc.gov/vocabulary/iso639-1/en"
 SPARQL_PROTOCOL = "https://www.w3.org/TR/sparql11-protocol/"
+SD = "http://www.w3.org/ns/sparql-service-description#"  # SPARQL 1.1 Service Description
 IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 W3C_FORMATS = "http://www.w3.org/ns/formats/"  # IRIs of RDF syntaxes (VoID void:feature, DCAT dcterms:format)
 # Datasets the link predicates point into, by IRI prefix of the object: (dataset IRI, title).

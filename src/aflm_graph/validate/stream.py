@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..graph.statements import RDF_TYPE_TERM, iri_term, parse_literal, term_value
 from ..terms.namespaces import DATA, GRAPH_DATA, OWL, RDF, RDFS, XSD
+from ..terms.resources import queries_dir
 from .shacl import (
     SEVERITY_ORDER,
     SH,
@@ -529,7 +530,7 @@ class _Compiler:
             )
             if not any(target.values()):
                 continue
-            self.compiled.class_constraints.update(target["classes"])  # type: ignore[arg-type]
+            self.compiled.class_constraints.update(target["classes"])
             if "path" in params:  # a property shape with targets of its own
                 self.compiled.checks.append(NodeCheck(
                     shape="", message="", severity="", conditions=[],
@@ -685,7 +686,7 @@ def _check_node(check: NodeCheck, focus: str, props: Props, compiled: Compiled, 
                 elif memo is None:
                     ok = _conforms(pure, v, props, focus)
                 else:
-                    ok = memo.get(v)  # type: ignore[assignment]
+                    ok = memo.get(v)
                     if ok is None:
                         ok = _conforms(pure, v, props, focus)
                         if len(memo) >= _MEMO_SIZE:
@@ -1005,6 +1006,69 @@ class StatementsReport(ValidationReport):
     sampled: tuple[int, int] | None = None  # (documents, of documents) the SPARQL checks saw, above FULL_QUERY_LIMIT
 
 
+@dataclass
+class ShapesChecked:
+    """The first half of `validate_statements`: the core shapes checked on the statements; the SPARQL checks to go."""
+
+    findings: list[Finding]
+    shapes: Any  # the shapes graph (rdflib): its sh:sparql constraints run with the queries
+    queries: dict[str, str]  # the violation queries (name -> text)
+    size: int  # statements in the graphs the shapes read
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def check_shapes(
+    statements: Statements,
+    *,
+    shapes_path: Path | None = None,
+    queries_folder: Path | None = None,
+    pyshacl_limit: int | None = None,
+    workers: int | None = None,
+) -> ShapesChecked:
+    """The core shapes on the statements (pySHACL up to `pyshacl_limit` statements in the graphs they read,
+    the compiled checks of this module above); the statements are not needed after it (see `check_queries`)."""
+    from . import shacl  # looked up at call time, so a caller (or a test) can swap the shapes loader
+
+    pyshacl_limit = PYSHACL_LIMIT if pyshacl_limit is None else pyshacl_limit
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    shapes = shacl.load_shapes(shapes_path)
+    queries = violation_queries(queries_folder)
+    if not queries:
+        raise ValidationError(f"{queries_folder or queries_dir()}: no *-violation.rq queries found")
+    size = sum(len(statements.graph(g)) for g in SHACL_GRAPHS)
+    seconds["load"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    findings: list[Finding] | None = None
+    if size > pyshacl_limit:
+        try:
+            findings = stream_findings(statements, shapes, SHACL_GRAPHS, workers=workers)
+        except Unsupported:
+            findings = None
+    if findings is None:
+        findings = shacl_findings(_rdflib_data(statements, shape_predicates(shapes)), core_shapes(shapes))
+    seconds["shacl"] = time.perf_counter() - t
+    return ShapesChecked(findings, shapes, queries, size, seconds)
+
+
+def check_queries(checked: ShapesChecked, store: ox.Store, *, where: str = "build",
+                  sampled: tuple[int, int] | None = None) -> StatementsReport:
+    """The second half of `validate_statements`: the SPARQL checks (sh:sparql, queries/*-violation.rq) on
+    `store` (pyoxigraph lets go of the GIL while they run, so a thread can run them beside other work)."""
+    from rdflib import RDF as RDFLIB  # lazy, as everywhere here: rdflib costs start-up time
+    from rdflib import URIRef
+
+    t = time.perf_counter()
+    findings = checked.findings + sparql_findings(store, checked.shapes) + query_findings(store, checked.queries)
+    seconds = {**checked.seconds, "queries": time.perf_counter() - t}
+    node_shapes = set(checked.shapes.subjects(RDFLIB.type, URIRef(SH + "NodeShape")))
+    findings = sorted(set(findings), key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.focus, f.path, f.message,
+                                                    f.source))
+    return StatementsReport(findings=findings, triples=checked.size, shapes=len(node_shapes),
+                            queries=len(checked.queries), seconds=seconds, where=where, sampled=sampled)
+
+
 def validate_statements(
     statements: Statements,
     store: ox.Store | None = None,
@@ -1022,34 +1086,12 @@ def validate_statements(
     checks of this module above (in `workers` processes: by default two on a big graph). The SPARQL
     checks (sh:sparql, queries/*-violation.rq) run on `store` when given (an in-memory store of all the
     statements), else on an in-memory store of all of them up to `full_query_limit` statements, else of
-    a fixed sample of documents (`report.sampled`).
+    a fixed sample of documents (`report.sampled`). (The pipeline runs the two halves, `check_shapes`
+    and `check_queries`, itself, on the store it loads anyway.)
     """
-    from . import shacl  # looked up at call time, so a caller (or a test) can swap the shapes loader
-
-    pyshacl_limit = PYSHACL_LIMIT if pyshacl_limit is None else pyshacl_limit
     full_query_limit = FULL_QUERY_LIMIT if full_query_limit is None else full_query_limit
-    seconds: dict[str, float] = {}
-    t = time.perf_counter()
-    shapes = shacl.load_shapes(shapes_path)
-    queries = violation_queries(queries_folder)
-    if not queries:
-        from ..terms.resources import queries_dir
-
-        raise ValidationError(f"{queries_folder or queries_dir()}: no *-violation.rq queries found")
-    size = sum(len(statements.graph(g)) for g in SHACL_GRAPHS)
-    seconds["load"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    findings: list[Finding] | None = None
-    if size > pyshacl_limit:
-        try:
-            findings = stream_findings(statements, shapes, SHACL_GRAPHS, workers=workers)
-        except Unsupported:
-            findings = None
-    if findings is None:
-        findings = shacl_findings(_rdflib_data(statements, shape_predicates(shapes)), core_shapes(shapes))
-    seconds["shacl"] = time.perf_counter() - t
-
+    checked = check_shapes(statements, shapes_path=shapes_path, queries_folder=queries_folder,
+                           pyshacl_limit=pyshacl_limit, workers=workers)
     t = time.perf_counter()
     sampled = None
     if store is None:
@@ -1059,14 +1101,5 @@ def validate_statements(
             sample, chosen, total = sample_statements(statements)
             store = query_store(sample)
             sampled = (chosen, total)
-    findings += sparql_findings(store, shapes)
-    findings += query_findings(store, queries)
-    seconds["queries"] = time.perf_counter() - t
-
-    from rdflib import RDF, URIRef
-
-    node_shapes = set(shapes.subjects(RDF.type, URIRef(SH + "NodeShape")))
-    findings = sorted(set(findings), key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.focus, f.path, f.message,
-                                                    f.source))
-    return StatementsReport(findings=findings, triples=size, shapes=len(node_shapes), queries=len(queries),
-                            seconds=seconds, where=where, sampled=sampled)
+    checked.seconds["store"] = time.perf_counter() - t
+    return check_queries(checked, store, where=where, sampled=sampled)
