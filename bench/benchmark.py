@@ -25,7 +25,12 @@ bloat the next (peak memory is that process's own high-water mark, from `wait4`)
   1M triples;
 - start-up: `aflm-graph --help` vs `python -c pass` (best and median of 20 runs),
   `aflm-graph query documents` at 1M triples on the default build and with `--store` (2 runs each),
-  and the peak memory of a query run on the 1M-triple build, both ways.
+  and the peak memory of a query run on the 1M-triple build, both ways;
+- serve (`serve_figures`; alone with `--only serve --out FILE`): on a real `aflm-graph serve` over the seed
+  build, p50/p95 over 100 each of the query page ready in headless Chromium, the resource pages, and a named
+  query through /api/run against the same query embedded; then every competency query through /api/run
+  against the same run embedded and rendered in the same format, on the seed build (100 each) and on the
+  ~100k-triple query dataset (30 each; the round-trip target is this dataset's geometric mean).
 
 Results go to `bench/results.json` (and the table to standard output). `--quick` runs the same
 code on tiny inputs in a minute or so (a smoke test: its figures mean nothing).
@@ -33,6 +38,8 @@ code on tiny inputs in a minute or so (a smoke test: its figures mean nothing).
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -43,7 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +67,12 @@ TARGETS = {
     "growth": 12.0,  # every stage, 10x the input
     "help_vs_python": 3.0,
     "query_peak_rss_mb": 600.0,  # at 1M triples
+    "page_ready_p95_s": 1.0,  # the query page ready in Chromium, on the seed build
+    "resource_page_p95_ms": 50.0,  # every resource page (the worst p95)
+    # /api/run p50 / embedded p50 (run and rendered in the same format), the geometric mean over every competency
+    # query on the ~100k-triple query dataset (queries of realistic cost); the seed build's geometric mean and the
+    # fixed overhead of a request (the median of round trip - embedded there) are printed beside it, for information
+    "named_query_round_trip_vs_embedded": 1.5,
 }
 STAGES = ("parse", "annotate", "link", "build", "export", "store", "validate", "views")
 
@@ -72,12 +85,14 @@ class Plan:
     rdflib_timeout: float  # per rdflib query or serialisation
     repeats: int  # best of, for our engine and pyoxigraph
     startup_runs: int
+    serve_repeats: int = 100  # page loads, and requests of each resource page and of each named query (seeds)
+    serve_dataset_repeats: int = 30  # requests (and embedded runs) of each named query on the small query dataset
 
 
 FULL = Plan(sizes=(100, 1_000, 10_000), small_triples=100_000, large_triples=1_000_000, rdflib_timeout=10.0,
             repeats=3, startup_runs=20)
 QUICK = Plan(sizes=(4, 12), small_triples=12_000, large_triples=25_000, rdflib_timeout=5.0, repeats=1,
-             startup_runs=3)
+             startup_runs=3, serve_repeats=4, serve_dataset_repeats=3)
 
 
 def peak_rss_mib() -> float:
@@ -182,7 +197,8 @@ def _task_load(engine: str, path: str) -> dict[str, Any]:
 
 def _competency_queries(store: Any) -> list[tuple[str, str, dict[str, str]]]:
     """(name, text, params): every named query but the violation checks, with example parameters; a parameter
-    that names a document or a recommendation gets one of this build's (the examples name the seeds')."""
+    that names a document or a recommendation gets one of this build's (the examples name the seeds'); a query
+    with a required parameter that has no example is left out."""
     from aflm_graph.sparql.catalogue import named_queries
 
     first_doc = next(iter(store.query(
@@ -210,7 +226,8 @@ def _competency_queries(store: Any) -> list[tuple[str, str, dict[str, str]]]:
                 params[p.name] = first_concept
             elif p.example is not None:
                 params[p.name] = p.example
-        out.append((name, query.text, params))
+        if all(p.name in params for p in query.params if p.required):  # else: a required parameter has no example
+            out.append((name, query.text, params))
     return out
 
 
@@ -402,6 +419,188 @@ def _task_turtle(build: str, engine: str) -> dict[str, Any]:
         shutil.rmtree(target.parent, ignore_errors=True)
 
 
+SERVE_QUERY = ("recommendations-by-theme", {"theme": "health-care"})
+"""The named query of the round-trip figure, with its parameter (rows on the seed build)."""
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # /work/shared/design/servers.md
+PAGE_READY = ("() => window.aflmPage && window.aflmPage.ready === true && !!window.aflmPage.editor "
+              "&& document.querySelectorAll('#gallery .card').length > 0 && !!document.querySelector('.cm-content')")
+"""The query page is ready: workbench.js has drawn the gallery of named queries and set `aflmPage.ready` (it
+marks `aflm-ready`), and the editor is there (what tests/test_workbench.py waits for before it clicks)."""
+
+
+def _task_embedded(build: str, name: str, params: dict[str, str], repeats: int) -> dict[str, Any]:
+    """A named query run embedded (`sparql.run.run` on the build, warm: store loaded, one run first), `repeats`
+    times: its seconds per run, and (for information) per run and rendering as JSON (`engine.render`, what
+    `aflm-graph query --format json` writes); the paths of a document, a recommendation with a theme and that theme."""
+    from aflm_graph.sparql.catalogue import named_queries
+    from aflm_graph.sparql.engine import open_store, render
+    from aflm_graph.sparql.run import run as run_query
+    from aflm_graph.terms.namespaces import BASE
+
+    folder = Path(build)
+    query = named_queries()[name]
+    result = run_query(query, build=folder, params=params)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        result = run_query(query, build=folder, params=params)
+        times.append(time.perf_counter() - t)
+    rendered = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        render(run_query(query, build=folder, params=params), "json")
+        rendered.append(time.perf_counter() - t)
+    first = next(iter(open_store(folder).query(
+        "PREFIX aflm: <https://w3id.org/aflm/ontology#> SELECT ?d ?r ?c WHERE { ?r aflm:inDocument ?d ; "
+        "aflm:hasTheme ?c } ORDER BY ?d ?r ?c LIMIT 1", use_default_graph_as_union=True)))
+    paths = {kind: "/" + first[var].value.removeprefix(BASE)
+             for kind, var in (("document", "d"), ("recommendation", "r"), ("concept", "c"))}
+    return {"seconds": times, "rendered_seconds": rendered, "rows": len(result.rows),
+            "paths": {**paths, "ontology": "/ontology"}}
+
+
+def _task_named_round_trips(build: str, base: str, repeats: int, warm: int) -> dict[str, Any]:
+    """Every competency query (`_competency_queries`: the examples' parameters, a document or recommendation of
+    this build) both ways, `repeats` times each, the two alternating so that both see the same machine: embedded,
+    `sparql.run.run` on the build (warm: one run first) and rendered in the format asked of /api/run, SELECT and
+    ASK as SPARQL JSON (`engine.to_json`), CONSTRUCT and DESCRIBE as Turtle (`engine.to_graph`); and through
+    `base`'s /api/run (`name`, `p.NAME`, `format`; one keep-alive connection, after `warm` untimed requests).
+    {name: {params, form, format, rows, http_rows, bytes, embedded: [s], round_trip: [s]}}."""
+    import urllib.parse
+
+    from aflm_graph.sparql.catalogue import named_queries
+    from aflm_graph.sparql.engine import open_store, to_graph, to_json
+    from aflm_graph.sparql.run import run as run_query
+
+    folder = Path(build)
+    catalogue = named_queries()
+    accept = {"json": "application/sparql-results+json", "turtle": "text/turtle"}
+    fetch, close = _fetcher(base)
+    out: dict[str, Any] = {}
+    try:
+        for name, _text, params in _competency_queries(open_store(folder)):
+            query = catalogue[name]
+            graph = query.form in {"construct", "describe"}
+            fmt = "turtle" if graph else "json"
+            path = "/api/run?" + urllib.parse.urlencode([("name", name), *((f"p.{k}", v) for k, v in params.items()),
+                                                         ("format", fmt)])
+
+            def embedded(query: Any = query, params: dict[str, str] = params, graph: bool = graph) -> int:
+                result = run_query(query, build=folder, params=params)
+                if graph:
+                    to_graph(result, "turtle")
+                else:
+                    to_json(result)
+                return len(result.rows)
+
+            def request(path: str = path, fmt: str = fmt) -> tuple[int, dict[str, str], int]:
+                status, headers, size = fetch(path, accept[fmt])
+                if status != 200:
+                    raise RuntimeError(f"GET {path}: {status}")
+                return status, headers, size
+
+            rows = embedded()
+            for _ in range(warm):
+                request()
+            alone, trip = [], []
+            for _ in range(repeats):
+                t = time.perf_counter()
+                embedded()
+                alone.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                _, headers, size = request()
+                trip.append(time.perf_counter() - t)
+            out[name] = {"params": params, "form": query.form, "format": fmt, "path": path, "rows": rows,
+                         "http_rows": int(headers.get("x-result-rows", -1)), "bytes": size, "embedded": alone,
+                         "round_trip": trip}
+    finally:
+        close()
+    return out
+
+
+def _fetcher(base: str) -> tuple[Callable[[str, str], tuple[int, dict[str, str], int]], Callable[[], None]]:
+    """(fetch, close) over one keep-alive connection to `base`: fetch(path, Accept) -> (status, headers, body
+    size), the whole body read; a connection the server closed while idle is opened again once."""
+    import http.client
+    import urllib.parse
+
+    address = urllib.parse.urlsplit(base)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+
+    def fetch(path: str, accept: str) -> tuple[int, dict[str, str], int]:
+        for attempt in (1, 2):
+            try:
+                connection.request("GET", path, headers={"Accept": accept})
+                response = connection.getresponse()
+                body = response.read()
+                return response.status, {k.lower(): v for k, v in response.getheaders()}, len(body)
+            except (http.client.RemoteDisconnected, ConnectionError):  # the server closed an idle connection
+                connection.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    return fetch, connection.close
+
+
+def _task_http(base: str, gets: dict[str, list[str]], repeats: int, warm: int) -> dict[str, Any]:
+    """Each of `gets` ({label: [path, Accept]}) `repeats` times over one keep-alive connection, after `warm`
+    untimed requests: seconds per request (the status line to the last byte of the body), status, size."""
+    fetch, close = _fetcher(base)
+    out: dict[str, Any] = {}
+    try:
+        for label, (path, accept) in gets.items():
+            for _ in range(warm):
+                fetch(path, accept)
+            times = []
+            for _ in range(repeats):
+                t = time.perf_counter()
+                status, headers, size = fetch(path, accept)
+                times.append(time.perf_counter() - t)
+                if status != 200:
+                    raise RuntimeError(f"GET {path} ({accept}): {status}")
+            out[label] = {"path": path, "accept": accept, "seconds": times, "bytes": size,
+                          "content_type": headers.get("content-type", ""), "rows": headers.get("x-result-rows")}
+    finally:
+        close()
+    return out
+
+
+def _task_page(base: str, repeats: int, executable: str) -> dict[str, Any]:
+    """Load the query page `repeats` times in headless Chromium (launched once; a fresh browser context per
+    load, so nothing is cached; every request to anything but `base` aborted): seconds from `goto` to PAGE_READY,
+    and the page's own `aflm-ready` mark (ms after navigation start)."""
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    others = re.compile(rf"^(?!{re.escape(base)}/)")  # only requests elsewhere are intercepted (and aborted)
+    wall, marks, blocked, errors = [], [], [], []
+    with sync_playwright() as playwright:
+        t = time.perf_counter()
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        launch = time.perf_counter() - t
+        try:
+            for _ in range(repeats + 1):  # the first load warms the browser process: not counted
+                context = browser.new_context(viewport={"width": 1440, "height": 900})
+                context.route(others, lambda route: (blocked.append(route.request.url), route.abort()))
+                page = context.new_page()
+                page.on("pageerror", lambda error: errors.append(str(error)))
+                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                t = time.perf_counter()
+                page.goto(base + "/", wait_until="commit")
+                page.wait_for_function(PAGE_READY, timeout=30_000)
+                wall.append(time.perf_counter() - t)
+                marks.append(page.evaluate("() => performance.getEntriesByName('aflm-ready')[0].startTime") / 1000)
+                context.close()
+        finally:
+            browser.close()
+    return {"seconds": wall[1:], "mark_seconds": marks[1:], "first_seconds": wall[0], "launch_seconds": launch,
+            "blocked": blocked, "errors": errors}
+
+
 TASKS: dict[str, Callable[..., Any]] = {
     "synth": _task_synth,
     "build": _task_build,
@@ -409,6 +608,10 @@ TASKS: dict[str, Callable[..., Any]] = {
     "queries": _task_queries,
     "rdflib": _task_rdflib,
     "turtle": _task_turtle,
+    "embedded": _task_embedded,
+    "named_round_trips": _task_named_round_trips,
+    "http": _task_http,
+    "page": _task_page,
 }
 
 
@@ -491,45 +694,50 @@ def _dataset(work: Path, size_builds: dict[int, dict[str, Any]], triples: int, l
 
 
 def run(out: Path | None = None, *, quick: bool = False, workdir: Path | None = None,
-        sizes: tuple[int, ...] | None = None, keep: bool = False) -> dict[str, Any]:
-    """Run the benchmark; write the results as JSON to `out` (default bench/results.json); return them."""
+        sizes: tuple[int, ...] | None = None, keep: bool = False, only: str | None = None) -> dict[str, Any]:
+    """Run the benchmark; write the results as JSON to `out` (default bench/results.json); return them.
+    `only="serve"`: the serve figures alone (serve_figures, which then makes the small query dataset itself) and
+    their targets."""
     plan = QUICK if quick else FULL
     if sizes:
-        plan = Plan(sizes=tuple(sizes), small_triples=plan.small_triples, large_triples=plan.large_triples,
-                    rdflib_timeout=plan.rdflib_timeout, repeats=plan.repeats, startup_runs=plan.startup_runs)
+        plan = dataclasses.replace(plan, sizes=tuple(sizes))
     out = HERE / "results.json" if out is None else Path(out)
     started = time.perf_counter()
     if workdir is not None:
         Path(workdir).mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="aflm-bench-", dir=workdir))
     results: dict[str, Any] = {
-        "command": "make bench" + (" (--quick)" if quick else ""),
+        "command": ("make bench" if only is None else f"python bench/benchmark.py --only {only}")
+        + (" (--quick)" if quick else ""),
         "quick": quick,
         "machine": _machine(),
     }
+    small = None  # the small query dataset: made here, or by serve_figures (`only="serve"`)
     try:
-        results["build"] = _bench_builds(work, plan)
-        runs = {int(k): v for k, v in results["build"]["runs"].items()}
-        _say(f"datasets of ~{plan.small_triples:,} and ~{plan.large_triples:,} triples")
-        small = _dataset(work, runs, plan.small_triples, "small")
-        large = _dataset(work, runs, plan.large_triples, "large")
-        results["datasets"] = {"small": {k: small[k] for k in ("documents", "triples", "quads", "attempts")},
-                               "large": {k: large[k] for k in ("documents", "triples", "quads", "attempts")}}
-        results["queries"] = {}
-        rdflib_runs = {}
-        turtle = None
-        for label, info in (("small", small), ("large", large)):
-            _say(f"queries at {info['triples']:,} triples")
-            if label == "large":  # ours first: rdflib's time limit for the Turtle is set from it
-                turtle = _bench_turtle(Path(info["path"]))
-            # the on-disk store only on the small dataset: on the large one its answers take minutes
-            figures, rdflib_runs[label] = _bench_queries(Path(info["path"]), plan, turtle=turtle,
-                                                         disk=label == "small")
-            results["queries"][label] = figures
-        results["load"] = _bench_load(Path(large["path"]), rdflib_runs["large"])
-        results["turtle"] = _rdflib_turtle(turtle or {}, rdflib_runs["large"])
-        results["startup"] = _bench_startup(Path(large["path"]), plan)
-        results["targets"] = _targets(results, plan)
+        if only != "serve":
+            results["build"] = _bench_builds(work, plan)
+            runs = {int(k): v for k, v in results["build"]["runs"].items()}
+            _say(f"datasets of ~{plan.small_triples:,} and ~{plan.large_triples:,} triples")
+            small = _dataset(work, runs, plan.small_triples, "small")
+            large = _dataset(work, runs, plan.large_triples, "large")
+            results["datasets"] = {"small": {k: small[k] for k in ("documents", "triples", "quads", "attempts")},
+                                   "large": {k: large[k] for k in ("documents", "triples", "quads", "attempts")}}
+            results["queries"] = {}
+            rdflib_runs = {}
+            turtle = None
+            for label, info in (("small", small), ("large", large)):
+                _say(f"queries at {info['triples']:,} triples")
+                if label == "large":  # ours first: rdflib's time limit for the Turtle is set from it
+                    turtle = _bench_turtle(Path(info["path"]))
+                # the on-disk store only on the small dataset: on the large one its answers take minutes
+                figures, rdflib_runs[label] = _bench_queries(Path(info["path"]), plan, turtle=turtle,
+                                                             disk=label == "small")
+                results["queries"][label] = figures
+            results["load"] = _bench_load(Path(large["path"]), rdflib_runs["large"])
+            results["turtle"] = _rdflib_turtle(turtle or {}, rdflib_runs["large"])
+            results["startup"] = _bench_startup(Path(large["path"]), plan)
+        results["serve"] = serve_figures(work, plan, dataset=small)
+        results["targets"] = _targets(results, plan) if only is None else _serve_targets(results["serve"])
     finally:
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -699,6 +907,204 @@ def _bench_startup(build: Path, plan: Plan) -> dict[str, Any]:
     }
 
 
+def _percentiles(seconds: list[float]) -> dict[str, Any]:
+    """p50 (the median) and p95 (nearest rank) of a list of times, with their count."""
+    ranked = sorted(seconds)
+    return {"p50": statistics.median(ranked), "p95": ranked[max(0, math.ceil(0.95 * len(ranked)) - 1)],
+            "n": len(ranked)}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_sparql(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 60.0) -> None:
+    """Poll `ASK {}` on /sparql until it answers 200; a one-line error with the log's tail if it exits or is late."""
+    import urllib.error
+    import urllib.request
+
+    probe = urllib.request.Request(f"{url}?query=ASK%7B%7D", headers={"Accept": "application/sparql-results+json"})
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(probe, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.1)
+    tail = log.read_text(errors="replace")[-1500:] if log.exists() else ""
+    raise RuntimeError(f"aflm-graph serve did not answer {url} (exit code {process.poll()}): {tail}")
+
+
+@contextlib.contextmanager
+def _served(build: Path, log: Path) -> Iterator[tuple[str, float]]:
+    """A real `aflm-graph serve` (default options) over `build` on 127.0.0.1, a free port, for the block: (its base
+    URL, seconds until /sparql answered). Stopped by its pid at the end, also on an error."""
+    import signal
+
+    script = Path(sys.executable).with_name("aflm-graph")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "aflm_graph"]
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with log.open("wb") as sink:
+        process = subprocess.Popen([*command, "serve", "--build", str(build), "--host", "127.0.0.1", "--port",
+                                    str(port)], stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        t = time.perf_counter()
+        _wait_for_sparql(f"{base}/sparql", process, log)
+        yield base, time.perf_counter() - t
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _round_trips(answered: dict[str, Any], repeats: int) -> dict[str, Any]:
+    """`_task_named_round_trips`' answer, per query: p50/p95 through /api/run and embedded (run and rendered), the
+    ratio of the p50s and their difference; the geometric mean of the ratios and the median difference. The rows
+    must agree."""
+    queries: dict[str, Any] = {}
+    for name, got in answered.items():
+        if got["http_rows"] != got["rows"]:
+            raise RuntimeError(f"{name}: {got['http_rows']} rows through /api/run, {got['rows']} embedded")
+        trip, alone = _percentiles(got["round_trip"]), _percentiles(got["embedded"])
+        queries[name] = {"params": got["params"], "form": got["form"], "format": got["format"], "rows": got["rows"],
+                         "bytes": got["bytes"], "round_trip": trip, "embedded": alone,
+                         "ratio": trip["p50"] / alone["p50"], "overhead_seconds": trip["p50"] - alone["p50"]}
+    return {"repeats": repeats, "queries": queries, "geomean_ratio": _geomean([q["ratio"] for q in queries.values()]),
+            "median_overhead_seconds": statistics.median(q["overhead_seconds"] for q in queries.values())}
+
+
+def serve_figures(work: Path, plan: Plan, *, build: Path | None = None,
+                  dataset: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Issue 17's serve figures, p50/p95 over `plan.serve_repeats` each, on a real `aflm-graph serve` (default
+    options) over the seed build (`build`, or the seeds built here) on 127.0.0.1:
+
+    - page: the query page at / ready in headless Chromium (Playwright, Debian's /usr/bin/chromium, every
+      request but the server's aborted), from `goto` to the gallery and the editor drawn (PAGE_READY); not
+      measured, with the reason, when Chromium or Playwright is missing;
+    - resources: GETs of the HTML pages of a recommendation, a concept, a document and the ontology, and the
+      recommendation in Turtle (one keep-alive connection, after a few untimed requests);
+    - named query: SERVE_QUERY through /api/run (JSON) against the same query embedded (`sparql.run.run` on the
+      build, warm, in a fresh process), and the ratio of the p50s;
+    - named queries: every competency query through /api/run (SELECT and ASK as JSON, CONSTRUCT as Turtle) against
+      the same run embedded and rendered in that format, alternating (`_task_named_round_trips`), p50s and their
+      ratio per query and its geometric mean, on the seed build (`plan.serve_repeats` each) and on the small
+      query dataset (`dataset`, `_dataset`'s answer, or one made here; its aflm.nq in memory, the default store;
+      `plan.serve_dataset_repeats` each); the fixed overhead: the median of round trip - embedded on the seeds.
+    Each server is stopped by its pid at the end, also on an error."""
+    repeats = plan.serve_repeats
+    warm = 2 if repeats < 10 else 5
+    if build is None:
+        _say("serve: build the seeds")
+        build = work / "build-seeds"
+        shutil.rmtree(build, ignore_errors=True)
+        _spawn("build", {"corpus": str(HERE.parent / "seeds"), "out": str(build), "validate": True})
+    name, params = SERVE_QUERY
+    _say(f"serve: {name} embedded, {repeats} runs")
+    embedded, _, _ = _spawn("embedded", {"build": str(build), "name": name, "params": params, "repeats": repeats})
+    figures: dict[str, Any] = {"build": "the seeds", "repeats": repeats, "warm_requests": warm,
+                               "server": "aflm-graph serve --host 127.0.0.1 (default options)"}
+    with _served(build, work / "serve.log") as (base, ready):
+        figures["server_ready_seconds"] = ready
+        query = "&".join([f"name={name}", *(f"p.{k}={v}" for k, v in params.items()), "format=json"])
+        gets = {"api/queries": ["/api/queries", "application/json"]}  # warms the page's choices (read once)
+        gets |= {f"{kind} (HTML)": [path, "text/html"] for kind, path in embedded["paths"].items()}
+        gets["recommendation (Turtle)"] = [embedded["paths"]["recommendation"], "text/turtle"]
+        gets["named query /api/run"] = [f"/api/run?{query}", "application/sparql-results+json"]
+        _say(f"serve: resource pages and /api/run, {repeats} requests each")
+        answered, _, _ = _spawn("http", {"base": base, "gets": gets, "repeats": repeats, "warm": warm})
+        _say(f"serve: every named query through /api/run and embedded on the seeds, {repeats} of each")
+        seeds_answer, _, _ = _spawn("named_round_trips", {"build": str(build), "base": base, "repeats": repeats,
+                                                          "warm": warm})
+        executable = CHROMIUM if os.access(CHROMIUM, os.X_OK) else shutil.which("chromium")
+        if executable is None:
+            figures["page"] = {"measured": False, "reason": f"Chromium is not installed ({CHROMIUM} is missing)"}
+        else:
+            _say(f"serve: the query page in Chromium, {repeats} loads")
+            try:
+                page, _, _ = _spawn("page", {"base": base, "repeats": repeats, "executable": executable},
+                                    timeout=120 + 30 * repeats)
+            except RuntimeError as exc:  # no Playwright, or a browser that does not start: said, not fatal
+                page = {"measured": False, "reason": " ".join(str(exc).split())[-400:]}
+            if page.get("timeout"):
+                page = {"measured": False, "reason": "the page loads did not end in time"}
+            if "seconds" in page:
+                page = {"measured": True, **_percentiles(page["seconds"]),
+                        "mark": _percentiles(page["mark_seconds"]), "first_seconds": page["first_seconds"],
+                        "launch_seconds": page["launch_seconds"], "blocked": page["blocked"],
+                        "errors": page["errors"], "seconds": page["seconds"]}
+            figures["page"] = page
+    if dataset is None:
+        _say(f"serve: the query dataset of ~{plan.small_triples:,} triples")
+        dataset = _dataset(work, {}, plan.small_triples, "small")
+    in_memory = _memory_build(Path(dataset["path"]))  # the default store (aflm.nq in memory), as the query ratios'
+    n = plan.serve_dataset_repeats
+    with _served(in_memory, work / "serve-dataset.log") as (base, _ready):
+        _say(f"serve: every named query through /api/run and embedded at {dataset['triples']:,} triples, {n} of each")
+        data_answer, _, _ = _spawn("named_round_trips", {"build": str(in_memory), "base": base, "repeats": n,
+                                                         "warm": 2})
+    seeds = _round_trips(seeds_answer, repeats)
+    figures["named_queries"] = {
+        "seeds": {"build": "the seeds", **seeds},
+        "dataset": {"build": f"the small query dataset ({dataset['documents']:,} synthetic documents)",
+                    "triples": dataset["triples"], **_round_trips(data_answer, n)},
+        "fixed_overhead_seconds": seeds["median_overhead_seconds"],  # HTTP, routing, the worker's pipe
+    }
+    figures["resources"] = {label: {"path": got["path"], "accept": got["accept"], "bytes": got["bytes"],
+                                    "content_type": got["content_type"], **_percentiles(got["seconds"])}
+                            for label, got in answered.items() if label not in {"api/queries", "named query /api/run"}}
+    round_trip = answered["named query /api/run"]
+    figures["named_query"] = {
+        "name": name, "params": params,
+        "round_trip": {"rows": int(round_trip["rows"]), **_percentiles(round_trip["seconds"])},
+        "embedded": {"rows": embedded["rows"], **_percentiles(embedded["seconds"])},
+        "embedded_json": _percentiles(embedded["rendered_seconds"]),  # for information: run and render as JSON
+    }
+    both = figures["named_query"]
+    both["round_trip_vs_embedded"] = both["round_trip"]["p50"] / both["embedded"]["p50"]
+    both["round_trip_overhead_seconds"] = both["round_trip"]["p50"] - both["embedded"]["p50"]  # HTTP, worker, JSON
+    if both["round_trip"]["rows"] != both["embedded"]["rows"]:
+        raise RuntimeError(f"{name}: {both['round_trip']['rows']} rows through /api/run, {both['embedded']['rows']} "
+                           "embedded")
+    figures["resource_page_p95_worst"] = max(r["p95"] for r in figures["resources"].values())
+    return figures
+
+
+def _serve_targets(serve: dict[str, Any]) -> dict[str, Any]:
+    """The serve targets: page ready p95 (s), the worst resource page's p95 (ms), round trip / embedded (the
+    geometric mean of the queries' ratios of p50s on the small query dataset)."""
+    page = serve["page"]
+    ready = {"value": page["p95"], "target": TARGETS["page_ready_p95_s"], "met": page["p95"] <= TARGETS[
+        "page_ready_p95_s"]} if page.get("measured") else {"value": None, "target": TARGETS["page_ready_p95_s"],
+                                                           "met": None, "note": page["reason"]}
+    worst = serve["resource_page_p95_worst"] * 1000
+    named = serve["named_queries"]
+    ratio = named["dataset"]["geomean_ratio"]  # the ~100k-triple dataset: the seeds' and the overhead for information
+    note = (f"geometric mean of {len(named['dataset']['queries'])} queries at {named['dataset']['triples']:,} "
+            f"triples; seed build {named['seeds']['geomean_ratio']:.2f}x, fixed overhead "
+            f"{_s(named['fixed_overhead_seconds'])}")
+    return {
+        "page_ready_p95_s": ready,
+        "resource_page_p95_ms": {"value": worst, "target": TARGETS["resource_page_p95_ms"],
+                                 "met": worst <= TARGETS["resource_page_p95_ms"]},
+        "named_query_round_trip_vs_embedded": {"value": ratio, "target": TARGETS["named_query_round_trip_vs_embedded"],
+                                               "met": ratio <= TARGETS["named_query_round_trip_vs_embedded"],
+                                               "note": note},
+    }
+
+
 def _targets(results: dict[str, Any], plan: Plan) -> dict[str, Any]:
     runs = results["build"]["runs"]
     biggest = str(max(plan.sizes))
@@ -726,6 +1132,7 @@ def _targets(results: dict[str, Any], plan: Plan) -> dict[str, Any]:
         "help_vs_python": target(results["startup"]["help_vs_python"], TARGETS["help_vs_python"], at_most=True),
         "query_peak_rss_mb": target(results["startup"]["query_peak_rss_mb"], TARGETS["query_peak_rss_mb"],
                                     at_most=True),
+        **_serve_targets(results["serve"]),
     }
 
 
@@ -744,6 +1151,8 @@ def _s(seconds: float | None) -> str:
 
 def table(results: dict[str, Any]) -> str:
     """The results as Markdown tables (what the README shows)."""
+    if "build" not in results:  # `--only serve`
+        return _serve_table(results)
     m = results["machine"]
     lines = [
         f"`{results['command']}`: {m['cpus']} cores, {m['memory_mb'] / 1024:.0f} GB, Python {m['python']}, "
@@ -825,15 +1234,90 @@ def table(results: dict[str, Any]) -> str:
         f"{_s(s['query_documents']['best'])} (it loads aflm.nq), {_s(s['query_documents_disk']['best'])} with "
         f"`--store`; peak memory of `aflm-graph query recommendations` {s['query_peak_rss_mb']:,.0f} MB, "
         f"{s['query_peak_rss_mb_disk']:,.0f} MB with `--store`",
-        "",
-        "**Targets**",
-        "",
-        "| target | goal | measured | met |",
-        "|---|---:|---:|---|",
+        *_serve_lines(results["serve"]),
     ]
-    for name, tgt in results["targets"].items():
-        lines.append(f"| {name} | {tgt['target']:g} | {tgt['value']:.2f} | {'yes' if tgt['met'] else '**no**'} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _target_lines(results["targets"])) + "\n"
+
+
+def _target_lines(targets: dict[str, Any]) -> list[str]:
+    lines = ["", "**Targets**", "", "| target | goal | measured | met |", "|---|---:|---:|---|"]
+    for name, tgt in targets.items():
+        if tgt["value"] is None:  # not measured (the reason is in the results)
+            lines.append(f"| {name} | {tgt['target']:g} | not measured | - |")
+        else:
+            note = f" ({tgt['note']})" if tgt.get("note") else ""
+            lines.append(f"| {name} | {tgt['target']:g} | {tgt['value']:.2f}{note} | "
+                         f"{'yes' if tgt['met'] else '**no**'} |")
+    return lines
+
+
+def _serve_lines(serve: dict[str, Any]) -> list[str]:
+    """The serve figures: p50 / p95 of the page, each resource page and the named query both ways."""
+    q = serve["named_query"]
+    params = "&".join(f"p.{k}={v}" for k, v in q["params"].items())
+    lines = [
+        "",
+        f"**Serve** (`aflm-graph serve` on the seed build, 127.0.0.1; {serve['repeats']} of each, p50 / p95): "
+        f"{q['name']} ({params}) through /api/run is {q['round_trip_vs_embedded']:.2f}x its time embedded "
+        f"(p50s; {_s(q['round_trip_overhead_seconds'])} more)",
+        "",
+        "| what | p50 | p95 |",
+        "|---|---:|---:|",
+    ]
+    page = serve["page"]
+    if page.get("measured"):
+        lines.append(f"| query page / ready in Chromium (fresh context each) | {_s(page['p50'])} | {_s(page['p95'])} |")
+        lines.append(f"| the same, the page's own `aflm-ready` mark | {_s(page['mark']['p50'])} | "
+                     f"{_s(page['mark']['p95'])} |")
+    else:
+        lines.append(f"| query page / ready in Chromium | not measured: {page['reason'][:120]} | |")
+    for label, r in serve["resources"].items():
+        lines.append(f"| `{r['path']}` {label.split(' ', 1)[1]} | {_s(r['p50'])} | {_s(r['p95'])} |")
+    lines.append(f"| {q['name']}: /api/run round trip ({q['round_trip']['rows']} rows, JSON) | "
+                 f"{_s(q['round_trip']['p50'])} | {_s(q['round_trip']['p95'])} |")
+    lines.append(f"| {q['name']}: embedded (`sparql.run.run`, warm) | {_s(q['embedded']['p50'])} | "
+                 f"{_s(q['embedded']['p95'])} |")
+    if "embedded_json" in q:
+        lines.append(f"| {q['name']}: embedded and rendered as JSON (for information) | "
+                     f"{_s(q['embedded_json']['p50'])} | {_s(q['embedded_json']['p95'])} |")
+    if "named_queries" in serve:
+        lines += _named_query_lines(serve["named_queries"])
+    return lines
+
+
+def _named_query_lines(named: dict[str, Any]) -> list[str]:
+    """Every competency query through /api/run against embedded, on the seed build and the small query dataset."""
+    seeds, data = named["seeds"], named["dataset"]
+    lines = [
+        "",
+        f"**Named queries through /api/run vs embedded** (p50s; embedded: `sparql.run.run`, warm, and rendered in "
+        "the same format, SELECT and ASK as JSON, CONSTRUCT as Turtle): geometric mean of the ratios "
+        f"{data['geomean_ratio']:.2f}x at {data['triples']:,} triples ({data['repeats']} of each; the target's), "
+        f"{seeds['geomean_ratio']:.2f}x on the seed build ({seeds['repeats']} of each); fixed overhead "
+        f"{_s(named['fixed_overhead_seconds'])} (the median of round trip - embedded on the seed build)",
+        "",
+        f"| query | format | rows (seeds) | embedded | round trip | ratio | rows ({data['triples']:,}) | embedded | "
+        "round trip | ratio |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in sorted({*seeds["queries"], *data["queries"]}):
+        cells = []
+        for side in (seeds, data):
+            q = side["queries"].get(name)
+            cells.append("| - | - | - | -" if q is None else
+                         f"| {q['rows']:,} | {_s(q['embedded']['p50'])} | {_s(q['round_trip']['p50'])} | "
+                         f"{q['ratio']:.2f}x")
+        fmt = (seeds["queries"].get(name) or data["queries"][name])["format"]
+        lines.append(f"| {name} | {fmt} {' '.join(cells)} |")
+    return lines
+
+
+def _serve_table(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    head = (f"`{results['command']}`: {m['cpus']} cores, {m['memory_mb'] / 1024:.0f} GB, Python {m['python']}; "
+            f"load average {m['load_average'][0]:.1f} before, {m.get('load_average_after', [float('nan')])[0]:.1f} "
+            f"after; {results.get('seconds', float('nan')):.0f} s in all.")
+    return "\n".join([head, *_serve_lines(results["serve"]), *_target_lines(results["targets"])]) + "\n"
 
 
 def _folder(option: str, path: Path) -> Path:
@@ -854,8 +1338,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0].split(": ", 1)[1])
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run on tiny inputs (about a minute; its figures mean nothing)")
-    parser.add_argument("--out", type=Path, default=HERE / "results.json", help="where to write the results (JSON)")
+    parser.add_argument("--out", type=Path, help="where to write the results (JSON; default bench/results.json)")
     parser.add_argument("--sizes", metavar="N,N,...", help="build sizes in documents (default 100,1000,10000)")
+    parser.add_argument("--only", choices=["serve"],
+                        help="serve: only the serve figures (serve_figures: page, resource pages, named query); "
+                        "needs --out, the results being partial")
     parser.add_argument("--workdir", type=Path,
                         help="folder for the temporary corpora and builds (default: the system's temporary folder)")
     args = parser.parse_args(argv)
@@ -865,11 +1352,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--sizes {args.sizes!r}: expected numbers separated by commas")
     if sizes is not None and min(sizes) < 1:
         parser.error(f"--sizes {args.sizes!r}: sizes are numbers of documents, at least 1")
+    if args.out is None:
+        if args.only:
+            parser.error(f"--only {args.only} writes partial results: give --out FILE (not bench/results.json)")
+        args.out = HERE / "results.json"
     if args.out.is_dir():
         parser.error(f"--out {args.out}: is a folder; give a file name")
     _folder("--out", args.out.parent)
     workdir = _folder("--workdir", args.workdir) if args.workdir is not None else None
-    results = run(args.out, quick=args.quick, sizes=sizes, workdir=workdir)
+    results = run(args.out, quick=args.quick, sizes=sizes, workdir=workdir, only=args.only)
     sys.stdout.write(table(results))
     print(f"Wrote {args.out}", file=sys.stderr)
     return 0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark import STAGES, main, run, table
+from benchmark import QUICK, STAGES, main, run, table
 
 
 @pytest.mark.slow
@@ -15,7 +15,7 @@ def test_the_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     results = run(out, quick=True, workdir=tmp_path)
     assert json.loads(out.read_text()) == json.loads(json.dumps(results))
-    sections = {"machine", "build", "datasets", "load", "queries", "turtle", "startup", "targets", "seconds"}
+    sections = {"machine", "build", "datasets", "load", "queries", "turtle", "startup", "serve", "targets", "seconds"}
     assert sections <= set(results)
     for run_ in results["build"]["runs"].values():
         assert {"recommendations_per_s", "peak_rss_mb", "stages", "quads"} <= set(run_)
@@ -36,8 +36,35 @@ def test_the_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     assert {"ours", "pyoxigraph", "rdflib"} <= set(results["turtle"])
     assert {"help_vs_python", "query_vs_python", "query_peak_rss_mb", "query_peak_rss_mb_disk",
             "query_documents_disk"} <= set(results["startup"])
-    assert set(results["targets"]) >= {"load_vs_rdflib", "build_recommendations_per_s", "help_vs_python"}
-    assert "| documents |" in table(results)
+    assert set(results["targets"]) >= {"load_vs_rdflib", "build_recommendations_per_s", "help_vs_python",
+                                       "page_ready_p95_s", "resource_page_p95_ms", "named_query_round_trip_vs_embedded"}
+    serve = results["serve"]
+    assert {"recommendation (HTML)", "concept (HTML)", "document (HTML)", "ontology (HTML)",
+            "recommendation (Turtle)"} == set(serve["resources"])
+    for figure in [*serve["resources"].values(), serve["named_query"]["round_trip"], serve["named_query"]["embedded"]]:
+        assert 0 < figure["p50"] <= figure["p95"] and figure["n"] == serve["repeats"]
+    assert serve["named_query"]["round_trip"]["rows"] == serve["named_query"]["embedded"]["rows"] > 0
+    # every competency query through /api/run against embedded, on the seeds and on the small query dataset
+    named = serve["named_queries"]
+    small = results["queries"]["small"]["queries"]
+    assert set(named["dataset"]["queries"]) == set(small) and set(named["seeds"]["queries"]) == set(small)
+    assert named["dataset"]["triples"] == results["datasets"]["small"]["triples"]
+    for side, repeats in (("seeds", serve["repeats"]), ("dataset", QUICK.serve_dataset_repeats)):
+        assert named[side]["repeats"] == repeats and named[side]["geomean_ratio"] > 0
+        for query in named[side]["queries"].values():
+            assert query["format"] == ("turtle" if query["form"] in {"construct", "describe"} else "json")
+            for figure in (query["round_trip"], query["embedded"]):
+                assert 0 < figure["p50"] <= figure["p95"] and figure["n"] == repeats
+    for name, query in named["dataset"]["queries"].items():  # the same answers as the query ratios' (ASK: 1 there)
+        assert query["rows"] == small[name]["rows"] or query["form"] == "ask", name
+    target = results["targets"]["named_query_round_trip_vs_embedded"]
+    assert target["value"] == named["dataset"]["geomean_ratio"] and "seed build" in target["note"]
+    page = serve["page"]
+    if page["measured"]:  # a real browser: the page loaded with nothing asked of any other host, and no error
+        assert 0 < page["p50"] <= page["p95"] and page["blocked"] == [] and page["errors"] == []
+    else:  # no Chromium here: said, and the bench still ran
+        assert page["reason"] and results["targets"]["page_ready_p95_s"]["value"] is None
+    assert "| documents |" in table(results) and "**Serve**" in table(results)
 
 
 def test_the_stages_script_times_every_step_of_a_build_alone(tmp_path: Path) -> None:

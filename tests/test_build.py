@@ -144,6 +144,34 @@ def test_member_states_link_to_wikidata(seed_build: Path) -> None:
     assert [r[0].value for r in result.rows] == ["http://www.wikidata.org/entity/Q424"]
 
 
+def test_forum_13_has_one_theme_the_reference_datas(seed_build: Path) -> None:
+    """A document printing the forum theme in other case is the same theme: the curated one is kept, once."""
+    result = run_embedded(open_store(seed_build), "SELECT ?theme WHERE { <https://w3id.org/aflm/id/forum/13> "
+                          "<https://w3id.org/aflm/ontology#forumTheme> ?theme }")
+    assert [r[0].value for r in result.rows] == [
+        "Supporting Migrant Workers during the Pandemic for a Cohesive and Responsive ASEAN Community"
+    ]
+
+
+@pytest.mark.parametrize(("printed", "kept"), [
+    ("supporting MIGRANT workers during the pandemic for a  cohesive and responsive ASEAN community", False),
+    ("Decent work for all migrant workers", True),
+])
+def test_a_printed_forum_theme_is_added_only_when_it_differs_from_the_reference(printed: str, kept: bool) -> None:
+    from aflm_graph.graph.build import AnnotatedDocument, build_statements
+    from aflm_graph.ingest.parse import parse_text
+    from aflm_graph.terms.vocab import load_vocabulary
+
+    text = f"Recommendations of the 13th ASEAN Forum on Migrant Labour\nTheme: {printed}\n\n1. Do it.\n"
+    doc = parse_text(text, source_file="x.txt", sha256="0" * 64)
+    assert doc.forum_edition == 13 and doc.theme is not None
+    statements = build_statements([AnnotatedDocument(doc, ((),))], [], vocabulary=load_vocabulary(),
+                                  include_static=False)
+    themes = [q.object.value for q in statements.quads()
+              if q.predicate.value == "https://w3id.org/aflm/ontology#forumTheme"]
+    assert themes == ([doc.theme] if kept else [])
+
+
 def test_no_blank_nodes(seed_build: Path) -> None:
     assert "_:" not in (seed_build / "aflm.nq").read_text(encoding="utf-8")
 

@@ -13,6 +13,7 @@ import rdflib
 from aflm_graph.graph.describe import DATASET, LICENSE, SPARQL_ENDPOINT, release_dates, statistics
 from aflm_graph.graph.export import FORMATS, load_build_quads, merged_triples
 from aflm_graph.sparql.engine import run_embedded
+from aflm_graph.terms.namespaces import DEVELOPERS
 
 PREFIXES = """
 PREFIX void: <http://rdfs.org/ns/void#>
@@ -141,6 +142,26 @@ def test_schema_org_dataset_for_search_engines(seed_build: Path) -> None:
     data["@context"] = {"@vocab": "https://schema.org/"}
     graph = rdflib.Graph().parse(data=json.dumps(data), format="json-ld")
     assert (rdflib.URIRef(DATASET), rdflib.RDF.type, rdflib.URIRef("https://schema.org/Dataset")) in graph
+
+
+def test_creator_and_publisher_are_the_agent_the_ontology_describes(seed_build: Path, description: ox.Store) -> None:
+    """Dublin Core's range for dcterms:creator / publisher is an agent: an IRI, the same in the ontology, the VoID
+    description and schema.org (where it is an Organization object with that @id)."""
+    row = one(description, f"""
+        SELECT ?creator ?publisher ?name WHERE {{
+          <{DATASET}> dcterms:creator ?creator ; dcterms:publisher ?publisher .
+          ?creator a <http://xmlns.com/foaf/0.1/Organization> ; <http://xmlns.com/foaf/0.1/name> ?name .
+        }}""")
+    assert row["creator"] == row["publisher"] == DEVELOPERS
+    assert row["name"] == "aflm-graph developers"
+    ontology = {(t.predicate.value, t.object.value) for t in load_build_quads(seed_build)
+                if t.subject.value == "https://w3id.org/aflm/ontology"}
+    assert ("http://purl.org/dc/terms/creator", DEVELOPERS) in ontology
+    assert ("http://purl.org/dc/terms/publisher", DEVELOPERS) in ontology
+    schema = json.loads((seed_build / "dataset.jsonld").read_text(encoding="utf-8"))
+    for key in ("creator", "publisher"):
+        assert schema[key]["@type"] == "Organization" and schema[key]["@id"] == DEVELOPERS, key
+        assert schema[key]["name"] == "aflm-graph developers"
 
 
 def test_statistics_of_a_small_graph() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import logging
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -13,6 +15,7 @@ from click.testing import CliRunner
 from aflm_graph.cli import cli
 from aflm_graph.publish.docs import class_diagram, write_docs
 from aflm_graph.terms.namespaces import AFLM, OWL, RDF, SKOS
+from aflm_graph.terms.vocab import load_vocabulary
 
 ONTOLOGY = Path(__file__).resolve().parents[1] / "ontology"
 VOCABULARIES = sorted((ONTOLOGY / "vocab").glob("*.ttl"))
@@ -132,3 +135,83 @@ def test_the_readme_model_walkthrough_is_what_the_build_says(seed_build: Path) -
     built = {str(ox.Triple(q.subject, q.predicate, q.object)) for q in load_build_quads(seed_build)}
     missing = [str(t) for t in excerpt if str(t) not in built]
     assert not missing, "README states triples the build does not have:\n" + "\n".join(missing)
+
+
+# --- what a linked-data consumer found (issue 17)
+
+
+def test_pages_name_every_namespace(docs: Path) -> None:
+    """pyLODE calls a namespace without a prefix ns1, ns2 ...: every namespace of the sources is bound."""
+    pages = list(docs.rglob("*.html"))
+    assert len(pages) >= 6
+    for page in pages:
+        found = re.findall(r"\bns\d+\b", page.read_text(encoding="utf-8"))
+        assert not found, f"{page.name}: unnamed namespaces {sorted(set(found))}"
+
+
+def test_docs_leave_the_callers_logging_alone(tmp_path: Path, capfd: pytest.CaptureFixture[str],
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    """pyLODE logs progress on the root logger (and configures it when imported): nothing of it reaches the
+    caller's handlers or the terminal, and the root logger is as the caller left it."""
+    root = logging.getLogger()
+    caplog.set_level(logging.INFO)
+    before = (root.level, list(root.handlers))
+    write_docs(tmp_path / "docs")
+    assert (root.level, list(root.handlers)) == before
+    assert not [r for r in caplog.records if "background ontologies" in r.getMessage()]
+    out, err = capfd.readouterr()
+    assert "INFO" not in out + err and "background ontologies" not in out + err
+
+
+def test_the_diagram_shows_every_datatype_property_and_the_dublin_core_ones() -> None:
+    """Properties without a domain are drawn too (on owl:Thing), and the reused Dublin Core properties where used."""
+    root = ET.fromstring(class_diagram())
+    texts = [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    attributes = {line.split(":", 1)[0] if not line.startswith("dcterms:") else ":".join(line.split(":")[:2])
+                  for line in texts}
+    declared = [t.subject.value[len(AFLM.NS):] for t in _triples(ONTOLOGY / "aflm.ttl")
+                if t.predicate.value == RDF.type and t.object.value == OWL.NS + "DatatypeProperty"]
+    assert len(declared) > 15
+    for local in declared:
+        assert local in attributes, f"{local} is missing from the diagram"
+    for term in ("dcterms:title", "dcterms:date", "dcterms:identifier"):
+        assert term in attributes, term
+    assert "owl:Thing (no domain)" in texts
+
+
+def test_the_ontology_page_documents_the_dublin_core_properties_documents_carry(docs: Path) -> None:
+    page = html.unescape((docs / "ontology.html").read_text(encoding="utf-8"))
+    notes = {t.subject.value: t.object.value for t in _triples(ONTOLOGY / "aflm.ttl")
+             if t.predicate.value == SKOS.NS + "scopeNote"}
+    for local in ("title", "date", "identifier"):
+        note = notes.get("http://purl.org/dc/terms/" + local)
+        assert note, f"aflm.ttl does not document dcterms:{local}"
+        assert note in page, f"dcterms:{local} is not documented on the ontology page"
+
+
+def _entries(page: str) -> list[tuple[str, str]]:
+    """(anchor, heading) of each concept entry of a vocabulary page, in page order."""
+    concepts = page[page.index('<div id="concepts">'):]
+    concepts = concepts[:concepts.index('<div id="concept-patterns">')] if "concept-patterns" in concepts else concepts
+    return [(a, html.unescape(h)) for a, h in re.findall(r'<h3 id="([^"]+)">([^<]*)</h3>', concepts)]
+
+
+@pytest.mark.parametrize("path", VOCABULARIES, ids=lambda p: p.stem)
+def test_vocabulary_pages_list_concepts_by_label_with_their_triggers(docs: Path, path: Path) -> None:
+    page = (docs / "vocab" / f"{path.stem}.html").read_text(encoding="utf-8")
+    text = html.unescape(page)
+    vocabulary = load_vocabulary([path])
+    concepts = list(vocabulary)
+    assert len(concepts) >= 10
+    entries = _entries(page)
+    labels = [label for _, label in entries]
+    assert labels == sorted(labels, key=lambda label: (label.casefold(), label)), "not in label order"
+    assert sorted(labels) == sorted(c.pref_label for c in concepts)
+    for concept in concepts:
+        assert f"<code>{concept.slug}</code>" in page, concept.slug
+        for trigger in (*concept.alt_labels, *concept.hidden_labels, *concept.trigger_patterns):
+            assert trigger in text, f"{concept.slug}: trigger {trigger!r} is not on the page"
+    for pattern in vocabulary.patterns:
+        assert pattern.pref_label in text and pattern.slug_template in text
+        for regex in pattern.trigger_patterns:
+            assert regex in text, f"{pattern.iri}: its pattern is not on the page"

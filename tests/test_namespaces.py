@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from aflm_graph.terms.namespaces import AFLM, OWL, RDF, RDFS, recommendation_iri, slug
+from aflm_graph.terms.namespaces import AFLM, DEVELOPERS, OWL, RDF, RDFS, recommendation_iri, slug
 
 ONTOLOGY = Path(__file__).resolve().parents[1] / "ontology" / "aflm.ttl"
 SKOS_DEFINITION = "http://www.w3.org/2004/02/skos/core#definition"
@@ -58,3 +58,74 @@ def test_iris_come_from_stable_keys() -> None:
     assert recommendation_iri("doc", "I", "3", occurrence=2).endswith("/recommendation/I.3~2")
     # characters that are not safe in an IRI are percent-encoded, never dropped
     assert recommendation_iri("doc", None, "a b>").endswith("/recommendation/a%20b%3E")
+
+
+# --- what a linked-data consumer reads (issue 17): comments, domains, agents, ASEAN
+
+TURTLE = sorted([ONTOLOGY, ONTOLOGY.parent / "reference.ttl", *(ONTOLOGY.parent / "vocab").glob("*.ttl")])
+RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+
+
+def test_every_term_with_a_definition_has_the_same_rdfs_comment() -> None:
+    """Protégé and WebVOWL show rdfs:comment, SKOS tools skos:definition: every term carries both, equal."""
+    assert len(TURTLE) >= 6
+    checked = 0
+    for path in TURTLE:
+        definitions: dict[str, set[ox.Literal]] = {}
+        comments: dict[str, set[ox.Literal]] = {}
+        for t in ox.parse(path=str(path)):
+            if t.predicate.value == SKOS_DEFINITION:
+                definitions.setdefault(t.subject.value, set()).add(t.object)
+            elif t.predicate.value == RDFS_COMMENT:
+                comments.setdefault(t.subject.value, set()).add(t.object)
+        for term, values in definitions.items():
+            assert comments.get(term) == values, f"{path.name}: <{term}>: rdfs:comment is not its skos:definition"
+            checked += 1
+    assert checked > 150
+
+
+def test_properties_used_on_one_class_declare_it_as_their_domain() -> None:
+    """The domain is the class the build writes the property on (graph/build.py), so a reasoner infers nothing wrong."""
+    domains: dict[str, set[str]] = {}
+    for t in _triples():
+        if t.predicate.value == "http://www.w3.org/2000/01/rdf-schema#domain":
+            domains.setdefault(t.subject.value, set()).add(t.object.value)
+    expected = {
+        AFLM.forumTheme: AFLM.ForumEdition,
+        AFLM.meetingMode: AFLM.RecommendationsDocument,
+        AFLM.meetingPlace: AFLM.RecommendationsDocument,
+        AFLM.sourceStart: AFLM.Recommendation,
+        AFLM.sourceEnd: AFLM.Recommendation,
+        # on the source (a prov:Entity) and on the document, a prov:Entity too (rdfs:subClassOf)
+        AFLM.sha256: "http://www.w3.org/ns/prov#Entity",
+    }
+    for prop, cls in expected.items():
+        assert domains.get(prop) == {cls}, prop
+
+
+def test_creators_and_publishers_are_agents_with_iris() -> None:
+    """Dublin Core's range for dcterms:creator and dcterms:publisher is an agent: an IRI described with a label."""
+    described = {t.subject.value: t for t in _triples() if t.predicate.value == RDFS.label}
+    types = {(t.subject.value, t.object.value) for t in _triples() if t.predicate.value == RDF.type}
+    found = 0
+    for path in [*TURTLE, ONTOLOGY.parent / "shapes.ttl"]:
+        for t in ox.parse(path=str(path)):
+            if t.predicate.value in ("http://purl.org/dc/terms/creator", "http://purl.org/dc/terms/publisher"):
+                found += 1
+                assert isinstance(t.object, ox.NamedNode), f"{path.name}: {t}"
+                assert t.object.value in described, f"{path.name}: {t.object} is described nowhere in aflm.ttl"
+                assert (t.object.value, "http://xmlns.com/foaf/0.1/Organization") in types
+    assert found >= 7
+    assert DEVELOPERS in described
+
+
+def test_the_asean_concept_has_the_asean_organisation_as_its_focus() -> None:
+    actors = ONTOLOGY.parent / "vocab" / "actors.ttl"
+    organisation = "https://w3id.org/aflm/id/organisation/asean"
+    focus = [t.object.value for t in ox.parse(path=str(actors))
+             if t.subject.value == "https://w3id.org/aflm/vocab/actor/asean"
+             and t.predicate.value == "http://xmlns.com/foaf/0.1/focus"]
+    assert focus == [organisation]
+    same = [t.object.value for t in ox.parse(path=str(ONTOLOGY.parent / "reference.ttl"))
+            if t.subject.value == organisation and t.predicate.value == OWL.sameAs]
+    assert same == ["http://www.wikidata.org/entity/Q7768"]

@@ -168,8 +168,10 @@ def test_page_shows_label_type_and_grouped_statements(site: str) -> None:
                      html)
     assert BASE + DOC in html
     statements = html.split('<section id="statements">', 1)[1].split("</section>", 1)[0]
-    for label in ("issued by", "forum edition", "dcterms:title", "meeting place"):
+    # dcterms:title shows the label aflm.ttl documents it with ("title"), linked to its Dublin Core IRI
+    for label in ("issued by", "forum edition", "title", "meeting place"):
         assert f">{label}</a></th>" in statements, label
+    assert '<a href="http://purl.org/dc/terms/title"' in statements
     assert statements.count('>in document</a></th>') == 0  # inverse links are apart
     inverse = html.split('<section id="inverse">', 1)[1]
     assert inverse.count(f'href="/{DOC}/recommendation/') >= 20  # the document's recommendations link here

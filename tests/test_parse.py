@@ -307,14 +307,20 @@ def test_dates(printed: str, iso: str | None) -> None:
         ("Lao PDR National Recommendations", "Lao PDR"),
         ("Laos Country Report", "Laos"),
         ("Brunei Darussalam Statement", "Brunei Darussalam"),
-        ("Recommendations of the 13th AFML hosted by Viet Nam", None),
+        ("Recommendations of the 13th AFML hosted by Viet Nam", None),  # the forum's own: regional (issue 20)
         ("Recommendations for migrant workers in Malaysia", None),
+        ("Recommendations of the National Preparatory Meeting of Indonesia", "Indonesia"),
+        ("Viet Nam National Tripartite Workshop: Recommendations", "Viet Nam"),
+        ("Recommendations of the National Consultation held in Vientiane, Lao PDR", "Lao PDR"),
+        ("Recommendations, 10th ASEAN Forum on Migrant Labour, Manila, Philippines", None),
     ],
 )
 def test_member_state_as_issuer(title: str, state: str | None) -> None:
     doc = parse(f"{title}\n\n1. Do it.\n")
     assert doc.member_state == state
-    assert doc.issuer == (state or "unknown")
+    regional = "AFML" in title or "ASEAN Forum" in title
+    assert doc.issuer == (state or ("ASEAN Forum on Migrant Labour" if regional else "unknown"))
+    assert doc.reading.issuer_reason
 
 
 def test_canonical_member_state() -> None:
@@ -754,3 +760,56 @@ def test_xml_noncharacters_are_dropped_at_ingest() -> None:
     # U+FFFE and U+FFFF cannot appear in XML (RDF/XML, SPARQL XML results): they are removed like other invisibles
     doc = parse("Recommendations\n\n1. Ensure \ufffe access\uffff for all.\n")
     assert doc.recommendations[0].text == "Ensure access for all."
+
+
+# --------------------------------------------------------------------------- heading and numbering forms (issue 20)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "labels"),
+    [
+        ("Theme 1: Recruitment", "Theme 2: Return", ("1", "2")),
+        ("Sub-theme I", "Sub-theme II", ("I", "II")),
+        ("Thematic session 1 - Recruitment", "Thematic session 2 - Return", ("1", "2")),
+        ("Session 1: Recruitment", "Session 2: Return", ("1", "2")),
+        ("Part A: Recruitment", "Part B: Return", ("A", "B")),
+        ("RECRUITMENT AND PLACEMENT", "RETURN AND REINTEGRATION", ("1", "2")),
+    ],
+)
+def test_heading_forms(first: str, second: str, labels: tuple[str, str]) -> None:
+    text = (f"Cambodia National Recommendations\n\n{first}\n\n1. Ban recruitment fees.\n2. Regulate agencies.\n\n"
+            f"{second}\n\n1. Recognise skills.\n")
+    doc = parse(text)
+    assert [s.label for s in doc.subthemes] == list(labels)
+    assert [(r.subtheme, r.label, r.text) for r in doc.recommendations] == [
+        (labels[0], "1", "Ban recruitment fees."), (labels[0], "2", "Regulate agencies."),
+        (labels[1], "1", "Recognise skills."),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("one", "two", "sub_a", "sub_b", "labels"),
+    [("1.", "2.", "a)", "b)", ("1", "2")), ("1)", "2)", "(a)", "(b)", ("1", "2")),
+     ("(1)", "(2)", "a.", "b.", ("1", "2")), ("i.", "ii.", "(a)", "(b)", ("i", "ii")),
+     ("a.", "b.", "i)", "ii)", ("a", "b"))],
+)
+def test_numbering_forms_with_sub_items(one: str, two: str, sub_a: str, sub_b: str, labels: tuple[str, str]) -> None:
+    doc = parse(f"{one} Protect workers by:\n{sub_a} ending fees;\n{sub_b} fair contracts.\n{two} Review laws.\n")
+    assert [(r.label, r.text) for r in doc.recommendations] == [
+        (labels[0], f"Protect workers by: {sub_a} ending fees; {sub_b} fair contracts."),
+        (labels[1], "Review laws."),
+    ]
+
+
+def test_ligatures_full_width_and_a_date_range_in_text() -> None:
+    doc = parse("Viet Nam National Recommendations\nHanoi, Viet Nam, 30 October - 1 November 2019\n\n"
+                "1. Ensure beneﬁts for ｍigrant workers.\n")
+    assert doc.recommendations[0].text == "Ensure benefits for migrant workers."
+    assert (doc.date, doc.date_end, doc.place) == ("2019-10-30", "2019-11-01", "Hanoi, Viet Nam")
+
+
+def test_footnote_glued_to_an_item_is_a_warning() -> None:
+    doc = parse("1. Ratify the Domestic Workers Convention (No. 189).1\n")
+    assert doc.reading.warnings == (
+        "item 1 ends with text that looks like a footnote: 'Ratify the Domestic Workers Convention (No. 189).1'",
+    )

@@ -21,6 +21,7 @@ HELP = (
     '  evaluate  Score the annotator against gold annotations: precision,...\n'
     '  export    Export the build in one RDF format, or write a release bundle.\n'
     '  info      Say what a build holds: documents, counts, files and checksums.\n'
+    '  inspect   Show how one document is read: title, issuer, items, warnings.\n'
     '  push      Load the build into a remote store (each graph replaced, then...\n'
     '  queries   List the named queries with their summaries and parameters.\n'
     '  query     Run a named query (see `aflm-graph queries`) or a .rq file on...\n'

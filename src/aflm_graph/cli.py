@@ -602,6 +602,33 @@ def evaluate(gold: tuple[Path, ...], documents_dir: Path | None, details: bool) 
     click.echo(format_scores(scores, details=details).rstrip("\n"))
 
 
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--pdf-timeout", type=click.FloatRange(min=1), default=30.0, show_default=True, metavar="SECONDS",
+              help="Wall-clock limit of the text extraction of a PDF.")
+@click.option("--pdf-memory", type=click.IntRange(min=64), default=512, show_default=True, metavar="MB",
+              help="Memory limit of the PDF extraction process.")
+def inspect(file: Path, pdf_timeout: float, pdf_memory: int) -> None:
+    """Show how one document is read: title, issuer, items, warnings.
+
+    Prints the title, the issuer and why, the forum, date and place, the sub-themes, each item with
+    its first words, the footnotes and page furniture set aside, and warnings.
+
+    \b
+    Example:
+        aflm-graph inspect seeds/000_c29556925cd8fb24.txt
+    """
+    from .ingest.errors import ParseError
+    from .ingest.inspect import format_inspection, inspect_file
+    from .ingest.pdf import PdfLimits
+
+    try:
+        result = inspect_file(file, pdf_limits=PdfLimits(timeout_s=pdf_timeout, memory_mb=pdf_memory))
+    except (ParseError, OSError) as exc:
+        raise _fail(exc) from None
+    click.echo(format_inspection(result), nl=False)
+
+
 def main() -> None:
     cli(prog_name="aflm-graph")
 

@@ -37,7 +37,7 @@ from ..terms.namespaces import (
     recommendation_iri,
     subtheme_iri,
 )
-from ..terms.reference import member_states
+from ..terms.reference import forum_themes, member_states, theme_key
 from ..terms.resources import ontology_dir, vocab_dir
 from .export import canonical_quads
 from .statements import RDF_TYPE_TERM, Statements, iri_term, literal_term, sort_unique
@@ -129,7 +129,9 @@ def _document_quads(out: _Lines, doc: AnnotatedDocument, recs: list[str]) -> set
         out.iri(dn, AFLM.forumEdition, forum)
         out.iri(forum, RDF.type, AFLM.ForumEdition)
         out.lit(forum, AFLM.forumNumber, str(d.forum_edition), XSD.integer)
-        if d.theme:
+        # The reference data's theme is the curated one: a printing that differs from it only in case or
+        # spacing would be a second, near-identical forumTheme on the same forum.
+        if d.theme and theme_key(d.theme) not in forum_themes().get(forum, frozenset()):
             out.lit(forum, AFLM.forumTheme, d.theme)
     state = states.resolve(d.member_state) if d.member_state else None
     if d.member_state and state is None:
@@ -238,8 +240,9 @@ def _minted_concept_quads(out: _Lines, iris: Iterable[str], vocabulary: Vocabula
         concept = vocabulary.concept(iri)
         out.iri(iri, RDF.type, SKOS.Concept)
         out.lit(iri, SKOS.prefLabel, concept.pref_label, language="en")
-        if concept.definition:
+        if concept.definition:  # rdfs:comment too, as for every listed term: Protégé and WebVOWL show the comment
             out.lit(iri, SKOS.definition, concept.definition, language="en")
+            out.lit(iri, RDFS.comment, concept.definition, language="en")
         scheme = iri.rsplit("/", 1)[0]
         out.iri(iri, SKOS.inScheme, scheme)
         out.iri(iri, SKOS.topConceptOf, scheme)

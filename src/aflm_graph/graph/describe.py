@@ -29,6 +29,7 @@ from ..terms.namespaces import (
     DATA,
     DCAT,
     DCTERMS,
+    DEVELOPERS,
     ENGLISH,
     FOAF,
     GRAPH_DATA,
@@ -57,7 +58,7 @@ DATASET = BASE + "dataset"
 HOMEPAGE = BASE.rstrip("/")
 SPARQL_ENDPOINT = BASE + "sparql"  # the w3id redirect reserved for the public endpoint (`aflm-graph serve` locally)
 RELEASE_BASE = BASE + "release/{version}/"  # where a release bundle's files are published
-PUBLISHER = BASE + "publisher"
+PUBLISHER = DEVELOPERS  # an agent with an IRI (Dublin Core's range for dcterms:creator and publisher)
 LICENSE = CC_BY_4
 TITLE = "AFML recommendations knowledge graph"
 DESCRIPTION = (

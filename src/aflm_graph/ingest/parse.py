@@ -85,7 +85,8 @@ from typing import Any, TypeVar
 from ..safetext import brief
 from .errors import ParseError
 from .files import check_regular, not_regular, open_regular, read_regular
-from .pdf import PdfLimits, extract_text
+from .layout import Footnote, Marker, PdfReading, Removed, normalise_compat
+from .pdf import PdfLimits, extract_pdf
 
 __all__ = [
     "COMPOUND_HEADS",
@@ -94,9 +95,11 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_META_BYTES",
     "MEMBER_STATES",
+    "REGIONAL_ISSUER",
     "Document",
     "DocumentMeta",
     "ParseError",
+    "Reading",
     "Recommendation",
     "Span",
     "SubTheme",
@@ -157,6 +160,26 @@ class DocumentMeta:
     mode: str | None = None  # "online", "in person", "hybrid"
     source: str | None = None  # where the document came from
     notes: str | None = None
+    date_end: str | None = None  # last day of a meeting over several days (ISO 8601)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a document was read: the reasons for the guesses and what was set aside (`aflm-graph inspect`).
+
+    Not part of the graph.  `furniture` lists the page numbers and running headers/footers removed,
+    `footnotes` the notes set apart from the items and `markers` the footnote markers taken out of
+    the text; `sidecar` the fields the sidecar filled or overrode; `warnings` what looks wrong.
+    """
+
+    title_reason: str = ""
+    issuer_reason: str = ""
+    furniture: tuple[Removed, ...] = ()
+    footnotes: tuple[Footnote, ...] = ()
+    markers: tuple[Marker, ...] = ()
+    columns: tuple[int, ...] = ()
+    sidecar: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,6 +207,8 @@ class Document:
     source: str | None = None  # provenance, from the sidecar
     notes: tuple[str, ...] = ()  # where the sidecar disagreed with the text (the text won)
     synthetic: bool = False  # the first line marks a synthetic test fixture ("SYNTHETIC TEST FIXTURE ...")
+    date_end: str | None = None  # last day when the meeting ran over several days ("9-10 November 2017")
+    reading: Reading = field(default_factory=Reading, repr=False, compare=False)  # how it was read (inspect)
 
 
 # --------------------------------------------------------------------------- settings and data
@@ -339,6 +364,14 @@ _SUBTHEME_RE = re.compile(
     r"S(?i:ub[-\u2010 ]?theme)\s+(?P<label>\d{1,3}|[IVXivx]{1,6}|[A-Za-z])(?:\s*[:.\-–—]\s*(?P<title>.*)|\s*)",
 )
 _ROMAN_HEADING_RE = re.compile(r"(?P<label>[IVX]{1,6})[.)]\s+(?P<title>\S.*)")
+# "Theme 1:", "Thematic session 2", "Session III -", "Part A": the label must run in sequence per keyword.
+_KEYWORD_HEADING_RE = re.compile(
+    r"(?P<kw>(?i:thematic\s+session|theme|session|part|topic|cluster))\s+(?P<label>\d{1,3}|[IVX]{1,6}|[A-Z])"
+    r"(?:\s*[:.\-–—]\s*(?P<title>.*)|\s*)"
+)
+_HEADING_FIRSTS = frozenset("TtSsPpCc")
+# A heading in capitals: letters, digits, spaces and a little punctuation, no lower case.
+_CAPS_HEADING_RE = re.compile(r"[A-Z][A-Z0-9 ,&'’/()\-–:]{3,119}")
 _BULLET_RE = re.compile(r"[•●○◦▪▫■□‣⁃∙·\-–—*\uf0a7\uf0b7\uf076\uf0d8\uf0fc\uf06e\uf0a8](?:\s+|$)")
 _CLOSERS = "\"'”’)"
 _OPEN_END_RE = re.compile(r"(?:[,;:.]|\b(?:and|or))$")
@@ -418,6 +451,36 @@ _ISSUER_RES = (
     ),
 )
 _CANONICAL_STATE = {k.casefold(): v for k, v in MEMBER_STATES.items()}
+_MEETING = r"(?:(?:Tripartite\s+|Multi-?stakeholder\s+)?(?:Preparatory\s+)?(?:Meeting|Workshop|Consultation|Dialogue))"
+_NATIONAL_MEETING_RES = (
+    re.compile(
+        r"\b(?:the\s+)?(?P<state>" + _STATE_ALT + r")(?:['’]s)?\s+National\s+" + _MEETING + r"\b", re.IGNORECASE
+    ),
+    re.compile(
+        r"\bNational\s+" + _MEETING + r"\b[^.;]{0,80}?\b(?:of|in|for|by)\s+(?:[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*,\s*)?"
+        r"(?:the\s+)?(?P<state>" + _STATE_ALT + r")\b",
+        re.IGNORECASE,
+    ),
+)
+_NATIONAL_WORD_RE = re.compile(r"\b(?:national|country|preparatory|government\s+of)\b", re.IGNORECASE)
+_FORUM_RECS_RE = re.compile(
+    r"\b(?:Recommendations?|Conclusions?|Outcome\s+Document)\b[^.;]{0,60}?"
+    r"(?:\b(?:\d{1,2}\s*(?:st|nd|rd|th)|[A-Za-z]+(?:th|st|nd|rd))\s+)?(?:ASEAN\s+Forum\s+on\s+Migrant\s+Labou?r|AFML)\b"
+    r"|\b(?:ASEAN\s+Forum\s+on\s+Migrant\s+Labou?r|AFML)\b[^.;]{0,30}?\b(?:Recommendations?|Conclusions?)\b",
+    re.IGNORECASE,
+)
+_DATE_RANGE_RE = re.compile(
+    r"\b(?P<d1>\d{1,2})(?:st|nd|rd|th)?\s*(?:(?P<mon1>[A-Za-z]{3,9})\.?\s*)?(?:[-–—]|to|and|until)\s*"
+    r"(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>[A-Za-z]{3,9})\.?,?\s+(?P<y>\d{4})\b"
+    r"|\b(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<d1b>\d{1,2})(?:st|nd|rd|th)?\s*(?:[-–—]|to|and)\s*(?P<d2b>\d{1,2})"
+    r"(?:st|nd|rd|th)?,?\s+(?P<yb>\d{4})\b"
+)
+_PLACE_LINE_RE = re.compile(
+    r"(?:(?:held|convened)\s+(?:in|at)\s+)?(?P<place>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3},\s*(?:the\s+)?(?:"
+    + _STATE_ALT
+    + r"))(?P<rest>(?:\s*[,;–-]\s*|\s+).*)?",
+    re.IGNORECASE,
+)
 
 
 def canonical_member_state(name: str) -> str | None:
@@ -578,11 +641,12 @@ def parse_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES, pdf_limits: PdfLi
         with open_regular(path, what="PDF") as handle:  # streamed: the PDF is only read whole in the extractor
             sha = hashlib.file_digest(handle, "sha256").hexdigest()
         limits = pdf_limits or PdfLimits()
-        text = extract_text(path, timeout_s=limits.timeout_s, memory_mb=limits.memory_mb, max_pages=limits.max_pages)
+        reading = extract_pdf(path, timeout_s=limits.timeout_s, memory_mb=limits.memory_mb, max_pages=limits.max_pages)
+        text = reading.text
         if len(text) > max_bytes:
             raise ParseError(path, f"extracted text has {len(text)} characters; expected at most {max_bytes}", line=1)
         try:
-            return parse_text(text, source_file=path.name, sha256=sha, meta=meta, source_format="pdf")
+            return parse_text(text, source_file=path.name, sha256=sha, meta=meta, source_format="pdf", pdf=reading)
         except ParseError as exc:
             raise ParseError(path, exc.detail, line=exc.line) from None
     data = read_regular(path, max_bytes, "document")
@@ -656,6 +720,7 @@ def _split_lines(text: str) -> list[_Line]:
             clean = _MULTISPACE_RE.sub(" ", clean)
         if invisible:
             clean = clean.strip()
+        clean = normalise_compat(clean)  # ligatures, full-width forms (the span still covers the source)
         start = pos + lead
         lines.append(_Line(lineno, start, start + len(body), clean, lead > 0, page, lead))
         pos += len(raw)
@@ -682,6 +747,7 @@ def _is_structural(text: str) -> bool:
         _LABEL_RE.match(text)
         or (first == "S" and _SUBTHEME_RE.fullmatch(text))
         or (first in ("I", "V", "X") and _ROMAN_HEADING_RE.fullmatch(text))
+        or (first in _HEADING_FIRSTS and _KEYWORD_HEADING_RE.fullmatch(text))
     )
 
 
@@ -1009,8 +1075,19 @@ def _read_label(text: str) -> _Label | None:
 class _Builder:
     """The line-by-line state machine: header, sub-themes, items, sub-items."""
 
-    def __init__(self, source: str, *, wrap_width: int | None = None, words: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        source: str,
+        *,
+        wrap_width: int | None = None,
+        words: frozenset[str] = frozenset(),
+        caps: frozenset[int] = frozenset(),
+        caps_cont: frozenset[int] = frozenset(),
+    ) -> None:
         self.source = source
+        self.caps = caps  # ids of the lines that open a heading in capitals (see _caps_headings)
+        self.caps_cont = caps_cont  # ids of the lines that continue one
+        self.keyword_headings: dict[str, int] = {}
         self.words = words
         self.wrap_width = wrap_width
         self.header: list[_Line] = []
@@ -1026,6 +1103,11 @@ class _Builder:
         return self.sections[-1] if self.sections else None
 
     def feed(self, ln: _Line, nxt: _Line | None) -> None:
+        sec = self.section
+        if id(ln) in self.caps_cont and sec is not None and not sec.items:
+            sec.title.append(ln.text)
+            sec.last_line = ln
+            return
         if self._heading(ln):
             return
         sec = self.section
@@ -1069,6 +1151,22 @@ class _Builder:
         first = ln.text[:1]
         m = _SUBTHEME_RE.fullmatch(ln.text) if first == "S" else None
         roman = False
+        if m is None and first in _HEADING_FIRSTS:
+            k = _KEYWORD_HEADING_RE.fullmatch(ln.text)
+            if k is not None:
+                kw = " ".join(k.group("kw").lower().split())
+                expected = self.keyword_headings.get(kw, 0) + 1
+                token = k.group("label")
+                letter = ord(token) - 64 if len(token) == 1 else 0
+                values = {int(token)} if token.isdigit() else {_roman_value(token), letter}
+                if expected in values:
+                    self.keyword_headings[kw] = expected
+                    m = k
+        if m is None and id(ln) in self.caps:
+            label = str(len(self.sections) + 1)  # printed without a label: its place among the headings
+            self.item = None
+            self.sections.append(_Section(label, ln, [ln.text], last_line=ln))
+            return True
         if m is None:
             m = _ROMAN_HEADING_RE.fullmatch(ln.text) if first in ("I", "V", "X") else None
             if m is None or _roman_value(m.group("label")) != self.roman_headings + 1:
@@ -1211,11 +1309,70 @@ def _find_edition(text: str) -> int | None:
 
 def _find_member_state(text: str) -> str | None:
     """A member state named as the issuer ("Cambodia National Recommendations"), as written."""
-    for pattern in _ISSUER_RES:
-        m = pattern.search(text)
-        if m:
-            return " ".join(m.group("state").split())
+    found = _find_issuer(text)
+    return found[0] if found else None
+
+
+def _find_issuer(text: str) -> tuple[str, str] | None:
+    """(member state as written, the words that say so) when the document speaks for one member state.
+
+    Its national recommendations ("Cambodia National Recommendations", "Recommendations of Viet Nam"), or
+    those of its national preparatory meeting, workshop or consultation ("Recommendations of the National
+    Preparatory Meeting of Thailand", "Lao PDR National Tripartite Workshop").  A state after a comma
+    ("Manila, Philippines") is where a meeting was held, not who speaks.
+    """
+    for pattern in (*_ISSUER_RES, *_NATIONAL_MEETING_RES):
+        for m in pattern.finditer(text):
+            before = text[: m.start("state")].rstrip()
+            if before.endswith(",") and pattern in _ISSUER_RES:
+                continue  # "held in Manila, Philippines Recommendations...": a place
+            return " ".join(m.group("state").split()), " ".join(m.group().split())
     return None
+
+
+def _regional(text: str) -> str | None:
+    """The words that make a document the forum's own (regional) recommendations, else None."""
+    if _NATIONAL_WORD_RE.search(text):
+        return None
+    m = _FORUM_RECS_RE.search(text)
+    return " ".join(m.group().split()) if m else None
+
+
+def _find_date_range(text: str) -> tuple[str, str | None] | None:
+    """(first day, last day or None) of the first date or date range ("9-10 November 2017", "30 Oct - 1 Nov 2017")."""
+    single = _find_date(text)
+    first = next((m for m in _DATE_RE.finditer(text) if _find_date(m.group())), None)
+    for m in _DATE_RANGE_RE.finditer(text):
+        if first is not None and first.end() <= m.start():
+            break  # a single date comes first
+        try:
+            y = int(m.group("y") or m.group("yb"))
+            mon2 = _MONTHS.get((m.group("mon2") or m.group("mon") or "").lower())
+            mon1 = _MONTHS.get((m.group("mon1") or "").lower()) or mon2
+            if mon1 is None or mon2 is None:
+                continue
+            start = _dt.date(y, mon1, int(m.group("d1") or m.group("d1b")))
+            end = _dt.date(y, mon2, int(m.group("d2") or m.group("d2b")))
+        except ValueError:
+            continue
+        if end > start:
+            return start.isoformat(), end.isoformat()
+    return (single, None) if single else None
+
+
+def _place_line(text: str) -> str | None:
+    """The place a line names where it is only "Manila, Philippines" (optionally followed by its date)."""
+    m = _PLACE_LINE_RE.fullmatch(text)
+    if m:
+        rest = (m.group("rest") or "").strip(" ,;–-")
+        if not rest or _find_date_range(rest):
+            return " ".join(m.group("place").split())
+    return None
+
+
+def _header_place(lines: list[str]) -> str | None:
+    """A header line naming where the meeting was: "Manila, Philippines" (optionally followed by its date)."""
+    return next(filter(None, map(_place_line, lines)), None)
 
 
 def _place_and_mode(statements: list[str]) -> tuple[str | None, str | None]:
@@ -1288,8 +1445,8 @@ def _read_header(lines: list[_Line], words: frozenset[str] = frozenset()) -> _He
                 parts.append(lines[k].text)
                 marked[k] = True
             head.theme = _join(parts, words)
-        elif _is_date_line(ln.text):
-            marked[i] = True
+        elif _is_date_line(ln.text) or _place_line(ln.text):
+            marked[i] = True  # a date or place line is neither title nor preamble, even with no gap above it
     # Runs of consecutive unmarked lines without a paragraph break between them.
     runs: list[list[int]] = []
     for i in range(len(lines)):
@@ -1321,6 +1478,66 @@ def _read_header(lines: list[_Line], words: frozenset[str] = frozenset()) -> _He
 
 # --------------------------------------------------------------------------- parse_text
 
+REGIONAL_ISSUER = "ASEAN Forum on Migrant Labour"
+"""Document.issuer of the forum's own recommendations (regional: no member state)."""
+
+_NOTE_TAIL_RE = re.compile(r"(?:[.;)]\s*\d{1,2}|[.;)]\s+\d{1,2}\s+[A-Z][^.]{0,200}(?:\.\s*)?)$")
+_GLUED_MARK_RE = re.compile(r"[.,;:)\]](?P<label>\d{1,2})(?=\s|$)")
+
+
+def _footnote_warnings(recommendations: list[Recommendation]) -> list[str]:
+    """Items whose text looks like it holds a footnote or a footnote marker."""
+    out: list[str] = []
+    for rec in recommendations:
+        where = f"item {rec.label}" + (f" (sub-theme {rec.subtheme})" if rec.subtheme else "")
+        if _NOTE_TAIL_RE.search(rec.text):
+            out.append(f"{where} ends with text that looks like a footnote: {brief(rec.text[-60:])}")
+        elif _GLUED_MARK_RE.search(rec.text):
+            out.append(f"{where} has a digit after punctuation that looks like a footnote marker")
+    return out
+
+
+def _caps_headings(content: list[_Line]) -> tuple[frozenset[int], frozenset[int]]:
+    """Headings printed in capitals, each followed by an item: (ids of first lines, ids of continuation lines).
+
+    Only where the document has no other headings and has two or more such blocks; a block above the
+    first item that names the document ("RECOMMENDATIONS OF THE ...") is its title.
+    """
+    if any(ln.structural and _LABEL_RE.match(ln.text) is None for ln in content):
+        return frozenset(), frozenset()
+
+    def caps(ln: _Line) -> bool:
+        t = ln.text
+        return (
+            _CAPS_HEADING_RE.fullmatch(t) is not None
+            and sum(c.isalpha() for c in t) >= 6
+            and _LABEL_RE.match(t) is None
+            and not _is_date_line(t)
+        )
+
+    blocks: list[tuple[int, int]] = []
+    first_item = next((i for i, ln in enumerate(content) if _LABEL_RE.match(ln.text)), len(content))
+    i, n = 0, len(content)
+    while i < n:
+        if not caps(content[i]) or (i > 0 and not _ends_clause(content[i - 1].text) and i > first_item):
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and j - i < 2 and caps(content[j + 1]):
+            j += 1
+        if j + 1 < n and _read_label(content[j + 1].text) is not None:
+            blocks.append((i, j))
+        i = j + 1
+    if blocks and blocks[0][0] < first_item:
+        words = " ".join(content[k].text for k in range(blocks[0][0], blocks[0][1] + 1))
+        if _TITLE_WORD_RE.search(words) and not any(a < first_item for a, _ in blocks[1:]):
+            blocks = blocks[1:]
+    if len(blocks) < 2:
+        return frozenset(), frozenset()
+    starts = frozenset(id(content[a]) for a, _ in blocks)
+    conts = frozenset(id(content[k]) for a, b in blocks for k in range(a + 1, b + 1))
+    return starts, conts
+
 _T = TypeVar("_T")
 
 
@@ -1339,16 +1556,29 @@ def parse_text(
     sha256: str,
     meta: DocumentMeta | None = None,
     source_format: str = "text",
+    pdf: PdfReading | None = None,
 ) -> Document:
-    """Parse a decoded document: structure from the layout, facts from the text, gaps from `meta`."""
+    """Parse a decoded document: structure from the layout, facts from the text, gaps from `meta`.
+
+    `pdf` is what the PDF reader set aside from `text` (furniture, footnotes): recorded in Document.reading.
+    """
     meta = meta or DocumentMeta()
     source_file = clean_name(source_file)
     text = text.removeprefix("\ufeff")
-    content = _mark_paragraphs(_drop_furniture(_split_lines(text)))
+    all_lines = _split_lines(text)
+    kept = _drop_furniture(all_lines)
+    kept_ids = {id(ln) for ln in kept}
+    furniture = [*(pdf.furniture if pdf else ())]
+    for ln in all_lines:
+        if ln.text and id(ln) not in kept_ids:
+            why = "page number" if len(ln.text) <= 24 and _FURNITURE_RE.fullmatch(ln.text) else "running header/footer"
+            furniture.append(Removed(ln.page, ln.text, why))
+    content = _mark_paragraphs(kept)
     if not content:
         raise ParseError(source_file, "no text; expected a recommendation document", line=1)
     words = _word_forms(text)
-    builder = _Builder(source_file, wrap_width=_wrap_width(content), words=words)
+    caps, caps_cont = _caps_headings(content)
+    builder = _Builder(source_file, wrap_width=_wrap_width(content), words=words, caps=caps, caps_cont=caps_cont)
     for ln, nxt in zip(content, [*content[1:], None], strict=True):
         builder.feed(ln, nxt)
     closing_paras = builder.take_closing()
@@ -1401,16 +1631,58 @@ def parse_text(
     closing = tuple(_join(p.texts, words) for p in closing_paras)
     statements = [ln.text for ln in header_lines] + list(closing)
     facts_text = " ".join([header.text, *closing])
-    stated_state = _find_member_state(header.text)
+    issuer_found = _find_issuer(header.text)
+    stated_state = issuer_found[0] if issuer_found else None
+    regional = None if issuer_found else _regional(" ".join(filter(None, [header.title, header.text])))
     place, mode = _place_and_mode(statements)
+    place = place or _header_place([ln.text for ln in header_lines])
     notes: list[str] = []  # in this order: title, forum_edition, date, member_state, place, mode
     doc_title = _merged(meta, "title", header.title, notes)
     forum_edition = _merged(meta, "forum_edition", _find_edition(facts_text) or header.theme_edition, notes)
-    date = _merged(meta, "date", _find_date(header.text) or _find_date(" ".join(closing)), notes)
+    dates = _find_date_range(header.text) or _find_date_range(" ".join(closing))
+    date = _merged(meta, "date", dates[0] if dates else None, notes)
+    date_end = _merged(meta, "date_end", dates[1] if dates and dates[0] == date else None, notes)
     member_state = _merged(meta, "member_state", stated_state, notes)
     place = _merged(meta, "place", place, notes)
     mode = _merged(meta, "mode", mode, notes)
-    issuer = stated_state or meta.issuer or meta.member_state or "unknown"
+    if issuer_found:
+        issuer: str = issuer_found[0]
+        issuer_reason = f"the document speaks for {issuer_found[0]}: {issuer_found[1]!r}"
+    elif meta.issuer:
+        issuer, issuer_reason = meta.issuer, "from the sidecar (issuer)"
+    elif regional:
+        issuer = REGIONAL_ISSUER
+        issuer_reason = f"the forum's own recommendations (regional), not a member state's: {regional!r}"
+    elif meta.member_state:
+        issuer, issuer_reason = meta.member_state, "from the sidecar (member_state)"
+    else:
+        issuer, issuer_reason = "unknown", "the text names no issuer (no national recommendations, no forum's own)"
+    if header.title:
+        title_reason = "the heading lines above the first item"
+    elif doc_title:
+        title_reason = "from the sidecar"
+    else:
+        title_reason = "no heading lines name the document"
+    items_text = {r.label: r.text for r in recommendations}
+    warnings = [*(pdf.warnings if pdf else ()), *_footnote_warnings(recommendations)]
+    if pdf is not None and pdf.footnotes and not items_text:
+        warnings.append("footnotes found but no item")
+    sidecar_used = tuple(
+        f"{key} = {getattr(meta, key)!r}"
+        for key in ("id", "title", "member_state", "issuer", "forum_edition", "date", "date_end", "place", "mode",
+                    "source")
+        if getattr(meta, key) is not None
+    )
+    reading = Reading(
+        title_reason=title_reason,
+        issuer_reason=issuer_reason,
+        furniture=tuple(furniture),
+        footnotes=pdf.footnotes if pdf else (),
+        markers=pdf.markers if pdf else (),
+        columns=pdf.columns if pdf else (),
+        sidecar=sidecar_used,
+        warnings=tuple(warnings),
+    )
     return Document(
         source_file=source_file,
         sha256=sha256,
@@ -1432,4 +1704,6 @@ def parse_text(
         source=meta.source,
         notes=tuple(notes),
         synthetic=synthetic,
+        date_end=date_end,
+        reading=reading,
     )

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from .errors import ParseError
 from .files import not_regular
+from .layout import PdfReading, clean_pages, normalise_compat
 
 __all__ = [
     "PdfDamagedError",
@@ -40,6 +41,7 @@ __all__ = [
     "PdfNotAFileError",
     "PdfPasswordError",
     "PdfTooBigError",
+    "extract_pdf",
     "extract_text",
 ]
 
@@ -95,8 +97,28 @@ _ERRORS: dict[str, type[PdfError]] = {
 
 
 def extract_text(path: Path, *, timeout_s: float = 30, memory_mb: int = 512, max_pages: int = 500) -> str:
-    """Text of every page, joined with "\\f"; raises a PdfError subclass when that is impossible."""
-    path = Path(path)
+    """Text of every page as pypdf reads it, joined with "\\f"; raises a PdfError subclass when that is impossible."""
+    return str(_run(Path(path), timeout_s, memory_mb, max_pages)["text"])
+
+
+def extract_pdf(path: Path, *, timeout_s: float = 30, memory_mb: int = 512, max_pages: int = 500) -> PdfReading:
+    """The clean text of a PDF and what was set aside (layout.clean_pages); raises a PdfError subclass.
+
+    With positions (pdfminer.six) the text is rebuilt from the page layout; without them pypdf's text is
+    used with its compatibility characters normalised (the parser still drops furniture it recognises).
+    """
+    result = _run(Path(path), timeout_s, memory_mb, max_pages)
+    layout = result.get("layout")
+    if isinstance(layout, list) and layout:
+        reading = clean_pages(layout)
+        if reading.text.strip():
+            return reading
+    text = str(result["text"])
+    return PdfReading(normalise_compat(text), text.count("\f") + 1)
+
+
+def _run(path: Path, timeout_s: float, memory_mb: int, max_pages: int) -> dict[str, object]:
+    """Run the extractor child on `path`; its JSON result, or the PdfError it reports."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -148,7 +170,7 @@ def extract_text(path: Path, *, timeout_s: float = 30, memory_mb: int = 512, max
         raise PdfDamagedError(path, f"the extractor failed ({last[0]}); expected a readable PDF") from None
     if "error" in result:
         raise _ERRORS.get(result["error"], PdfDamagedError)(path, result["detail"], line=result.get("page"))
-    return str(result["text"])
+    return dict(result)
 
 
 # --------------------------------------------------------------------------- child process
@@ -214,9 +236,57 @@ def _extract(path: Path, max_pages: int) -> dict[str, object]:
         return {
             "error": "ocr",
             "detail": f"no extractable text on any of {count} page(s) (image-only scan?); "
-            "expected a PDF with a text layer (run OCR first, e.g. ocrmypdf)",
+            "expected a PDF with a text layer: add one with OCR first, e.g. `ocrmypdf --skip-text IN.pdf OUT.pdf` "
+            "(ocrmypdf uses tesseract), then read OUT.pdf",
         }
-    return {"text": "\f".join(texts), "pages": count}
+    result: dict[str, object] = {"text": "\f".join(texts), "pages": count}
+    layout = _layout(data)
+    if layout is not None:
+        result["layout"] = layout
+    return result
+
+
+def _layout(data: bytes) -> list[dict[str, object]] | None:
+    """Each page's lines in reading order with their size and position (pdfminer.six), or None.
+
+    pypdf has already read the file (and classified what is wrong with it); this second reading adds
+    what plain text lacks -- font sizes and positions, for superscript markers, footnotes, page
+    furniture and columns.  Without pdfminer.six, or where it fails, the plain text is used.
+    """
+    try:
+        from pdfminer.converter import PDFPageAggregator
+        from pdfminer.layout import LTChar, LTContainer
+        from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+        from pdfminer.pdfpage import PDFPage
+    except ImportError:
+        return None
+    from .layout import Char, assemble_rows
+
+    def chars_of(obj: object, out: list[Char]) -> None:
+        if isinstance(obj, LTChar):
+            out.append(Char(obj.get_text(), obj.x0, obj.x1, obj.y0, obj.y1, obj.size))
+        elif isinstance(obj, LTContainer):
+            for child in obj:
+                chars_of(child, out)
+
+    pages: list[dict[str, object]] = []
+    try:
+        manager = PDFResourceManager(caching=True)
+        device = PDFPageAggregator(manager, laparams=None)
+        interpreter = PDFPageInterpreter(manager, device)
+        for page in PDFPage.get_pages(io.BytesIO(data)):
+            interpreter.process_page(page)
+            result = device.get_result()
+            chars: list[Char] = []
+            chars_of(result, chars)
+            width, height = result.width, result.height
+            rows, columns = assemble_rows(chars, width, height)
+            pages.append({"width": width, "height": height, "rows": rows, "columns": columns})
+    except MemoryError:
+        raise
+    except Exception:
+        return None
+    return pages
 
 
 def _main(argv: list[str] | None = None) -> int:

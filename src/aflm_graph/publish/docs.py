@@ -9,20 +9,47 @@ Turtle without a Graphviz install. Everything is deterministic: the same sources
 from __future__ import annotations
 
 import html
+import importlib
+import logging
 import sys
 import types
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from ..fsutil import OutputError, atomic_write_bytes, check_output_folder, staged_directory
-from ..terms.namespaces import AFLM, ONTOLOGY, OWL, PREFIXES, RDF, RDFS, SKOS
+from ..terms.namespaces import AFLM, DATA, DCTERMS, ONTOLOGY, OWL, PREFIXES, RDF, RDFS, SCHEMA, SKOS, VOCAB
 from ..terms.resources import ontology_dir, vocab_dir
 
 
 class DocsError(ValueError):
     """Documentation could not be generated; names the source file and why."""
+
+
+# Every namespace the documented Turtle uses, bound to a readable prefix: pyLODE names a namespace that has
+# none `ns1` in its pages (the schemes' own IRIs, https://w3id.org/aflm/vocab/<kind>, and the agents' are in
+# namespaces of their own).
+DOC_PREFIXES = {**PREFIXES, "vocab": VOCAB, "agent": DATA + "agent/", "organisation": DATA + "organisation/"}
+
+
+@contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    """pyLODE logs its progress (INFO) on the root logger, and its import calls `logging.basicConfig(level=DEBUG)`:
+    for the duration of the call, the root logger passes warnings only and nothing configures it; afterwards it is
+    exactly as the caller had it (level and handlers), so a program that imports this module keeps its logging."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    root.setLevel(max(level, logging.WARNING))
+    if not handlers:  # a handler stops logging.info() from calling basicConfig(); the last resort prints warnings
+        root.addHandler(logging.lastResort or logging.NullHandler())
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers
 
 
 def _pylode() -> Any:
@@ -39,7 +66,8 @@ def _pylode() -> Any:
         shim.__dict__["__version__"] = found
         sys.modules["pylode.version"] = shim
     try:
-        import pylode
+        with _quiet_root_logger():
+            import pylode
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise DocsError(f"pyLODE is not installed ({exc}); pip install pylode") from None
     return pylode
@@ -62,6 +90,8 @@ def _graph(paths: Iterable[Path]) -> Any:
             graph.parse(path, format="turtle")
         except (OSError, SyntaxError, ValueError) as exc:
             raise DocsError(f"{path}: cannot read ({' '.join(str(exc).split())})") from None
+    for prefix, namespace in DOC_PREFIXES.items():
+        graph.bind(prefix, namespace, override=False)
     return graph
 
 
@@ -70,18 +100,200 @@ def ontology_html(paths: Iterable[Path] | None = None) -> str:
     sources = list(paths or ontology_sources())
     pylode = _pylode()
     try:
-        return str(pylode.OntPub(ontology=_graph(sources)).make_html())
+        with _quiet_root_logger():
+            return str(pylode.OntPub(ontology=_graph(sources)).make_html())
     except Exception as exc:  # pyLODE raises its own errors and plain ones alike
         raise DocsError(f"{sources[0]}: pyLODE could not document the ontology ({exc})") from None
 
 
 def vocabulary_html(path: Path) -> str:
-    """One SKOS vocabulary's page (pyLODE VocPub)."""
+    """One SKOS vocabulary's page (pyLODE VocPub, its concepts listed by label with what triggers them)."""
     pylode = _pylode()
     try:
-        return str(pylode.VocPub(ontology=_graph([path])).make_html())
+        graph = _graph([path])
+        _add_agents(graph)
+        with _quiet_root_logger():
+            return str(_vocabulary_page(pylode)(ontology=graph).make_html())
     except Exception as exc:
         raise DocsError(f"{path}: pyLODE could not document the vocabulary ({exc})") from None
+
+
+def _add_agents(graph: Any) -> None:
+    """Describe the creators and publishers a vocabulary names (by IRI) as aflm.ttl does, so that its page shows
+    their names; an agent is described once, in aflm.ttl."""
+    from rdflib import URIRef  # lazy, see _graph()
+
+    agents = {o for p in ("creator", "publisher") for o in graph.objects(None, URIRef(DCTERMS.NS + p))
+              if isinstance(o, URIRef)}
+    if not agents:
+        return
+    ontology = _graph(ontology_sources()[:1])
+    for agent in sorted(agents):
+        for p, o in ontology.predicate_objects(agent):
+            graph.add((agent, p, o))
+
+
+_TRIGGERS_NOTE = (
+    "Concepts are listed by label. A recommendation is tagged with a concept when its text contains one of the "
+    "concept's trigger labels (skos:altLabel and skos:hiddenLabel phrases: case, plurals, British and American "
+    "spellings and hyphens aside) or matches one of its trigger patterns (aflm:triggerPattern, Python regular "
+    "expressions matched case-insensitively). The preferred label is for display only and does not trigger."
+)
+
+
+def _anchor(iri: str) -> str:
+    """The HTML id of a concept: the scheme and the slug, as pyLODE writes it (group_families)."""
+    return html.escape(iri.removeprefix(VOCAB).replace("/", "_"), quote=True)
+
+
+def _texts(graph: Any, subject: Any, predicate: str) -> list[str]:
+    """The English (or untagged) literal values, sorted: what terms/vocab.py reads."""
+    from rdflib import Literal, URIRef  # lazy, see _graph()
+
+    values = (str(o) for o in graph.objects(subject, URIRef(predicate))
+              if isinstance(o, Literal) and (o.language or "en").lower().startswith("en"))
+    return sorted(values, key=lambda v: (v.casefold(), v))
+
+
+def _iris(graph: Any, subject: Any, predicate: str) -> list[str]:
+    from rdflib import URIRef  # lazy, see _graph()
+
+    return sorted(str(o) for o in graph.objects(subject, URIRef(predicate)) if isinstance(o, URIRef))
+
+
+def _label(graph: Any, iri: str) -> str:
+    from rdflib import URIRef  # lazy, see _graph()
+
+    labels = _texts(graph, URIRef(iri), SKOS.prefLabel)
+    return labels[0] if labels else iri.rsplit("/", 1)[-1]
+
+
+def _by_label(graph: Any, iris: Iterable[str]) -> list[str]:
+    return sorted(iris, key=lambda iri: (_label(graph, iri).casefold(), iri))
+
+
+def _row(name: str, value: str, *, href: str | None = None) -> str:
+    head = f'<a href="{html.escape(href, quote=True)}">{html.escape(name)}</a>' if href else html.escape(name)
+    return f"<tr><td>{head}</td><td>{value}</td></tr>"
+
+
+def _values(values: Iterable[str], *, wrap: str = "") -> str:
+    items = [f"<{wrap}>{html.escape(v)}</{wrap}>" if wrap else html.escape(v) for v in values]
+    return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>" if len(items) > 1 else "".join(items)
+
+
+def _links(graph: Any, iris: Iterable[str], *, local: bool) -> str:
+    items = [f'<a href="#{_anchor(i)}">{html.escape(_label(graph, i))}</a>' if local
+             else f'<a href="{html.escape(i, quote=True)}">{html.escape(i)}</a>' for i in iris]
+    return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>" if len(items) > 1 else "".join(items)
+
+
+def _concepts(graph: Any, cls: str) -> list[str]:
+    from rdflib import URIRef  # lazy, see _graph()
+
+    return _by_label(graph, {str(s) for s in graph.subjects(URIRef(RDF.type), URIRef(cls)) if isinstance(s, URIRef)})
+
+
+def concept_hierarchy_html(graph: Any) -> str:
+    """The concept tree of a vocabulary graph, each level in label order, linking to the concepts' entries."""
+    from rdflib import URIRef  # lazy, see _graph()
+
+    concepts = _concepts(graph, SKOS.Concept)
+    children: dict[str, list[str]] = {}
+    roots = []
+    for iri in concepts:
+        broader = [b for b in _iris(graph, URIRef(iri), SKOS.broader) if b in concepts]
+        for b in broader:
+            children.setdefault(b, []).append(iri)
+        if not broader:
+            roots.append(iri)
+
+    def tree(iris: list[str]) -> str:
+        return "<ul>" + "".join(
+            f'<li><a href="#{_anchor(i)}">{html.escape(_label(graph, i))}</a>{tree(children.get(i, []))}</li>'
+            for i in iris
+        ) + "</ul>" if iris else ""
+
+    return f'<div id="concept-hierarchy"><h2>Concept Hierarchy</h2>{tree(roots)}</div>'
+
+
+def concepts_html(graph: Any) -> str:
+    """Every concept of a vocabulary graph in label order, with its slug, definition and the triggers that tag a
+    recommendation with it; then the concept patterns that mint numbered concepts."""
+    from rdflib import URIRef  # lazy, see _graph()
+
+    out = [f'<div id="concepts"><h2>Concepts</h2><p>{html.escape(_TRIGGERS_NOTE)}</p>']
+    for iri in _concepts(graph, SKOS.Concept):
+        s = URIRef(iri)
+        scheme = iri.rsplit("/", 1)[0]
+        rows = [f'<tr><td style="width:250px;"><strong>IRI</strong></td><td><code>{html.escape(iri)}</code></td></tr>',
+                _row("Slug", f"<code>{html.escape(iri[len(scheme) + 1:])}</code>")]
+        for name, predicate, wrap in (("Definition", SKOS.definition, ""), ("Scope note", SKOS.scopeNote, ""),
+                                      ("Trigger labels (alternative)", SKOS.altLabel, ""),
+                                      ("Trigger labels (hidden)", SKOS.hiddenLabel, ""),
+                                      ("Trigger patterns", AFLM.triggerPattern, "code"),
+                                      ("Instrument kind", AFLM.instrumentKind, "")):
+            values = _texts(graph, s, predicate)
+            if values:
+                rows.append(_row(name, _values(values, wrap=wrap), href=predicate))
+        if not any(_texts(graph, s, p) for p in (SKOS.altLabel, SKOS.hiddenLabel, AFLM.triggerPattern)):
+            rows.append(_row("Triggers", "none of its own (minted by a concept pattern below, or retired)"))
+        for name, predicate in (("Broader", SKOS.broader), ("Narrower", SKOS.narrower)):
+            related = _by_label(graph, _iris(graph, s, predicate))
+            if related:
+                rows.append(_row(name, _links(graph, related, local=True), href=predicate))
+        narrower = _by_label(graph, {str(n) for n in graph.subjects(URIRef(SKOS.broader), s)})
+        if narrower and not _iris(graph, s, SKOS.narrower):
+            rows.append(_row("Narrower", _links(graph, narrower, local=True), href=SKOS.narrower))
+        for name, predicate in (("Exact match", SKOS.exactMatch), ("See also", RDFS.seeAlso),
+                                ("Focus", "http://xmlns.com/foaf/0.1/focus")):
+            targets = _iris(graph, s, predicate)
+            if targets:
+                rows.append(_row(name, _links(graph, targets, local=False), href=predicate))
+        out.append(f'<div class="entity"><h3 id="{_anchor(iri)}">{html.escape(_label(graph, iri))}</h3>'
+                   f'<table>{"".join(rows)}</table></div>')
+    out.append("</div>")
+    patterns = _concepts(graph, AFLM.ConceptPattern)
+    if patterns:
+        out.append('<div id="concept-patterns"><h2>Concept patterns</h2><p>Each pattern tags a recommendation with '
+                   "a numbered concept (listed above or not) whenever its text matches one of the trigger patterns; "
+                   "the named group n is the number that fills the templates.</p>")
+        for iri in patterns:
+            s = URIRef(iri)
+            rows = [f'<tr><td style="width:250px;"><strong>IRI</strong></td><td><code>{html.escape(iri)}</code></td>'
+                    "</tr>"]
+            for name, predicate, wrap in (("Definition", SKOS.definition, ""),
+                                          ("Trigger patterns", AFLM.triggerPattern, "code"),
+                                          ("Slug template", AFLM.slugTemplate, "code"),
+                                          ("Label template", AFLM.labelTemplate, ""),
+                                          ("Match template", AFLM.matchTemplate, "code"),
+                                          ("See-also template", AFLM.seeAlsoTemplate, "code"),
+                                          ("Instrument kind", AFLM.instrumentKind, "")):
+                values = _texts(graph, s, predicate)
+                if values:
+                    rows.append(_row(name, _values(values, wrap=wrap), href=predicate))
+            out.append(f'<div class="entity"><h3 id="{_anchor(iri)}">{html.escape(_label(graph, iri))}</h3>'
+                       f'<table>{"".join(rows)}</table></div>')
+        out.append("</div>")
+    return "".join(out)
+
+
+@cache
+def _vocabulary_page(pylode: Any) -> Any:
+    """pyLODE's VocPub with our concept hierarchy and concept list: VocPub 3.4 lists concepts in IRI (slug) order,
+    shows one alternative label of several, and neither hidden labels, trigger patterns nor concept patterns."""
+    raw = importlib.import_module("dominate.util").raw
+
+    class VocabularyPage(pylode.VocPub):
+        def _make_concept_hierarchy(self) -> None:
+            with self.content:
+                raw(concept_hierarchy_html(self.ont))
+
+        def _make_main_sections(self) -> None:
+            with self.content:
+                raw(concepts_html(self.ont))
+
+    return VocabularyPage
 
 
 # --- the class diagram
@@ -123,6 +335,8 @@ _LAYOUT = {
     AFLM.SubTheme: (180, 470),
     AFLM.Recommendation: (620, 470),
     AFLM.TextLink: (1030, 290),
+    "http://www.w3.org/ns/prov#Entity": (1030, 570),
+    OWL.NS + "Thing": (620, 900),  # the properties declared without a domain
     AFLM.ConceptMention: (180, 720),
     SKOS.Concept: (620, 740),
     AFLM.ConceptPattern: (1030, 740),
@@ -137,7 +351,11 @@ def _short(iri: str) -> str:
 
 
 def class_diagram(paths: Iterable[Path] | None = None) -> str:
-    """An SVG of the main classes (boxes with their datatype properties) and the object properties between them."""
+    """An SVG of the main classes (boxes with their datatype properties) and the object properties between them.
+
+    A property with no rdfs:domain is drawn on owl:Thing (it may describe anything); a property of another
+    vocabulary that the ontology documents (dcterms:title ...) is drawn where schema:domainIncludes says it is used.
+    Annotation properties (the vocabularies' triggers and templates) are not drawn."""
     graph = _graph(list(paths or ontology_sources()))
     from rdflib import URIRef  # lazy, see _graph()
 
@@ -147,18 +365,23 @@ def class_diagram(paths: Iterable[Path] | None = None) -> str:
     classes = sorted(
         str(s) for s in graph.subjects(URIRef(RDF.type), URIRef(OWL.NS + "Class")) if str(s).startswith(AFLM.NS)
     )
-    properties = sorted({str(s) for s in graph.subjects(URIRef(RDF.type), None) if str(s).startswith(AFLM.NS)})
+    includes = SCHEMA.NS + "domainIncludes"
+    properties = sorted({str(s) for s in graph.subjects(URIRef(RDF.type), None) if str(s).startswith(AFLM.NS)}
+                        | {str(s) for s in graph.subjects(URIRef(includes), None)})
     attributes: dict[str, list[str]] = {}
     edges: dict[tuple[str, str], list[str]] = {}
     for prop in properties:
         kinds = objects(prop, RDF.type)
-        for domain in objects(prop, RDFS.NS + "domain"):
-            for rng in objects(prop, RDFS.NS + "range") or [""]:
+        domains = objects(prop, RDFS.NS + "domain") or objects(prop, includes) or [OWL.NS + "Thing"]
+        ranges = objects(prop, RDFS.NS + "range") or objects(prop, SCHEMA.NS + "rangeIncludes") or [""]
+        for domain in domains:
+            for rng in ranges:
                 if OWL.NS + "ObjectProperty" in kinds and rng:
                     edges.setdefault((domain, rng), []).append(_short(prop))
-                elif OWL.NS + "DatatypeProperty" in kinds:
+                elif OWL.NS + "DatatypeProperty" in kinds or RDF.NS + "Property" in kinds:
                     attributes.setdefault(domain, []).append(f"{_short(prop)}: {_short(rng) if rng else 'literal'}")
-    nodes = list(classes) + sorted({r for (_, r) in edges if r not in classes} & set(_LAYOUT))
+    drawn = {d for (d, _) in edges} | set(attributes) | {r for (_, r) in edges}
+    nodes = list(classes) + sorted((drawn - set(classes)) & set(_LAYOUT))
     boxes: dict[str, _Box] = {}
     extra = 0
     for iri in nodes:
@@ -168,7 +391,8 @@ def class_diagram(paths: Iterable[Path] | None = None) -> str:
             x, y = 180 + 390 * (extra % 3), 960 + 200 * (extra // 3)
             extra += 1
         parents = [_short(p) for p in objects(iri, RDFS.NS + "subClassOf")]
-        boxes[iri] = _Box(iri, _short(iri), parents, attributes.get(iri, []), x, y)
+        name = "owl:Thing (no domain)" if iri == OWL.NS + "Thing" else _short(iri)
+        boxes[iri] = _Box(iri, name, parents, attributes.get(iri, []), x, y)
     width = 1220
     height = max(b.y + b.height / 2 for b in boxes.values()) + 40
     out = [
@@ -272,7 +496,9 @@ def _index(vocabularies: list[tuple[str, str]], diagram: str, title: str) -> str
     <li><a href="diagram.svg">Class diagram (SVG)</a></li>
   </ul>
   <h2>Main classes and properties</h2>
-  <p>Boxes are classes with their datatype properties; arrows are object properties from domain to range.</p>
+  <p>Boxes are classes with their datatype properties; arrows are object properties from domain to range.
+  Properties declared without a domain are in the <code>owl:Thing</code> box; the Dublin Core properties every
+  document carries are shown where they are used (<code>schema:domainIncludes</code>).</p>
 {diagram}
 </body>
 </html>

@@ -22,6 +22,9 @@ GRAPH_ONTOLOGY = BASE + "graph/ontology"
 GRAPH_REFERENCE = BASE + "graph/reference"
 GRAPH_VOCAB = BASE + "graph/vocab"
 
+# The agent that creates and publishes the ontology, the vocabularies and the dataset (described in aflm.ttl).
+DEVELOPERS = DATA + "agent/aflm-graph-developers"
+
 
 class _Namespace:
     """Attribute access gives the full IRI; listing `terms()` gives every declared local name."""
@@ -153,6 +156,7 @@ class SKOS(_Namespace):
     scopeNote = NS + "scopeNote"
     inScheme = NS + "inScheme"
     broader = NS + "broader"
+    narrower = NS + "narrower"
     exactMatch = NS + "exactMatch"
     notation = NS + "notation"
     topConceptOf = NS + "topConceptOf"

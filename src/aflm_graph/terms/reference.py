@@ -46,3 +46,19 @@ def member_states(path: Path | None = None) -> MemberStates:
             by_name[name.lower()] = iri
         by_name[iri.rsplit("/", 1)[-1]] = iri  # the slug itself
     return MemberStates(by_name=by_name, labels={k: v for k, v in labels.items() if k in states})
+
+
+def theme_key(theme: str) -> str:
+    """What two printings of a forum theme share when they are the same theme: case and spacing aside."""
+    return " ".join(theme.split()).casefold()
+
+
+@cache
+def forum_themes(path: Path | None = None) -> dict[str, frozenset[str]]:
+    """Forum edition IRI -> the `theme_key`s of the themes the reference data states for it."""
+    path = path or ontology_dir() / "reference.ttl"
+    themes: dict[str, set[str]] = {}
+    for triple in ox.parse(path=str(path)):
+        if triple.predicate.value == AFLM.forumTheme:
+            themes.setdefault(triple.subject.value, set()).add(theme_key(triple.object.value))
+    return {forum: frozenset(keys) for forum, keys in themes.items()}
