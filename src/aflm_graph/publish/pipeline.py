@@ -335,10 +335,11 @@ def write_outputs(
 
     The N-Quads dump is written first. With `validate` the shapes are checked on the statements, then
     the SPARQL checks (sh:sparql, queries/*-violation.rq) run on a pyoxigraph store, and a violation raises
-    BuildError before the views are made (the caller's staging folder is discarded, so nothing is
-    published). Up to FULL_QUERY_LIMIT statements (and without `store`) one in-memory store of the whole
-    dump serves the checks and then the views: it loads and the checks run in a thread (pyoxigraph lets go
-    of the GIL) while Turtle and TriG are written. Otherwise, as before, a store loads in a thread from the
+    BuildError (the caller's staging folder is discarded, so nothing is published, views included).
+    Up to FULL_QUERY_LIMIT statements (and without `store`) one in-memory store of the whole dump serves the
+    checks and the views: it loads and the checks run in a thread (pyoxigraph lets go of the GIL) while
+    Turtle and TriG are written, the views are drawn while the checks still run, and then the main thread
+    takes the checks that are left beside that thread. Otherwise, as before, a store loads in a thread from the
     start for the views alone (the whole dump on disk under `folder/store` with `store`, else in memory only
     what the views read, views.load_views_store) and the checks build their own (validate.stream).
     `release`: the caller lets go of `statements` and `documents`; they are emptied once read, so that the
