@@ -80,7 +80,7 @@ def test_a_violation_found_while_the_helper_writes_stops_it_and_publishes_nothin
     import subprocess
 
     from aflm_graph.validate.shacl import ValidationError
-    from aflm_graph.validate.stream import check_queries
+    from aflm_graph.validate.stream import query_checks
 
     monkeypatch.setattr(export, "HELPER_THRESHOLD", 0)  # JSON-LD and RDF/XML from a second process
     helpers: list[subprocess.Popen[bytes]] = []
@@ -91,12 +91,14 @@ def test_a_violation_found_while_the_helper_writes_stops_it_and_publishes_nothin
         helpers.append(process)
         return process
 
-    def failing(*args: object, **kwargs: object) -> object:  # the SPARQL checks, in the pipeline's store thread
-        result = check_queries(*args, **kwargs)  # type: ignore[arg-type]
-        raise ValidationError("shape check failed on purpose") if result.conforms else AssertionError
+    def failing(*args: object, **kwargs: object) -> object:  # the SPARQL checks, shared by the pipeline's threads
+        def fail() -> list[object]:
+            raise ValidationError("shape check failed on purpose")
+
+        return [*query_checks(*args, **kwargs), fail]  # type: ignore[arg-type]
 
     monkeypatch.setattr(subprocess, "Popen", popen)
-    monkeypatch.setattr(shacl_stream, "check_queries", failing)
+    monkeypatch.setattr(shacl_stream, "query_checks", failing)
     out = tmp_path / "out"
     with pytest.raises(BuildError, match="on purpose"):
         build([SEEDS], out)

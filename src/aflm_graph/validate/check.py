@@ -11,7 +11,7 @@ from typing import Any
 
 from ..graph.statements import Statements
 from . import stream as shacl_stream
-from .shacl import SHACL_GRAPHS, ValidationReport, load_quads, validate_quads
+from .shacl import SHACL_GRAPHS, ValidationReport, graph_iri, load_quads, validate_quads
 
 
 def validate_build(build: Path | str = "build", **options: Any) -> ValidationReport:
@@ -23,7 +23,7 @@ def validate_build(build: Path | str = "build", **options: Any) -> ValidationRep
     """
     path = Path(build)
     quads = load_quads(path)
-    if sum(1 for q in quads if q.graph_name.value in SHACL_GRAPHS) <= shacl_stream.PYSHACL_LIMIT:
+    if sum(1 for q in quads if graph_iri(q) in SHACL_GRAPHS) <= shacl_stream.PYSHACL_LIMIT:
         return validate_quads(quads, where=str(path), **options)
     import pyoxigraph as ox
 

@@ -31,6 +31,12 @@ QUERY_KEYS = ("select", "ask", "construct", "update")  # sh: properties that hol
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 
 
+def graph_iri(quad: ox.Quad) -> str | None:
+    """The IRI of the quad's named graph (None in the default graph; a blank node's label for a blank one)."""
+    iri: str | None = getattr(quad.graph_name, "value", None)  # a DefaultGraph has no value
+    return iri
+
+
 class ValidationError(ValueError):
     """Validation could not run (unreadable or refused shapes, no build); says which file and why."""
 
@@ -163,7 +169,7 @@ def _rdflib_graph(quads: Iterable[ox.Quad], graphs: Sequence[str], predicates: s
     graph = Graph()
     add = graph.add
     for q in quads:
-        if q.graph_name.value in wanted and (predicates is None or q.predicate.value in predicates):
+        if graph_iri(q) in wanted and (predicates is None or q.predicate.value in predicates):
             add((term(q.subject), term(q.predicate), term(q.object)))
     return graph
 
@@ -314,7 +320,7 @@ def sparql_findings(store: ox.Store, shapes: Any, graphs: Sequence[str] = SHACL_
     def sh(name: str) -> URIRef:
         return URIRef(SH + name)
 
-    default_graph = [ox.NamedNode(g) for g in graphs]
+    default_graph: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.NamedNode(g) for g in graphs]
     findings = []
     for shape, constraint in sorted(shapes.subject_objects(sh("sparql"))):
         if shapes.value(constraint, sh("deactivated")) == Literal(True):
@@ -333,7 +339,8 @@ def sparql_findings(store: ox.Store, shapes: Any, graphs: Sequence[str] = SHACL_
                 f"SELECT DISTINCT ?x ?class WHERE {{ ?x a/<{RDFS.subClassOf}>* ?class }}",
                 default_graph=default_graph, substitutions={ox.Variable("class"): _ox_term(cls)},
             )
-            focus |= {row["x"] for row in rows}  # type: ignore[index]
+            assert isinstance(rows, ox.QuerySolutions)  # a SELECT
+            focus |= {row["x"] for row in rows}
         templates = list(shapes.objects(constraint, sh("message"))) or list(shapes.objects(shape, sh("message")))
         template = str(sorted(templates, key=lambda m: (getattr(m, "language", None) != "en", str(m)))[0]) if (
             templates) else "SPARQL constraint violated"
@@ -345,9 +352,11 @@ def sparql_findings(store: ox.Store, shapes: Any, graphs: Sequence[str] = SHACL_
                                         substitutions={ox.Variable("this"): node})
             except SyntaxError as exc:
                 raise ValidationError(f"{_shape_name(shapes, shape)}: sh:select is not valid SPARQL ({exc})") from None
-            names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
+            if not isinstance(solutions, ox.QuerySolutions):
+                raise ValidationError(f"{_shape_name(shapes, shape)}: sh:select is not a SELECT query")
+            names = [v.value for v in solutions.variables]
             for solution in solutions:
-                row = {n: solution[n] for n in names if solution[n] is not None}  # type: ignore[index]
+                row = {n: solution[n] for n in names if solution[n] is not None}
 
                 def fill(match: re.Match[str], row: dict[str, Any] = row) -> str:
                     value = row.get(match.group(1))
@@ -440,7 +449,7 @@ def validate_quads(
                                                     f.source))
     return ValidationReport(
         findings=findings,
-        triples=sum(1 for q in quads if q.graph_name.value in SHACL_GRAPHS),
+        triples=sum(1 for q in quads if graph_iri(q) in SHACL_GRAPHS),
         shapes=len(node_shapes),
         queries=len(queries),
         seconds=seconds,
@@ -473,5 +482,5 @@ def load_quads(path: Path) -> list[ox.Quad]:
         quads = [ox.Quad(q.subject, q.predicate, q.object, data) for q in quads]
     present = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
     if not path.is_dir():
-        quads += [q for q in static_quads() if q.graph_name.value not in present]
+        quads += [q for q in static_quads() if graph_iri(q) not in present]
     return quads

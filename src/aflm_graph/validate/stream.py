@@ -1052,21 +1052,35 @@ def check_shapes(
     return ShapesChecked(findings, shapes, queries, size, seconds)
 
 
+def query_checks(checked: ShapesChecked, store: ox.Store) -> list[Callable[[], list[Finding]]]:
+    """The SPARQL checks of `check_queries` as separate jobs (the sh:sparql constraints, then each violation
+    query), the costliest first: the pipeline shares them out between two threads. Each returns its findings."""
+    jobs: list[Callable[[], list[Finding]]] = [functools.partial(sparql_findings, store, checked.shapes)]
+    jobs += [functools.partial(query_findings, store, {name: text}) for name, text in checked.queries.items()]
+    return jobs
+
+
+def queries_report(checked: ShapesChecked, findings: list[Finding], seconds: float, *, where: str = "build",
+                   sampled: tuple[int, int] | None = None) -> StatementsReport:
+    """The report of `check_queries` from the findings of its jobs (`query_checks`), in any order: they are sorted."""
+    from rdflib import RDF as RDFLIB  # lazy, as everywhere here: rdflib costs start-up time
+    from rdflib import URIRef
+
+    node_shapes = set(checked.shapes.subjects(RDFLIB.type, URIRef(SH + "NodeShape")))
+    ordered = sorted(set(checked.findings + findings), key=lambda f: (
+        SEVERITY_ORDER.get(f.severity, 3), f.focus, f.path, f.message, f.source))
+    return StatementsReport(findings=ordered, triples=checked.size, shapes=len(node_shapes),
+                            queries=len(checked.queries), seconds={**checked.seconds, "queries": seconds},
+                            where=where, sampled=sampled)
+
+
 def check_queries(checked: ShapesChecked, store: ox.Store, *, where: str = "build",
                   sampled: tuple[int, int] | None = None) -> StatementsReport:
     """The second half of `validate_statements`: the SPARQL checks (sh:sparql, queries/*-violation.rq) on
     `store` (pyoxigraph lets go of the GIL while they run, so a thread can run them beside other work)."""
-    from rdflib import RDF as RDFLIB  # lazy, as everywhere here: rdflib costs start-up time
-    from rdflib import URIRef
-
     t = time.perf_counter()
-    findings = checked.findings + sparql_findings(store, checked.shapes) + query_findings(store, checked.queries)
-    seconds = {**checked.seconds, "queries": time.perf_counter() - t}
-    node_shapes = set(checked.shapes.subjects(RDFLIB.type, URIRef(SH + "NodeShape")))
-    findings = sorted(set(findings), key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.focus, f.path, f.message,
-                                                    f.source))
-    return StatementsReport(findings=findings, triples=checked.size, shapes=len(node_shapes),
-                            queries=len(checked.queries), seconds=seconds, where=where, sampled=sampled)
+    findings = [finding for job in query_checks(checked, store) for finding in job()]
+    return queries_report(checked, findings, time.perf_counter() - t, where=where, sampled=sampled)
 
 
 def validate_statements(
