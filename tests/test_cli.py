@@ -175,3 +175,42 @@ def test_default_paths_are_seeds_and_build(tmp_path: Path) -> None:
         os.chdir(cwd)
     assert code == 0 and stdout == ""
     assert (tmp_path / "build" / "aflm.ttl").is_file()
+
+
+# --- issue 19: the measured cases of unchecked parameters
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["recommendations-by-theme", "--param", "theme=women"], "did you mean gender?"),
+        (["recommendations-by-theme", "--param", "theme=no-such-theme"], "is not a theme of the vocabulary"),
+        (["annotations", "--param", "kind=instruments"], "did you mean instrument?"),
+        (["documents", "--param", "member_state=Cambodja"], "did you mean Cambodia?"),
+        (["recommendations", "--param", "document=Thailand"], "no document of the build is issued by Thailand"),
+        (["recommendations", "--param", "document=000_c29556925cd8fb2"], "did you mean 000_c29556925cd8fb24?"),
+    ],
+)
+def test_a_bad_parameter_is_a_usage_error_with_close_matches(seed_build: Path, args: list[str], message: str) -> None:
+    code, out, err = invoke("query", *args, "--build", str(seed_build))
+    assert code == 2 and out == ""
+    assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize(
+    ("args", "rows"),
+    [
+        (["recommendations-by-theme", "--param", "theme=Health care"], None),
+        (["recommendations-by-theme", "--param", "theme=gender-equality"], None),
+        (["recommendations-by-actor", "--param", "actor=employers"], None),
+        (["recommendations", "--param", "document=Cambodia"], 26),
+        (["annotations", "--param", "kind=Instrument"], None),
+    ],
+)
+def test_labels_names_and_unique_member_states_are_accepted(
+    seed_build: Path, args: list[str], rows: int | None
+) -> None:
+    code, out, err = invoke("query", *args, "--build", str(seed_build), "--format", "csv")
+    assert code == 0, err
+    found = list(csv.DictReader(io.StringIO(out)))
+    assert found and (rows is None or len(found) == rows)

@@ -131,8 +131,12 @@ CASES = [
     ]),
     Case("duplicates", {"min_score": "0.8"}, count=3),
     Case("forum-editions", rows=[
-        (f"{ID}forum/12", "12", None, None, "Fixture theme of the 12th forum", "1", "1"),
-        (f"{ID}forum/13", "13", "2020", "Viet Nam", FORUM_13_THEME, "2", "8"),
+        (f"{ID}forum/10", "10", "2017", "Thailand", None, "0", "0", None, None, f"{ID}member-state/thailand", None,
+         None, None, "19"),
+        (f"{ID}forum/12", "12", None, None, "Fixture theme of the 12th forum", "1", "1", *[None] * 7),
+        (f"{ID}forum/13", "13", "2020", "Viet Nam", FORUM_13_THEME, "2", "8", "2020-11-10", "2020-11-12",
+         f"{ID}member-state/viet-nam", "http://www.wikidata.org/entity/Q881", "Hanoi",
+         "https://schema.org/MixedEventAttendanceMode", None),
     ]),
     Case("instrument-cited", {"instrument": "ilo-c189"}, boolean=True),
     Case("instrument-cited", {"instrument": "ilo-c155"}, boolean=False),
@@ -142,6 +146,12 @@ CASES = [
         ("b.txt", v("instrument", "sdg-8"), "SDG 8: Decent work and economic growth", "1"),
     ]),
     Case("instruments-per-document", {"document": "fixture-c"}, rows=[]),
+    # which ILO conventions are cited: one query over the instrument groups (skos:Collection)
+    Case("instruments-by-group", {"group": "ilo-conventions"}, rows=[(v("instrument", "ilo-c189"), C189, "2", "2")]),
+    Case("instruments-by-group", {"group": "Sustainable Development Goals and targets"}, rows=[
+        (v("instrument", "sdg-8"), "SDG 8: Decent work and economic growth", "1", "1"),
+    ]),
+    Case("instruments-by-group", {"group": "ilo-recommendations"}, rows=[]),
     Case("member-state-theme-matrix", rows=[
         (None, None, v("theme", "freedom-of-association"), "Freedom of association and social dialogue", "1"),
         (None, None, v("theme", "health-care"), "Health care", "1"),

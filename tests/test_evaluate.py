@@ -67,7 +67,7 @@ Recommendations of a test meeting
 
 1. Ratify C189 and protect domestic workers.
 
-2. Provide COVID-19 vaccines to migrant workers in irregular situations.
+2. Provide vaccines to migrant workers in irregular situations.
 """
 
 

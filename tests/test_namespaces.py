@@ -129,3 +129,66 @@ def test_the_asean_concept_has_the_asean_organisation_as_its_focus() -> None:
     same = [t.object.value for t in ox.parse(path=str(ONTOLOGY.parent / "reference.ttl"))
             if t.subject.value == organisation and t.predicate.value == OWL.sameAs]
     assert same == ["http://www.wikidata.org/entity/Q7768"]
+
+
+# --- issue 19: every AFML edition as reference data, each fact with its sources
+
+SCHEMA = "https://schema.org/"
+DCTERMS = "http://purl.org/dc/terms/"
+
+
+def _reference() -> dict[str, dict[str, set[str]]]:
+    facts: dict[str, dict[str, set[str]]] = {}
+    for path in (ONTOLOGY.parent / "reference.ttl", ONTOLOGY.parent / "vocab" / "instruments.ttl",
+                 ONTOLOGY.parent / "vocab" / "actors.ttl"):
+        for t in ox.parse(path=str(path)):
+            facts.setdefault(t.subject.value, {}).setdefault(t.predicate.value, set()).add(t.object.value)
+    return facts
+
+
+def test_every_forum_edition_is_reference_data_with_its_sources() -> None:
+    facts = _reference()
+    forums = {s: p for s, p in facts.items() if AFLM.ForumEdition in p.get(RDF.type, set())}
+    assert sorted(int(next(iter(p[AFLM.forumNumber]))) for p in forums.values()) == list(range(1, 19))
+    for iri, p in forums.items():
+        assert iri == f"https://w3id.org/aflm/id/forum/{next(iter(p[AFLM.forumNumber]))}"
+        assert p.get(DCTERMS + "source"), f"{iri} cites no source"
+        assert all(s.startswith("http") for s in p[DCTERMS + "source"])
+    ten, thirteen = facts["https://w3id.org/aflm/id/forum/10"], facts["https://w3id.org/aflm/id/forum/13"]
+    assert ten[AFLM.adoptedRecommendations] == {"19"}
+    assert ten[AFLM.forumTheme] == {"Towards Achieving Decent Work for Domestic Workers in ASEAN"}
+    assert (thirteen[SCHEMA + "startDate"], thirteen[SCHEMA + "endDate"]) == ({"2020-11-10"}, {"2020-11-12"})
+    assert thirteen[AFLM.hostCountry] == {"https://w3id.org/aflm/id/member-state/viet-nam"}
+    assert len(thirteen[AFLM.forumSubTheme]) == 2
+    # only the 10th edition's count is stated by a source
+    assert [s for s, p in forums.items() if AFLM.adoptedRecommendations in p] == ["https://w3id.org/aflm/id/forum/10"]
+
+
+def test_unknown_pre_event_candidate_and_derived_facts_are_left_out() -> None:
+    facts = _reference()
+    forum = {n: facts[f"https://w3id.org/aflm/id/forum/{n}"] for n in range(1, 19)}
+    assert set(forum[1]) & {AFLM.hostCountry, AFLM.forumTheme, SCHEMA + "startDate"} == set()
+    assert AFLM.hostCity not in forum[5]  # Siem Reap: a library-catalogue line only
+    assert AFLM.forumTheme not in forum[7] and AFLM.forumTheme not in forum[9]  # candidate concept-paper titles
+    assert SCHEMA + "startDate" not in forum[9]  # derived from "opened ... yesterday"
+    assert set(forum[16]) & {AFLM.year, SCHEMA + "startDate", AFLM.hostCity} == set()  # pre-event only
+    assert forum[16][AFLM.hostCountry] == {"https://w3id.org/aflm/id/member-state/indonesia"}
+    assert set(forum[17]) & {AFLM.hostCountry, AFLM.forumTheme, AFLM.forumSubTheme, AFLM.year} == set()
+    assert SCHEMA + "eventAttendanceMode" not in forum[12]  # "not stated (held in Bangkok)"
+
+
+def test_progress_review_papers_and_the_founding_instruments() -> None:
+    facts = _reference()
+    papers = {s: p for s, p in facts.items() if AFLM.ProgressReviewPaper in p.get(RDF.type, set())}
+    assert len(papers) == 5
+    fourth = facts["https://w3id.org/aflm/id/progress-review/4"]
+    assert fourth[AFLM.reviewsForum] == {f"https://w3id.org/aflm/id/forum/{n}" for n in range(3, 11)}
+    assert fourth[AFLM.presentedAt] == {"https://w3id.org/aflm/id/forum/11"}
+    assert AFLM.reviewsForum not in facts["https://w3id.org/aflm/id/progress-review/1"]  # not stated
+    assert all(p.get(DCTERMS + "source") for p in papers.values())
+    instrument = "https://w3id.org/aflm/vocab/instrument/"
+    assert facts[instrument + "asean-declaration-migrant-workers"][DCTERMS + "date"] == {"2007-01-13"}
+    assert facts[instrument + "asean-consensus"][DCTERMS + "date"] == {"2017-11-14"}
+    acmw = "https://w3id.org/aflm/id/organisation/acmw"
+    assert facts[acmw][SCHEMA + "foundingDate"] == {"2007-07-30"} and facts[acmw][DCTERMS + "source"]
+    assert facts["https://w3id.org/aflm/vocab/actor/acmw"]["http://xmlns.com/foaf/0.1/focus"] == {acmw}

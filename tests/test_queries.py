@@ -8,9 +8,12 @@ import pyoxigraph as ox
 import pytest
 
 from aflm_graph.sparql.catalogue import (
+    DocumentEntry,
     NamedQuery,
     Param,
+    ParameterError,
     QueryError,
+    Resolver,
     bind_values,
     bindings_for,
     check_safe,
@@ -155,3 +158,80 @@ def test_result_formats() -> None:
     doc = json.loads(to_json(result))
     assert doc["head"]["vars"] == ["s", "name"]
     assert doc["results"]["bindings"][0]["s"] == {"type": "uri", "value": "http://example.org/s0"}
+
+
+# --- issue 19: every value is checked against the vocabularies and the data before the query runs
+
+def test_concepts_by_slug_label_or_alternative_label_in_any_case() -> None:
+    theme = "https://w3id.org/aflm/vocab/theme/"
+    assert to_term(Param("theme", "theme"), "Health care").value == theme + "health-care"
+    assert to_term(Param("theme", "theme"), "HEALTH-CARE").value == theme + "health-care"
+    assert to_term(Param("theme", "theme"), "gender-equality").value == theme + "gender"  # alt label "gender equality"
+    assert to_term(Param("actor", "actor"), "employers").value.endswith("/actor/employer")  # its label "Employers"
+    assert to_term(Param("i", "instrument"), "ilo-c100").value.endswith("/instrument/ilo-c100")  # minted by a pattern
+    assert to_term(Param("m", "member-state"), "KHM").value.endswith("/member-state/cambodia")  # ISO code
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "message"),
+    [
+        (Param("theme", "theme"), "women", "'women' is not a theme of the vocabulary .*did you mean gender"),
+        (Param("theme", "theme"), "helth-care", "did you mean health-care"),
+        (Param("theme", "theme"), "theme:no-such-theme", "is not a theme"),
+        (Param("theme", "theme"), "https://w3id.org/aflm/vocab/actor/employer", "is not a theme"),
+        (Param("actor", "actor"), "employerz", "did you mean employer"),
+        (Param("kind", choices=("theme", "actor", "group", "instrument")), "instruments",
+         "not one of theme, actor, group, instrument; did you mean instrument"),
+        (Param("m", "member-state"), "Cambodja", "did you mean Cambodia"),
+        (Param("g", "instrument-group"), "ILO convention", "did you mean ilo-conventions"),
+    ],
+)
+def test_unknown_values_are_parameter_errors_with_close_matches(param: Param, value: str, message: str) -> None:
+    with pytest.raises(ParameterError, match=message) as info:
+        to_term(param, value)
+    assert "\n" not in str(info.value)
+
+
+def test_the_kind_parameter_of_the_named_queries_is_checked() -> None:
+    annotations = named_queries(QUERIES)["annotations"]
+    assert bindings_for(annotations, {"kind": "Instrument"})["kind"] == ox.Literal("instrument")
+    with pytest.raises(ParameterError, match="did you mean instrument"):
+        bindings_for(annotations, {"kind": "instruments"})
+
+
+DOCS = (
+    DocumentEntry("https://w3id.org/aflm/id/document/000_c2", "Recommendations of Cambodia on COVID-19", "000_c2.txt",
+                  "https://w3id.org/aflm/id/member-state/cambodia"),
+    DocumentEntry("https://w3id.org/aflm/id/document/002_71", "Recommendations of the national consultation",
+                  "002_71.txt", None),
+    DocumentEntry("https://w3id.org/aflm/id/document/003_aa", "Thai recommendations", "003_aa.txt",
+                  "https://w3id.org/aflm/id/member-state/thailand"),
+    DocumentEntry("https://w3id.org/aflm/id/document/004_bb", "More Thai recommendations", "004_bb.txt",
+                  "https://w3id.org/aflm/id/member-state/thailand"),
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "document"),
+    [("000_c2", "000_c2"), ("002_71.txt", "002_71"), ("id:document/003_aa", "003_aa"), ("Cambodia", "000_c2"),
+     ("KHM", "000_c2"), ("national consultation", "002_71"), ("more thai", "004_bb")],
+)
+def test_documents_by_id_file_title_words_or_member_state(value: str, document: str) -> None:
+    resolver = Resolver(lambda: DOCS)
+    assert to_term(Param("document", "document"), value, resolver).value.endswith("/" + document)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("Thailand", "is the member state of 2 documents .*003_aa, 004_bb"), ("recommendations", "title words of 4"),
+     ("Viet Nam", "no document of the build is issued by Viet Nam"), ("000_c3", "did you mean 000_c2"),
+     ("id:document/nope", "is not a document of the build")],
+)
+def test_documents_that_are_unknown_or_not_unique_are_refused(value: str, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        to_term(Param("document", "document"), value, Resolver(lambda: DOCS))
+
+
+def test_without_a_document_list_a_document_is_an_id_or_iri() -> None:
+    assert to_term(Param("document", "document"), "000_c2").value.endswith("/document/000_c2")
+    assert to_term(Param("document", "document"), "000_c2", Resolver(lambda: None)).value.endswith("/000_c2")

@@ -203,8 +203,9 @@ def test_select_with_source_and_target_becomes_a_view(corpus: views.Corpus) -> N
     view = views.query_view(corpus, result, name="my.rq", summary="My question")
     g = view.graph
     assert g.number_of_nodes() == 3 and g.number_of_edges() == 2
-    assert g.nodes[rec]["label"] == "Thai 1"
-    assert g.nodes[rec]["kind"] == "recommendation"  # known to the build: kind and tooltip come from it
+    # known to the build: label (member state and printed label, never the query's), kind and tooltip come from it
+    assert g.nodes[rec]["label"] == "Thailand 1"
+    assert g.nodes[rec]["kind"] == "recommendation"
     assert g.nodes[f"{T}health-care"]["label"] == "Health care"
     assert g.edges[rec, f"{T}health-care"]["weight"] == 3.0
     assert set(view.edge_styles) == {"about", "says"}
@@ -223,6 +224,20 @@ def test_construct_becomes_a_view_with_literals_in_the_tooltips(corpus: views.Co
     assert g.number_of_nodes() == 2 and g.number_of_edges() == 1
     assert g.nodes["http://example.org/a"]["label"] == "Node A"
     assert "http://example.org/note: a note" in g.nodes["http://example.org/a"]["tip"]["body"]
+
+
+def test_query_views_name_nodes_by_member_state_and_predicates_by_their_rdfs_label(corpus: views.Corpus) -> None:
+    store = fixture_store()
+    view = views.make_view(views.load_corpus(store), "query", "theme-network", store=store,
+                           params={"theme": "health-care"})
+    g = view.graph
+    recs = [n for n in g if g.nodes[n]["kind"] == "recommendation"]
+    assert recs and not [n for n in g if ".txt" in g.nodes[n]["label"]]  # theme-network's labels name files
+    assert g.nodes[f"{DOC}kh-2020/recommendation/1.1"]["label"] == "Cambodia 1.1"
+    assert {"in document", "has theme"} <= set(view.edge_styles), view.edge_styles
+    assert not [k for k in view.edge_styles if k.startswith("aflm:")]
+    legend = re.search(r'<ul class="legend" id="edge-legend">(.*?)</ul>', views.render(view, version="v").html, re.S)
+    assert legend and "in document" in legend.group(1) and "aflm:inDocument" not in legend.group(1)
 
 
 def test_query_without_source_and_target_is_refused_with_the_columns_it_has(corpus: views.Corpus) -> None:

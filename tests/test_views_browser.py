@@ -9,18 +9,21 @@ build/ for a person to look at.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, unquote
 
 import pytest
 
 from aflm_graph.sparql.engine import open_store
 from aflm_graph.views import network as views
 from conftest import ROOT, require_executable
-from test_views import FIXTURES, HOSTILE, fixture_store
+from test_views import DOC, FIXTURES, HOSTILE, fixture_store
 
 pytestmark = pytest.mark.browser
 
@@ -41,9 +44,10 @@ SELECT ?source ?target ?weight ("similar text" AS ?kind) WHERE {
 SEED_VIEWS = ["overview.html", "compare.html", "member-state-cambodia.html"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One Chromium for the session; Playwright gives it a fresh temporary profile."""
+    """One Chromium for this module (closed before other modules start Playwright their own way); Playwright
+    gives it a fresh temporary profile."""
     executable = require_executable("chromium", why="the view tests open the pages in a real browser")
     from playwright.sync_api import sync_playwright
 
@@ -300,3 +304,285 @@ def test_hostile_document_built_by_the_pipeline_fires_no_dialog(tmp_path: Path, 
             assert HOSTILE[0] in text and HOSTILE[1] in text, path.name
         opened.page.wait_for_timeout(150)
         assert opened.dialogs == [], path.name
+
+
+# --- reading, sharing and filtering (issue 18). At 1440x900: a selection writes the address's hash and
+# the hash reopens it; the side panel reads a recommendation (document, sub-theme, highlighted evidence,
+# concept chips, IRI link); facets change the legend's counts and re-fit; search finds a recommendation by
+# the words of its body and names its document; keyboard; exports; hostile text reads literally. At 390x844
+# the graph takes the whole width. Screenshots of both go to build/screenshots/, the README's to docs/images/.
+
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SHOTS = ROOT / "build" / "screenshots"
+README_SHOT = ROOT / "docs" / "images" / "view-selected-recommendation.png"
+KH_11 = f"{DOC}kh-2020/recommendation/1.1"
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The fixture's views (the hostile document included), and an overview whose documents span two years."""
+    folder = tmp_path_factory.mktemp("reader")
+    store = fixture_store()
+    corpus = views.load_corpus(store)
+    out: dict[str, Path] = {}
+    for view in (views.overview_view(corpus), views.member_state_view(corpus, "Cambodia"),
+                 views.member_state_view(corpus, "Viet Nam"), views.concept_view(corpus, "theme", "health-care")):
+        out[view.name] = folder / f"{view.name}.html"
+        out[view.name].write_text(views.render(view, version="fixture").html, encoding="utf-8")
+    store.update("""PREFIX dcterms: <http://purl.org/dc/terms/>
+        PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+        DELETE { GRAPH ?g { ?d dcterms:date ?old } } INSERT { GRAPH ?g { ?d dcterms:date "2018-10-01"^^xsd:date } }
+        WHERE { GRAPH ?g { ?d dcterms:date ?old } FILTER(?d = <https://w3id.org/aflm/id/document/th-2020>) }""")
+    years = views.overview_view(views.load_corpus(store))
+    out["years"] = folder / "years.html"
+    out["years"].write_text(views.render(years, version="fixture").html, encoding="utf-8")
+    return out
+
+
+@pytest.fixture
+def opener(browser: Any) -> Iterator[Any]:
+    contexts: list[Any] = []
+
+    def open_page(url: str, viewport: dict[str, int] = DESKTOP, *, html: str | None = None) -> Opened:
+        context = browser.new_context(viewport=viewport, offline=True, accept_downloads=True)
+        contexts.append(context)
+        page = context.new_page()
+        opened = Opened(page)
+
+        def route(request_route: Any) -> None:
+            request_url = request_route.request.url
+            if html is not None and request_url.split("#")[0] == url.split("#")[0]:
+                request_route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+            elif request_url.startswith("file://"):
+                request_route.continue_()
+            else:
+                opened.blocked.append(request_url)
+                request_route.abort()
+
+        page.route("**/*", route)
+        page.on("console", lambda m: opened.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: opened.errors.append(str(error)))
+        page.on("dialog", lambda dialog: (opened.dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(url)
+        page.wait_for_function("() => window.aflmView && window.aflmView.stable === true", timeout=30_000)
+        return opened
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def _clean(opened: Opened) -> None:
+    assert opened.errors == [], opened.errors
+    assert opened.dialogs == [], opened.dialogs
+    assert opened.blocked == [], opened.blocked
+
+
+def _hash(opened: Opened) -> dict[str, list[str]]:
+    return parse_qs(opened.js("() => location.hash.slice(1)"))
+
+
+def _legend_counts(opened: Opened) -> dict[str, str]:
+    return dict(opened.js("() => Array.from(document.querySelectorAll('#legend .count'))"
+                          ".map((s) => [s.dataset.kind, s.textContent])"))
+
+
+def test_a_selection_is_in_the_hash_and_the_hash_reopens_it(pages: dict[str, Path], opener: Any) -> None:
+    opened = opener(pages["member-state-cambodia"].as_uri())
+    opened.js("(id) => window.aflmView.focusNode(id)", KH_11)
+    assert _hash(opened)["node"] == [KH_11]
+    url = opened.js("() => location.href")
+    assert unquote(url.split("#", 1)[1]).startswith("node=")
+
+    again = opener(url)
+    assert again.js("() => window.aflmView.network.getSelectedNodes()") == [KH_11]
+    assert "Cambodia National Recommendations" in again.page.inner_text("#details")
+    # outside the neighbourhood everything is dimmed
+    dimmed = again.js("() => window.aflmView.nodes.get({filter: (n) => n.opacity === 0.2}).map((n) => n.id)")
+    neighbours = set(again.js("(id) => window.aflmView.network.getConnectedNodes(id)", KH_11)) | {KH_11}
+    assert dimmed and not set(dimmed) & neighbours
+    again.page.keyboard.press("Escape")
+    assert again.js("() => window.aflmView.network.getSelectedNodes()") == []
+    assert "node" not in _hash(again)
+    assert again.js("() => window.aflmView.nodes.get({filter: (n) => n.opacity === 0.2}).length") == 0
+    _clean(opened)
+    _clean(again)
+
+
+def test_the_panel_reads_a_recommendation_with_its_document_and_working_links(
+    pages: dict[str, Path], opener: Any,
+) -> None:
+    opened = opener(pages["member-state-cambodia"].as_uri())
+    opened.js("(id) => window.aflmView.focusNode(id)", KH_11)
+    panel = opened.page.inner_text("#details")
+    for fact in ("Cambodia National Recommendations for the 13th ASEAN Forum on Migrant Labour", "Cambodia",
+                 "14 September 2020", "13th AFML", "Sub-theme 1: Impact of COVID-19 on migrant workers",
+                 "Extend affordable healthcare benefits"):
+        assert fact in panel, fact
+    # the evidence of each concept is highlighted in the text
+    marks = opened.page.locator("#details mark").all_inner_texts()
+    assert marks, "no evidence highlighted"
+    assert all(m in panel for m in marks)
+    # the IRI is a link to the w3id IRI (offline file), opening elsewhere
+    link = opened.page.locator("#details a.iri")
+    assert link.get_attribute("href") == KH_11 and link.get_attribute("rel") == "noopener noreferrer"
+    # a concept chip opens that concept: selected, with its recommendations listed, each one clickable
+    opened.page.locator("#details button.chip", has_text="Health care").click()
+    assert opened.js("() => window.aflmView.network.getSelectedNodes()") == [
+        "https://w3id.org/aflm/vocab/theme/health-care"]
+    assert "Recommendations (" in opened.page.inner_text("#details")
+    opened.page.locator("#details ul.items button").first.click()
+    selected = opened.js("() => window.aflmView.network.getSelectedNodes()")
+    assert len(selected) == 1 and "/recommendation/" in selected[0]
+    assert opened.page.locator("#details a.iri").get_attribute("href") == selected[0]
+    _clean(opened)
+
+
+def test_served_from_aflm_graph_serve_the_iri_links_to_the_resource_page(pages: dict[str, Path], opener: Any) -> None:
+    html = pages["member-state-cambodia"].read_text(encoding="utf-8")
+    opened = opener("http://aflm.test/api/view?name=q", html=html)
+    opened.js("(id) => window.aflmView.focusNode(id)", KH_11)
+    link = opened.page.locator("#details a.iri")
+    assert link.get_attribute("href") == "/id/document/kh-2020/recommendation/1.1"
+    assert link.get_attribute("target") == "_top"
+    _clean(opened)
+
+
+def test_facets_change_the_legend_counts_refit_and_go_in_the_hash(pages: dict[str, Path], opener: Any) -> None:
+    opened = opener(pages["member-state-cambodia"].as_uri())
+    before = _legend_counts(opened)
+    assert opened.page.locator("#facet-sub option").count() == 3  # all, and the two sub-themes of kh-2020
+    scale = opened.js("() => window.aflmView.network.getScale()")
+    opened.page.select_option("#facet-sub", "Sub-theme 2: Recovery and resilience")
+    after = _legend_counts(opened)
+    assert after != before and after["recommendation"].endswith(f" of {before['recommendation']}")
+    assert opened.js("() => window.aflmView.network.getScale()") != scale  # re-fitted to what is left
+    visible = opened.js("() => window.aflmView.nodes.get({filter: (n) => !n.hidden}).map((n) => n.id)")
+    assert all("/recommendation/1." not in n for n in visible)
+    assert _hash(opened)["sub"] == ["Sub-theme 2: Recovery and resilience"]
+
+    # searching for a node the filter hides says so and leaves the filter alone
+    opened.page.fill("#search", "affordable healthcare")
+    assert "hidden by the filters" in opened.page.inner_text("#results")
+    opened.page.press("#search", "Enter")
+    assert opened.page.input_value("#facet-sub") == "Sub-theme 2: Recovery and resilience"
+    assert "hidden by the filters" in opened.page.inner_text("#search-status")
+    opened.page.click("#reset")
+    assert _legend_counts(opened) == before
+    _clean(opened)
+
+
+def test_a_year_range_where_the_documents_span_years(pages: dict[str, Path], opener: Any) -> None:
+    opened = opener(pages["years"].as_uri())
+    assert opened.page.get_attribute("#year-from", "min") == "2018"
+    before = _legend_counts(opened)
+    opened.page.fill("#year-from", "2019")  # a range input takes fill() and fires change
+    after = _legend_counts(opened)
+    assert after["document"] != before["document"]
+    hidden = opened.js("() => window.aflmView.nodes.get({filter: (n) => n.hidden}).map((n) => n.id)")
+    assert f"{DOC}th-2020" in hidden and f"{DOC}kh-2020" not in hidden
+    assert _hash(opened)["years"] == ["2019-2020"]
+    _clean(opened)
+
+
+def test_search_finds_a_recommendation_by_the_words_of_its_body(pages: dict[str, Path], opener: Any) -> None:
+    opened = opener(pages["overview"].as_uri())
+    opened.page.fill("#search", "COVID-19 testing")
+    items = opened.page.locator("#results li[role=option]")
+    assert items.count() >= 1
+    first = items.first.inner_text()
+    assert "recommendation 1.1" in first and "Cambodia National Recommendations" in first  # names its document
+    opened.page.press("#search", "ArrowDown")
+    assert items.first.get_attribute("aria-selected") == "true"
+    opened.page.press("#search", "Enter")
+    assert opened.js("() => window.aflmView.network.getSelectedNodes()") == [KH_11]
+    assert _hash(opened)["q"] == ["COVID-19 testing"]
+    # labels never grow past the cap after a search zooms in
+    sizes = opened.js("""() => { const v = window.aflmView, s = v.network.getScale();
+        return v.nodes.get().filter((n) => n.font).map((n) => n.font.size * s); }""")
+    assert max(sizes) <= views.MAX_LABEL_PX + 4 + 0.5
+    _clean(opened)
+
+
+def test_keyboard_zooms_moves_and_clears(pages: dict[str, Path], opener: Any) -> None:
+    opened = opener(pages["overview"].as_uri())
+    opened.page.focus("#graph .vis-network")
+    scale = opened.js("() => window.aflmView.network.getScale()")
+    opened.page.keyboard.down("+")
+    opened.page.wait_for_timeout(250)
+    opened.page.keyboard.up("+")
+    assert opened.js("() => window.aflmView.network.getScale()") > scale
+    where = opened.js("() => window.aflmView.network.getViewPosition()")
+    opened.page.keyboard.down("ArrowLeft")  # vis-network moves the view while the key is held
+    opened.page.wait_for_timeout(250)
+    opened.page.keyboard.up("ArrowLeft")
+    assert opened.js("() => window.aflmView.network.getViewPosition()") != where
+    opened.js("() => window.aflmView.focusNode(window.aflmView.data.nodes[0].id)")
+    opened.page.focus("#graph .vis-network")
+    opened.page.keyboard.press("Escape")
+    assert opened.js("() => window.aflmView.network.getSelectedNodes()") == []
+    assert opened.page.inner_text("#details") == "Nothing selected."
+    _clean(opened)
+
+
+def test_exports_a_png_and_the_visible_nodes_as_csv(pages: dict[str, Path], opener: Any, tmp_path: Path) -> None:
+    opened = opener(pages["overview"].as_uri())
+    opened.page.uncheck('input.kind-filter[data-kind="recommendation"]')
+    with opened.page.expect_download() as png:
+        opened.page.click("#export-png")
+    path = tmp_path / "view.png"
+    png.value.save_as(path)
+    assert png.value.suggested_filename == "overview.png" and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with opened.page.expect_download() as table:
+        opened.page.click("#export-csv")
+    table.value.save_as(tmp_path / "nodes.csv")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "nodes.csv").read_text(encoding="utf-8"))))
+    visible = opened.js("() => window.aflmView.nodes.get({filter: (n) => !n.hidden}).length")
+    assert len(rows) == visible and not [r for r in rows if r["kind"] == "recommendation"]
+    assert {"id", "kind", "label", "document"} <= set(rows[0])
+    _clean(opened)
+
+
+def test_hostile_text_reads_literally_in_the_reader(pages: dict[str, Path], opener: Any) -> None:
+    opened = opener(pages["member-state-viet-nam"].as_uri())
+    rec = f"{DOC}hostile/recommendation/1.1"
+    opened.js("(id) => window.aflmView.focusNode(id)", rec)
+    panel = opened.page.inner_text("#details")
+    assert HOSTILE[0] in panel and HOSTILE[1] in panel
+    assert "<img src=x onerror=alert(1)> href Viet Nam recommendations" in panel  # the document's title
+    assert "</script><script>alert(2)</script> protection" in panel  # the sub-theme
+    assert "<b onmouseover=alert(3)>Bold</b> theme" in opened.page.locator("#details .chips").inner_text()
+    assert HOSTILE[1] in opened.page.locator("#details mark").all_inner_texts()
+    assert opened.js("() => document.querySelectorAll('img, b, #details script').length") == 0
+    opened.page.fill("#search", "onerror")
+    assert HOSTILE[0] in opened.page.inner_text("#results")
+    opened.page.wait_for_timeout(200)
+    _clean(opened)
+
+
+def test_screenshots_at_desktop_and_phone_sizes(seed_build: Path, opener: Any) -> None:
+    """build/screenshots/reader-*.png for a person to look at; the README's picture in docs/images/."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = seed_build / "views" / "member-state-cambodia.html"
+    corpus = views.load_corpus(open_store(seed_build))
+    rec = next(r.iri for r in corpus.recommendations.values()
+               if r.document.endswith("000_c29556925cd8fb24") and r.display_label == "1.1")
+
+    desktop = opener(f"{page.as_uri()}#node={rec}")
+    assert desktop.js("() => window.aflmView.network.getSelectedNodes()") == [rec]
+    assert "Cambodia" in desktop.page.inner_text("#details")
+    desktop.page.screenshot(path=str(SHOTS / "reader-desktop.png"))
+    README_SHOT.parent.mkdir(parents=True, exist_ok=True)
+    desktop.page.screenshot(path=str(README_SHOT))
+    _clean(desktop)
+
+    phone = opener(f"{page.as_uri()}#node={rec}", PHONE)
+    graph = phone.page.locator("#graph").bounding_box()
+    assert graph["width"] >= 0.9 * PHONE["width"], graph
+    assert graph["height"] >= 0.5 * PHONE["height"], graph
+    legend = phone.page.locator("#legend").bounding_box()
+    assert legend["y"] >= graph["y"] + graph["height"] - 1  # the legend and the reader are below the graph
+    phone.page.screenshot(path=str(SHOTS / "reader-phone.png"))
+    phone.page.screenshot(path=str(SHOTS / "reader-phone-full.png"), full_page=True)
+    _clean(phone)

@@ -67,6 +67,12 @@ def _fail(exc: BaseException) -> click.ClickException:
     return click.ClickException(printable(" ".join(str(exc).split()) or exc.__class__.__name__))
 
 
+class _BadParameter(click.ClickException):
+    """A query parameter whose value names nothing known: one line, exit 2 (like a usage error)."""
+
+    exit_code = 2
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="aflm-graph")
 def cli() -> None:
@@ -192,7 +198,7 @@ def query(
         aflm-graph query search-text -p words=recruitment --endpoint http://127.0.0.1:7878/query
     """
     from .fsutil import OutputError, atomic_write_bytes, check_output_file
-    from .sparql.catalogue import QueryError, resolve
+    from .sparql.catalogue import ParameterError, QueryError, resolve
     from .sparql.engine import render, to_csv
     from .sparql.run import run
 
@@ -216,6 +222,8 @@ def query(
             click.echo(printable(f"Wrote {out_file}: {len(data):,} bytes"), err=True)
         for warning in result.warnings:
             click.echo(printable(f"Warning: {warning}"), err=True)
+    except ParameterError as exc:  # a value that names nothing known: a usage error, exit 2 (one line)
+        raise _BadParameter(_fail(exc).message) from None
     except (QueryError, OutputError, OSError) as exc:
         raise _fail(exc) from None
 

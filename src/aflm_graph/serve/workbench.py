@@ -46,6 +46,7 @@ from ..sparql.catalogue import (
     query_form,
 )
 from ..sparql.engine import Result
+from ..sparql.run import build_resolver
 from ..terms.namespaces import PREFIXES, VOCAB
 from ..terms.reference import member_states
 from ..views import network as views
@@ -88,7 +89,7 @@ def _error(status: int, message: str) -> Response:
     return PlainTextResponse(" ".join(message.split()) + "\n", status_code=status, headers=SECURITY_HEADERS)
 
 
-def _bound_text(arguments: Mapping[str, list[str]]) -> tuple[str, str]:
+def _bound_text(arguments: Mapping[str, list[str]], build: Path | None = None) -> tuple[str, str]:
     """(the query text with its parameters bound, the text as written) from `name` or `query` and `p.*`."""
     names, texts = arguments.get("name", []), arguments.get("query", [])
     if len(names) + len(texts) != 1:
@@ -112,7 +113,7 @@ def _bound_text(arguments: Mapping[str, list[str]]) -> tuple[str, str]:
         if values and not header.get("params"):
             raise QueryError("parameters were given, but the query's #+ header declares none")
         named = NamedQuery(name="the query", text=text, params=_params(header.get("params"), "the query"))
-    bindings = bindings_for(named, values)
+    bindings = bindings_for(named, values, build_resolver(build) if build is not None else None)
     return (bind_values(named.text, bindings) if bindings else named.text), named.text
 
 
@@ -168,7 +169,7 @@ async def _prepare(request: Request, ctx: Context) -> tuple[str, str, str] | Res
     if isinstance(arguments, Response):
         return arguments
     try:
-        bound, written = _bound_text(arguments)
+        bound, written = _bound_text(arguments, ctx.build)
         form = query_form(bound)
         if form == "update":
             return _error(403, "this endpoint is read-only: updates are refused")

@@ -9,9 +9,10 @@ network or change data (SERVICE, LOAD, updates, FROM a graph that is not ours).
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
@@ -29,7 +30,6 @@ from ..terms.namespaces import (
     GRAPH_VOCAB,
     PREFIXES,
     XSD,
-    concept_iri,
     document_iri,
 )
 from ..terms.reference import member_states
@@ -37,7 +37,7 @@ from ..terms.resources import queries_dir
 
 PARAM_TYPES = (
     "string", "integer", "decimal", "boolean", "date", "iri",
-    "theme", "actor", "group", "instrument", "member-state", "document",
+    "theme", "actor", "group", "instrument", "member-state", "document", "instrument-group",
 )
 CONCEPT_KINDS = ("theme", "actor", "group", "instrument")
 OUR_GRAPHS = frozenset({GRAPH_DATA, GRAPH_ONTOLOGY, GRAPH_REFERENCE, GRAPH_VOCAB})
@@ -45,6 +45,13 @@ OUR_GRAPHS = frozenset({GRAPH_DATA, GRAPH_ONTOLOGY, GRAPH_REFERENCE, GRAPH_VOCAB
 
 class QueryError(ValueError):
     """A query that cannot be run as asked: unknown name, bad parameter, refused construct, syntax error."""
+
+
+class ParameterError(QueryError):
+    """A parameter value that names nothing the vocabularies or the data know, or more than one thing.
+
+    The message is one line and lists the closest matches; the CLI exits with 2 on it (a usage error) and
+    `aflm-graph serve` answers 400 with the same message."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,7 @@ class Param:
     example: str | None = None
     required: bool = False
     default: str | None = None
+    choices: tuple[str, ...] = ()  # the header's `values:` (a string parameter that takes one of these)
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,7 @@ def _params(raw: Any, source: str) -> tuple[Param, ...]:
                 example=None if spec.get("example") is None else str(spec["example"]),
                 required=bool(spec.get("required", False)),
                 default=None if spec.get("default") is None else str(spec["default"]),
+                choices=tuple(str(v) for v in spec.get("values") or ()),
             )
         )
     return tuple(out)
@@ -467,8 +476,186 @@ def _expand(value: str) -> str:
     return value
 
 
-def to_term(param: Param, raw: object) -> ox.NamedNode | ox.Literal:
+# What a value is checked against: the vocabularies and member states (always), the build's documents (when
+# a caller that has the build gives a Resolver: sparql/run.py, serve). Unknown values are a ParameterError
+# that lists the closest matches; the same rules hold on the CLI, in the Python API and through serve.
+
+DOCUMENTS_QUERY = """PREFIX aflm: <https://w3id.org/aflm/ontology#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?document ?title ?source_file ?member_state WHERE {
+  ?document a aflm:RecommendationsDocument .
+  OPTIONAL { ?document dcterms:title ?title }
+  OPTIONAL { ?document aflm:sourceFile ?source_file }
+  OPTIONAL { ?document aflm:memberState ?member_state }
+}"""
+
+
+@dataclass(frozen=True)
+class DocumentEntry:
+    """What a document parameter may name a document by: its id (the IRI's last segment), source file, title
+    words or member state."""
+
+    iri: str
+    title: str = ""
+    source_file: str = ""
+    member_state: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.iri.rsplit("/", 1)[-1]
+
+
+def document_entries(rows: Sequence[Sequence[Any]]) -> tuple[DocumentEntry, ...]:
+    """The rows of DOCUMENTS_QUERY as entries (one per document; the first title and file win)."""
+    found: dict[str, DocumentEntry] = {}
+    for document, title, source_file, state in rows:
+        if document is None or document.value in found:
+            continue
+        found[document.value] = DocumentEntry(
+            document.value, title.value if title else "", source_file.value if source_file else "",
+            state.value if state else None,
+        )
+    return tuple(sorted(found.values(), key=lambda d: d.iri))
+
+
+class Resolver:
+    """Checks parameter values against the build's documents (`documents` gives them, once, when a document
+    parameter is first given; None from it, or no callable, means that no document list is at hand)."""
+
+    def __init__(self, documents: Callable[[], Sequence[DocumentEntry] | None] | None = None) -> None:
+        self._load = documents
+        self._documents: Sequence[DocumentEntry] | None = None
+        self._loaded = False
+
+    def documents(self) -> Sequence[DocumentEntry] | None:
+        if not self._loaded:
+            self._documents = self._load() if self._load is not None else None
+            self._loaded = True
+        return self._documents
+
+
+@cache
+def _vocabulary() -> Any:
+    from ..terms.vocab import load_vocabulary
+
+    return load_vocabulary()
+
+
+@cache
+def _collections() -> Any:
+    from ..terms.vocab import load_collections
+
+    return load_collections()
+
+
+def _key(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").split()).casefold()
+
+
+def _did_you_mean(value: str, names: Mapping[str, str], *, limit: int = 3) -> str:
+    """'; did you mean a, b?' from the closest keys of `names` (key -> what to show), or ''."""
+    close = difflib.get_close_matches(_key(value), list(names), n=limit * 3, cutoff=0.6)
+    shown = list(dict.fromkeys(names[c] for c in close))[:limit]
+    return f"; did you mean {' or '.join(shown)}?" if shown else ""
+
+
+def _concept(param: Param, raw: str) -> ox.NamedNode:
+    kind, vocab = param.type, _vocabulary()
+    value, low = " ".join(raw.split()), _key(raw)
+    if re.fullmatch(r"[a-z0-9][a-z0-9.\-]*", low):
+        iri = vocab.iri(kind, low)
+        if iri in vocab:
+            return ox.NamedNode(iri)
+    elif re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:", value):
+        iri = _expand(value)
+        if iri in vocab and vocab.concept(iri).kind == kind:
+            return ox.NamedNode(iri)
+    labels: dict[str, dict[str, set[str]]] = {}  # kind -> label key -> slugs
+    names: dict[str, str] = {}  # slug or label key -> slug, for the suggestions
+    for concept in vocab:
+        for label in (concept.pref_label, *concept.alt_labels, concept.slug):
+            labels.setdefault(concept.kind, {}).setdefault(_key(label), set()).add(concept.slug)
+            if concept.kind == kind:
+                names[_key(label)] = concept.slug
+    hits = labels.get(kind, {}).get(low, set()) or labels.get(kind, {}).get(low.replace("-", " "), set())
+    if len(hits) == 1:
+        return ox.NamedNode(vocab.iri(kind, next(iter(hits))))
+    if hits:
+        raise ParameterError(f"parameter {param.name}: {brief(raw)} names {len(hits)} {kind} concepts "
+                             f"({', '.join(sorted(hits))}); give the slug")
+    elsewhere = [f"{other} {', '.join(sorted(labels[other][low]))}" for other in labels
+                 if other != kind and low in labels[other]]
+    hint = f" (it names the {'; the '.join(elsewhere)})" if elsewhere else ""
+    from ..enrich.annotate import annotate  # the concepts whose triggers the words hold come first
+
+    mentioned = list(dict.fromkeys(vocab.concept(m.concept).slug for m in annotate(value, vocab)
+                                   if vocab.concept(m.concept).kind == kind))
+    suggestion = f"; did you mean {' or '.join(mentioned[:3])}?" if mentioned else _did_you_mean(raw, names)
+    raise ParameterError(f"parameter {param.name}: {brief(raw)} is not a {kind} of the vocabulary (a slug, label "
+                         f"or alternative label){hint}{suggestion}")
+
+
+def _instrument_group(param: Param, raw: str) -> ox.NamedNode:
+    names: dict[str, str] = {}
+    for group in _collections():
+        for label in (group.slug, group.pref_label, group.iri):
+            names[_key(label)] = group.slug
+            if _key(raw) == _key(label) or _expand(raw.strip()) == group.iri:
+                return ox.NamedNode(group.iri)
+    known = ", ".join(sorted(set(names.values())))
+    raise ParameterError(f"parameter {param.name}: {brief(raw)} is not a group of instruments (one of {known})"
+                         f"{_did_you_mean(raw, names)}")
+
+
+def _member_state(param: Param, raw: str) -> ox.NamedNode:
+    states = member_states()
+    iri = states.resolve(raw)
+    if iri is not None:
+        return ox.NamedNode(iri)
+    names = {name: states.labels[state] for name, state in states.by_name.items()}
+    hint = _did_you_mean(raw, names) or f" (one of {', '.join(sorted(states.labels.values()))})"
+    raise ParameterError(f"parameter {param.name}: {brief(raw)} is not an ASEAN member state (a name or ISO code)"
+                         f"{hint}")
+
+
+def _document(param: Param, raw: str, documents: Sequence[DocumentEntry], bad: Any) -> ox.NamedNode:
+    value, low = " ".join(raw.split()), _key(raw)
+    iri = _expand(value)
+    for d in documents:
+        if low in (d.id.casefold(), d.source_file.casefold()) or d.iri == iri:
+            return ox.NamedNode(d.iri)
+
+    def one(hits: list[DocumentEntry], how: str) -> ox.NamedNode:
+        if len(hits) == 1:
+            return ox.NamedNode(hits[0].iri)
+        raise ParameterError(f"parameter {param.name}: {brief(raw)} {how} {len(hits)} documents of the build "
+                             f"({', '.join(d.id for d in hits[:5])}{' ...' if len(hits) > 5 else ''}); give its id")
+
+    if not re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:", value) or re.fullmatch(r"[A-Za-z0-9_\-]+", value):
+        state = member_states().resolve(value)
+        if state is not None:
+            hits = [d for d in documents if d.member_state == state]
+            if hits:
+                return one(hits, "is the member state of")
+            raise ParameterError(f"parameter {param.name}: no document of the build is issued by "
+                                 f"{member_states().labels[state]} (documents: "
+                                 f"{', '.join(d.id for d in documents[:5]) or 'none'})")
+        words = re.findall(r"\w+", low)
+        hits = [d for d in documents if words and set(words) <= set(re.findall(r"\w+", d.title.casefold()))]
+        if hits:
+            return one(hits, "are title words of")
+    names = {d.id: d.id for d in documents} | {_key(d.title): d.id for d in documents if d.title}
+    raise ParameterError(f"parameter {param.name}: {brief(raw)} is not a document of the build (an id, source file, "
+                         f"title words or member state){_did_you_mean(raw, names)}")
+
+
+def to_term(param: Param, raw: object, resolver: Resolver | None = None) -> ox.NamedNode | ox.Literal:
     """Convert a command-line value to an RDF term of the parameter's type, or say what was expected.
+
+    Concepts are checked against the vocabularies (a slug, an IRI, or a label or alternative label in any
+    case), member states against the reference data (a name or ISO code), documents against the build's
+    documents when `resolver` has them (an id, source file, title words or member state, where that is
+    unique); a value that names nothing, or several things, is a ParameterError listing the closest matches.
 
     From Python a value may also be a number (integer, decimal and string parameters), True/False
     (boolean) or a date (date and string): it is converted with str(); anything else is refused
@@ -497,6 +684,12 @@ def to_term(param: Param, raw: object) -> ox.NamedNode | ox.Literal:
         return QueryError(f"parameter {param.name}: {brief(raw)} is not {expected}")
 
     if kind == "string":
+        if param.choices:
+            chosen = {_key(c): c for c in param.choices}.get(_key(raw))
+            if chosen is None:
+                raise ParameterError(f"parameter {param.name}: {brief(raw)} is not one of {', '.join(param.choices)}"
+                                     f"{_did_you_mean(raw, {_key(c): c for c in param.choices})}")
+            return ox.Literal(chosen)
         return ox.Literal(raw)
     if kind == "integer":
         if not re.fullmatch(r"[+-]?\d{1,18}", raw.strip()):
@@ -521,18 +714,15 @@ def to_term(param: Param, raw: object) -> ox.NamedNode | ox.Literal:
             raise bad("a date (YYYY-MM-DD)") from None
         return ox.Literal(day.isoformat(), datatype=ox.NamedNode(XSD.date))
     if kind in CONCEPT_KINDS:
-        value = raw.strip()
-        if re.fullmatch(r"[a-z0-9][a-z0-9.\-]*", value):
-            return ox.NamedNode(concept_iri(kind, value))
-        return _iri(_expand(value), bad)
+        return _concept(param, raw)
+    if kind == "instrument-group":
+        return _instrument_group(param, raw)
     if kind == "member-state":
-        states = member_states()
-        iri = states.resolve(raw)
-        if iri is None:
-            known = ", ".join(sorted(states.labels.values()))
-            raise bad(f"an ASEAN member state (one of {known})")
-        return ox.NamedNode(iri)
+        return _member_state(param, raw)
     if kind == "document":
+        documents = resolver.documents() if resolver is not None else None
+        if documents is not None:
+            return _document(param, raw, documents, bad)
         value = raw.strip()
         if re.fullmatch(r"[a-z0-9_][a-z0-9_\-]*", value):
             return ox.NamedNode(document_iri(value))
@@ -549,11 +739,15 @@ def _iri(value: str, bad: Any) -> ox.NamedNode:
         raise bad("a valid IRI") from None
 
 
-def bindings_for(query: NamedQuery, values: Mapping[str, object]) -> dict[str, ox.NamedNode | ox.Literal]:
+def bindings_for(
+    query: NamedQuery, values: Mapping[str, object], resolver: Resolver | None = None
+) -> dict[str, ox.NamedNode | ox.Literal]:
     """Check the given values against the declared parameters; apply defaults; refuse unknown names.
 
     A value is a str (from the command line), or from Python a number, True/False or a date where the
     parameter's type allows (see to_term); any other value, or a name that is not a str, is a QueryError.
+    Values are checked against the vocabularies and member states, and documents against `resolver`'s
+    (the build's) documents when it has them: an unknown value is a ParameterError.
     """
     declared = {p.name: p for p in query.params}
     expected = ", ".join(declared) or "none"
@@ -572,5 +766,5 @@ def bindings_for(query: NamedQuery, values: Mapping[str, object]) -> dict[str, o
                 example = f" (e.g. --param {name}={param.example})" if param.example else ""
                 raise QueryError(f"query {query.name}: parameter {name} is required{example}")
             continue
-        out[name] = to_term(param, raw)
+        out[name] = to_term(param, raw, resolver)
     return out

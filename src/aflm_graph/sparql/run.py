@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .catalogue import NamedQuery, QueryError, bindings_for
+from .catalogue import DOCUMENTS_QUERY, DocumentEntry, NamedQuery, QueryError, Resolver, bindings_for, document_entries
 from .engine import Result, open_store, run_embedded
 
 
@@ -33,7 +33,7 @@ def run(
     as a VALUES block of escaped terms; a partial answer raises `remote.PartialResultError` unless `allow_partial`.
     """
     named = query if isinstance(query, NamedQuery) else NamedQuery(name="<query>", text=query)
-    bindings = bindings_for(named, params or {})
+    bindings = bindings_for(named, params or {}, build_resolver(build, endpoint=endpoint, timeout=timeout))
     # remote.py and workers.py are imported only when used (start-up time, not a circle: neither imports this
     # module): urllib.request and multiprocessing would add ~20 ms to every embedded `aflm-graph query`.
     if endpoint is not None:
@@ -55,3 +55,22 @@ def run(
             f"query {named.name}: returns columns {result.columns}, its header promises {list(named.columns)}"
         )
     return result
+
+
+def build_resolver(build: Path | str, *, endpoint: str | None = None, timeout: float | None = None) -> Resolver:
+    """A Resolver whose documents are the build's (or the endpoint's), listed only when a document parameter is
+    given; a build that cannot be opened gives no list (the run itself then says why)."""
+
+    def documents() -> tuple[DocumentEntry, ...] | None:
+        try:
+            if endpoint is not None:
+                from .remote import run_remote
+
+                result = run_remote(endpoint, DOCUMENTS_QUERY, {}, timeout=timeout or 60.0)
+            else:
+                result = run_embedded(open_store(Path(build)), DOCUMENTS_QUERY)
+        except (QueryError, OSError, ValueError):
+            return None
+        return document_entries(result.rows)
+
+    return Resolver(documents)

@@ -471,3 +471,29 @@ def with_concepts(vocabulary: Vocabulary, *concepts: Concept) -> Vocabulary:
     result = Vocabulary(dict(sorted(merged.items())), vocabulary.patterns, dict(vocabulary.schemes), vocabulary.sources)
     _check(result)
     return result
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A skos:Collection of a vocabulary (a group of concepts, such as the ILO conventions) and its members."""
+
+    iri: str
+    slug: str
+    pref_label: str
+    members: tuple[str, ...]
+
+
+def load_collections(paths: Sequence[Path] | None = None) -> tuple[Collection, ...]:
+    """The skos:Collection resources of the vocabulary files (default: every ``*.ttl`` under ``ontology/vocab/``)."""
+    files = sorted(default_vocab_dir().glob("*.ttl")) if paths is None else [Path(p) for p in paths]
+    found: dict[str, dict[str, list[str]]] = {}
+    for path in files:
+        for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+            if isinstance(t.subject, ox.NamedNode):
+                found.setdefault(t.subject.value, {}).setdefault(t.predicate.value, []).append(t.object.value)
+    out = []
+    for iri, props in sorted(found.items()):
+        if SKOS.NS + "Collection" in props.get(RDF.type, ()):
+            label = next(iter(props.get(SKOS.prefLabel, ())), iri.rsplit("/", 1)[-1])
+            out.append(Collection(iri, iri.rsplit("/", 1)[-1], label, tuple(sorted(props.get(SKOS.NS + "member", ())))))
+    return tuple(out)

@@ -34,7 +34,7 @@ import pyoxigraph as ox
 from ..fsutil import atomic_write_bytes, check_output_file
 from ..sparql.catalogue import bindings_for, resolve
 from ..sparql.engine import Result, open_store, run_embedded
-from ..terms.namespaces import AFLM, DATA, DCTERMS, PREFIXES, RDF, RDFS, SKOS, VOCAB, concept_iri, slug
+from ..terms.namespaces import AFLM, BASE, DATA, DCTERMS, PREFIXES, RDF, RDFS, SKOS, VOCAB, concept_iri, slug
 from ..terms.reference import member_states
 
 if TYPE_CHECKING:
@@ -106,9 +106,14 @@ PHYSICS_MAX_NODES = 700
 LAYOUT_SEED = 7
 # Labels smaller than this many screen pixels are not drawn (vis-network); zooming in brings them back.
 LABEL_DRAW_THRESHOLD = 9
-# ...but the labels of this many hubs are kept at least HUB_LABEL_PX screen pixels high once the view is fitted.
+# ...but the labels of this many hubs are kept at least HUB_LABEL_PX screen pixels high at any zoom, and no
+# label is drawn more than MAX_LABEL_PX high (the page recomputes the sizes on every zoom).
 HUB_LABELS = 30
 HUB_LABEL_PX = 12
+MAX_LABEL_PX = 22
+# The page draws the networkx layout at once; vis-network's physics then refines it for at most this long.
+PHYSICS_MS = 900
+BASE_IRI = BASE  # IRIs under it have a page on `aflm-graph serve` (/id/..., /vocab/...)
 
 
 HTML_SUFFIXES = (".html", ".htm")
@@ -238,6 +243,7 @@ class Corpus:
     mentions: dict[tuple[str, str], list[str]]  # (recommendation, concept) -> evidence, sorted
     links: list[tuple[str, str, str, float]]  # (a, b, relation, score), a < b
     member_states: dict[str, str] = field(default_factory=dict)  # present ones: IRI -> label
+    property_labels: dict[str, str] = field(default_factory=dict)  # the ontology's rdfs:label of each property
     _graph: Any = field(default=None, repr=False, compare=False)  # corpus_graph's answer, made once
     _details: _StoreDetails | None = field(default=None, repr=False, compare=False)  # words still in the store
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # indexes and node attributes
@@ -284,6 +290,13 @@ SELECT ?sub ?label ?title WHERE {
   { SELECT DISTINCT ?sub WHERE { ?rec aflm:inSubTheme ?sub } }
   OPTIONAL { ?sub aflm:printedLabel ?label }
   OPTIONAL { ?sub dcterms:title ?title }
+}"""
+_Q_PROPERTY_LABELS = _PREFIXES + """
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?p ?label WHERE {
+  VALUES ?type { owl:ObjectProperty owl:DatatypeProperty owl:AnnotationProperty }
+  ?p a ?type ; rdfs:label ?label . FILTER(LANG(?label) = "" || LANGMATCHES(LANG(?label), "en"))
 }"""
 _CONCEPT_PROPERTIES = "VALUES ?property { aflm:hasTheme aflm:addressesActor aflm:targetsGroup aflm:citesInstrument }"
 _Q_CONCEPT_PAIRS = _PREFIXES + f"""
@@ -387,11 +400,21 @@ def _read_corpus(store: ox.Store, *, details: bool,
         mentions=mentions,
         links=[],
         member_states=dict(sorted(states.items(), key=lambda kv: (kv[1], kv[0]))),
+        property_labels=_property_labels(store),
         _details=_StoreDetails(store if details_store is None else details_store),
     )
     if details:
         corpus.require_details()
     return corpus
+
+
+def _property_labels(store: ox.Store) -> dict[str, str]:
+    """The ontology's English rdfs:label of each property (what a query view's legend calls a predicate)."""
+    labels: dict[str, set[str]] = defaultdict(set)
+    for p, label in _values(store, _Q_PROPERTY_LABELS):
+        if p is not None and label:
+            labels[p].add(label)
+    return {p: _first(found) for p, found in sorted(labels.items())}
 
 
 def _load_documents(store: ox.Store) -> dict[str, Document]:
@@ -732,16 +755,19 @@ def _node_attrs(corpus: Corpus, node: str) -> dict[str, Any] | None:
         corpus.require_details([node])
         rec = corpus.recommendations[node]
         doc = corpus.documents[rec.document]
-        where = f"Sub-theme {rec.subtheme_label}: {rec.subtheme_title}" if rec.subtheme_label else ""
-        return dict(kind="recommendation", label=rec.display_label, origins=[doc.origin],
-                    tip=_tip(f"{doc.origin} · recommendation {rec.display_label}",
-                             sub=where or doc.title, body=[rec.text]))
+        where = _subtheme(rec)
+        return dict(kind="recommendation", label=rec.display_label, origins=[doc.origin], doc=doc.iri,
+                    docinfo=_document_facts(doc), facets=_facets(doc, rec), read=_reading(corpus, rec),
+                    tip=_tip(f"{doc.label} · recommendation {rec.display_label}",
+                             sub=f"{where} ({doc.title})" if where and doc.title else where or doc.title,
+                             body=[rec.text]))
     elif node in corpus.documents:
         doc = corpus.documents[node]
         facts = [doc.member_state_label or "Issuer not stated in the source", _date(doc.date)]
         if doc.forum:
             facts.append(f"for the {_ordinal(doc.forum)} AFML")
-        attrs = dict(kind="document", label=doc.label, origins=[doc.origin],
+        attrs = dict(kind="document", label=doc.label, origins=[doc.origin], doc=doc.iri,
+                     docinfo=_document_facts(doc), facets=_facets(doc, None),
                      tip=_tip(doc.title or doc.label, sub="Document",
                               body=[", ".join(f for f in facts if f) + ".",
                                     f"{_plural(len(index.recs_by_doc.get(node, [])), 'recommendation')}; "
@@ -757,6 +783,56 @@ def _node_attrs(corpus: Corpus, node: str) -> dict[str, Any] | None:
         return None
     memo[node] = attrs
     return dict(attrs)
+
+
+def _subtheme(rec: Recommendation) -> str:
+    """"Sub-theme 1: Impact of COVID-19 on migrant workers" (or "" when the document has none)."""
+    if not rec.subtheme_label:
+        return ""
+    return f"Sub-theme {rec.subtheme_label}: {rec.subtheme_title}" if rec.subtheme_title else \
+        f"Sub-theme {rec.subtheme_label}"
+
+
+def _document_facts(doc: Document) -> dict[str, Any]:
+    """What the side panel says about a document (the page shows it as text)."""
+    return {"iri": doc.iri, "label": doc.label, "title": doc.title,
+            "state": doc.member_state_label or "Issuer not stated in the source",
+            "date": _date(doc.date) if doc.date else "", "forum": f"{_ordinal(doc.forum)} AFML" if doc.forum else "",
+            "file": doc.source_file}
+
+
+def _facets(doc: Document, rec: Recommendation | None) -> dict[str, Any]:
+    """The values the page's filters match a recommendation or a document on (the member state is `origins`)."""
+    facets: dict[str, Any] = {"doc": doc.iri}
+    if doc.forum:
+        facets["forum"] = f"{_ordinal(doc.forum)} AFML"
+    year = doc.date[:4]
+    if year.isdigit():
+        facets["year"] = int(year)
+    if rec is not None:
+        facets["sub"] = _subtheme(rec) or "No sub-theme"
+    return facets
+
+
+def _reading(corpus: Corpus, rec: Recommendation) -> dict[str, Any]:
+    """A recommendation as the side panel reads it: its text, its sub-theme, its concepts and where the text
+    names each ([start, end, concept] spans found from the evidence, the first place each quote occurs)."""
+    concepts = [c for c in _index(corpus).concepts_of.get(rec.iri, []) if c in corpus.concepts]
+    lowered = rec.text.lower()
+    marks: set[tuple[int, int, str]] = set()
+    for concept in concepts:
+        for quote in corpus.mentions.get((rec.iri, concept), []):
+            at = rec.text.find(quote) if quote else -1
+            if at < 0 and quote:
+                at = lowered.find(quote.lower())
+            if at >= 0:
+                marks.add((at, at + len(quote), concept))
+    ordered = sorted(concepts, key=lambda c: (CONCEPT_KINDS.index(corpus.concepts[c].kind)
+                                              if corpus.concepts[c].kind in CONCEPT_KINDS else 9,
+                                              corpus.concepts[c].label.lower(), c))
+    return {"text": rec.text, "sub": _subtheme(rec),
+            "concepts": [[c, corpus.concepts[c].label, corpus.concepts[c].kind] for c in ordered],
+            "marks": [list(m) for m in sorted(marks)]}
 
 
 def _ordinal(n: int) -> str:
@@ -840,15 +916,27 @@ def _per_document_graph(corpus: Corpus, scope: _Scope) -> nx.Graph:
             g.add_edge(document.member_state, iri, kind="issued",
                        tip=_tip(f"{document.member_state_label} → {document.label}", sub="Issued",
                                 body=[document.title]))
-    counts: dict[tuple[str, str], list[str]] = defaultdict(list)
+    counts: dict[tuple[str, str], list[Recommendation]] = defaultdict(list)
     for rec, concept in _mentioned(corpus, scope):
-        counts[(rec.document, concept)].append(rec.display_label)
-    for (doc, concept), labels in sorted(counts.items()):
+        counts[(rec.document, concept)].append(rec)
+    for (doc, concept), recs in sorted(counts.items()):
+        labels = [r.display_label for r in recs]
         g.add_edge(doc, concept, kind="mentions", target_kind=g.nodes[concept]["kind"], weight=len(labels),
+                   recs=_edge_recs(corpus, recs),
                    tip=_tip(f"{g.nodes[doc]['label']} → {g.nodes[concept]['label']}",
                             sub=f"{_plural(len(labels), 'recommendation')} mention it",
                             body=[_listing("Recommendations", labels)]))
     return g
+
+
+EDGE_RECOMMENDATIONS = 25
+"""How many of an aggregated link's recommendations its side panel lists (the rest are counted)."""
+
+
+def _edge_recs(corpus: Corpus, recs: Iterable[Recommendation]) -> list[list[str]]:
+    """[IRI, "Document · recommendation 1.1"] for the first EDGE_RECOMMENDATIONS of an aggregated link."""
+    return [[r.iri, f"{corpus.documents[r.document].label} · recommendation {r.display_label}"]
+            for r in sorted(recs, key=lambda r: (r.document, r.position, r.iri))[:EDGE_RECOMMENDATIONS]]
 
 
 UNKNOWN_ISSUER = "aflm-view:documents-of-unknown-issuer"
@@ -865,10 +953,15 @@ def _per_origin_graph(corpus: Corpus, scope: _Scope) -> nx.Graph:
         g.add_node(UNKNOWN_ISSUER, kind="document", label=label, origins=[label],
                    tip=_tip(label, sub="Documents", body=["Documents whose source does not say who issued them."]))
     counts: dict[tuple[str, str], int] = defaultdict(int)
+    first: dict[tuple[str, str], list[Recommendation]] = defaultdict(list)  # a few of them, for the side panel
     for rec, concept in _mentioned(corpus, scope, ordered=False):  # counts: any order
-        counts[(corpus.documents[rec.document].member_state or UNKNOWN_ISSUER, concept)] += 1
+        key = (corpus.documents[rec.document].member_state or UNKNOWN_ISSUER, concept)
+        counts[key] += 1
+        if len(first[key]) < 4 * EDGE_RECOMMENDATIONS:
+            first[key].append(rec)
     for (origin, concept), n in sorted(counts.items()):
         g.add_edge(origin, concept, kind="mentions", target_kind=g.nodes[concept]["kind"], weight=n,
+                   recs=_edge_recs(corpus, first[(origin, concept)]),
                    tip=_tip(f"{g.nodes[origin]['label']} → {g.nodes[concept]['label']}",
                             sub=f"{_plural(n, 'recommendation')} mention it"))
     return g
@@ -1179,19 +1272,22 @@ def query_view(corpus: Corpus, result: Result, *, name: str, summary: str = "") 
     def add(term_type: str, value: str, label: str | None) -> str:
         node = value if term_type in {"uri", "bnode"} else f"value:{value}"
         if node in g:
-            if label and g.nodes[node].get("from_query_label") is None:
+            if label and g.nodes[node].get("from_query_label") is None and not g.nodes[node].get("known"):
                 g.nodes[node].update(label=label, from_query_label=True)
             return node
         known = _node_attrs(corpus, node)
         if known is not None:
             attrs = known
+            attrs["known"] = True  # its own label, never one a query makes (as theme-network's file names)
+            if attrs["kind"] == "recommendation":
+                attrs["label"] = f"{attrs['origins'][0]} {attrs['label']}"
         elif term_type == "uri":
             kind = _guess_kind(value, corpus)
             attrs = {"kind": kind, "label": _compact(value), "origins": [],
                      "tip": _tip(_compact(value), sub=NODE_STYLES[kind].label, body=[value])}
         else:
             attrs = {"kind": "value", "label": _clip(value, 60), "origins": [], "tip": _tip(value, sub="Value")}
-        if label:
+        if label and not attrs.get("known"):
             attrs.update(label=label, from_query_label=True)
         g.add_node(node, **attrs)
         return node
@@ -1225,7 +1321,8 @@ def query_view(corpus: Corpus, result: Result, *, name: str, summary: str = "") 
                 continue
             if o.type == "literal":
                 a = add(s.type, s.value, None)
-                if p.value in _LABEL_PROPERTIES and not g.nodes[a].get("from_query_label"):
+                if p.value in _LABEL_PROPERTIES and not g.nodes[a].get("from_query_label") \
+                        and not g.nodes[a].get("known"):
                     g.nodes[a].update(label=_clip(o.value, 80), from_query_label=True)
                 details[a].append(f"{_compact(p.value)}: {o.value}")
                 continue
@@ -1233,7 +1330,7 @@ def query_view(corpus: Corpus, result: Result, *, name: str, summary: str = "") 
                 details[add(s.type, s.value, None)].append(f"type: {_compact(o.value)}")
                 continue
             a, b = add(s.type, s.value, None), add(o.type, o.value, None)
-            kind = edge_style(_compact(p.value))
+            kind = edge_style(corpus.property_labels.get(p.value) or _compact(p.value))
             if not g.has_edge(a, b):
                 g.add_edge(a, b, kind=kind, weight=1.0, tip=_tip(f"{g.nodes[a]['label']} → {g.nodes[b]['label']}",
                                                                  sub=kind))
@@ -1245,6 +1342,7 @@ def query_view(corpus: Corpus, result: Result, *, name: str, summary: str = "") 
         raise ViewError("an ASK query has no graph to show; use SELECT ?source ?target or CONSTRUCT")
     for _node, attrs in g.nodes(data=True):
         attrs.pop("from_query_label", None)
+        attrs.pop("known", None)
     view = View(
         name=f"query-{slug(Path(name).stem)}",
         title=summary or f"Query {name}",
@@ -1279,16 +1377,22 @@ def _clip(text: str, width: int) -> str:
 # --- rendering: networkx -> pyvis node/edge options -> our template
 
 
-def _layout(g: nx.Graph) -> dict[str, tuple[int, int]]:
-    """Deterministic starting positions (fixed seed, sorted nodes), in vis-network pixels."""
+def _layout(g: nx.Graph, anchors: Mapping[str, tuple[int, int]] | None = None) -> dict[str, tuple[int, int]]:
+    """Deterministic positions (fixed seed, sorted nodes), in vis-network pixels, computed before the page
+    opens so that it draws at once; `anchors` stay where they are and the rest settles around them."""
     if g.number_of_nodes() == 0:
         return {}
     ordered = nx.Graph()
     ordered.add_nodes_from(sorted(g.nodes))
     ordered.add_edges_from(sorted((min(a, b), max(a, b)) for a, b in g.edges))
-    positions = nx.spring_layout(ordered, seed=LAYOUT_SEED, iterations=80)
     scale = 220 * math.sqrt(g.number_of_nodes())
-    return {n: (round(float(x) * scale), round(float(y) * scale)) for n, (x, y) in positions.items()}
+    if anchors:
+        start = {n: (x / scale, y / scale) for n, (x, y) in anchors.items()}
+        positions = nx.spring_layout(ordered, pos=start, fixed=sorted(anchors), seed=LAYOUT_SEED, iterations=80)
+    else:
+        positions = nx.spring_layout(ordered, seed=LAYOUT_SEED, iterations=80)
+    placed = {n: (round(float(x) * scale), round(float(y) * scale)) for n, (x, y) in positions.items()}
+    return {**placed, **(anchors or {})}
 
 
 def _hubs(g: nx.Graph) -> set[str]:
@@ -1342,8 +1446,11 @@ def _node_options(g: nx.Graph, node: str, position: tuple[int, int], styles: Map
         "name": attrs["label"],  # the label unwrapped: what search and the datalist match
         "tip": attrs["tip"],
         "origins": attrs.get("origins", []),
-        "search": " ".join([attrs["label"], attrs["tip"].get("heading", "")]).lower(),
     }
+    # the side panel's reading (recommendations) and what the filters match (recommendations, documents)
+    for key in ("doc", "facets", "read"):
+        if key in attrs:
+            options[key] = attrs[key]
     if style.shape == "box":
         options["font"] = {"size": style.font, "color": "#FFFFFF", "face": "sans-serif"}
         options["margin"] = 8
@@ -1390,6 +1497,8 @@ def _edge_options(attrs: Mapping[str, Any], styles: Mapping[str, EdgeStyle], ind
     }
     if style.dashes:
         options["dashes"] = True
+    if attrs.get("recs"):
+        options["recs"] = attrs["recs"]
     weight = attrs.get("weight")
     if weight is not None and kind != "issued":
         options["width"] = round(style.width + 1.6 * math.sqrt(max(float(weight), 0)) - 1, 2)
@@ -1398,7 +1507,8 @@ def _edge_options(attrs: Mapping[str, Any], styles: Mapping[str, EdgeStyle], ind
 
 
 def vis_options(nodes: int, *, physics: bool = True) -> dict[str, Any]:
-    """vis-network options: physics refines the networkx layout, stabilises, and is then switched off."""
+    """vis-network options: the networkx layout is drawn at once (no stabilisation before the first drawing);
+    physics refines it for at most PHYSICS_MS, then the page switches it off."""
     physics = physics and nodes <= PHYSICS_MAX_NODES
     return {
         "autoResize": True,
@@ -1408,16 +1518,18 @@ def vis_options(nodes: int, *, physics: bool = True) -> dict[str, Any]:
             "solver": "forceAtlas2Based",
             "forceAtlas2Based": {"gravitationalConstant": -45, "centralGravity": 0.015, "springLength": 90,
                                  "springConstant": 0.06, "damping": 0.6, "avoidOverlap": 1.0},
-            "stabilization": {"enabled": physics, "iterations": 500 if nodes <= 250 else 250, "updateInterval": 25,
-                              "fit": True},
+            "stabilization": {"enabled": False},
             "minVelocity": 1.0,
             "maxVelocity": 40,
         },
         "interaction": {"hover": True, "tooltipDelay": 120, "hideEdgesOnDrag": nodes > 300,
-                        "navigationButtons": False, "keyboard": False, "multiselect": False},
+                        "hideEdgesOnZoom": nodes > 300, "navigationButtons": False,
+                        "keyboard": {"enabled": True, "bindToWindow": False, "autoFocus": False},
+                        "multiselect": False},
         "edges": {"smooth": False, "selectionWidth": 2, "hoverWidth": 1.5},
         "nodes": {"borderWidth": 1.5, "borderWidthSelected": 3, "labelHighlightBold": True,
-                  "scaling": {"label": {"drawThreshold": LABEL_DRAW_THRESHOLD, "maxVisible": 30}}},
+                  "scaling": {"label": {"drawThreshold": LABEL_DRAW_THRESHOLD,
+                                                "maxVisible": MAX_LABEL_PX + 6}}},
     }
 
 
@@ -1464,10 +1576,9 @@ def render(view: View, *, version: str) -> Rendered:
     from pyvis.network import Network
 
     g = view.graph
-    positions = view.positions if view.positions is not None else _layout(g)
     physics = view.positions is None and g.number_of_nodes() <= PHYSICS_MAX_NODES
     anchors = _document_anchors(g) if physics else {}
-    positions = {**positions, **anchors}
+    positions = view.positions if view.positions is not None else _layout(g, anchors)
     kind_rank = {k: i for i, k in enumerate(NODE_STYLES)}
     order = sorted(g.nodes, key=lambda n: (kind_rank.get(g.nodes[n]["kind"], 99), g.nodes[n]["label"].lower(), n))
     # pyvis renders the node and edge options; directed=True only skips its quadratic duplicate-edge check
@@ -1495,8 +1606,16 @@ def render(view: View, *, version: str) -> Rendered:
     kind_counts = {k: sum(1 for n in g.nodes if g.nodes[n]["kind"] == k) for k in kinds_present}
     edge_kinds = [k for k in styles if any(d["kind"] == k for _a, _b, d in g.edges(data=True))]
     origins = sorted({o for n in g.nodes for o in g.nodes[n].get("origins", [])})
-    payload = {"nodes": nodes, "edges": edge_list, "options": json.loads(options),
-               "physics": physics, "hubLabelPx": HUB_LABEL_PX}
+    documents = {g.nodes[n]["docinfo"]["iri"]: g.nodes[n]["docinfo"] for n in order if "docinfo" in g.nodes[n]}
+    # an aggregated link's recommendations, each written once for the page and named by its number
+    recs: dict[tuple[str, str], int] = {}
+    for edge in edge_list:
+        if "recs" in edge:
+            edge["recs"] = [recs.setdefault((iri, label), len(recs)) for iri, label in edge["recs"]]
+    payload = {"nodes": nodes, "edges": edge_list, "options": json.loads(options), "documents": documents,
+               "recs": [list(key) for key in recs], "name": view.name, "physics": physics, "physicsMs": PHYSICS_MS, "hubLabelPx": HUB_LABEL_PX,
+               "maxLabelPx": MAX_LABEL_PX, "base": BASE_IRI, "kindLabels": {k: s.label for k, s in node_styles.items()},
+               "colors": {k: s.color for k, s in node_styles.items()}}
     js, css = _assets()
     html = _template().render(
         view=view,
