@@ -4,7 +4,8 @@ For each view: it loads from file:// with the network off and zero console error
 many nodes and edges as the networkx graph; physics settles and stops; search focuses the right node;
 hovering shows the recommendation's own words (and, on an annotation edge, the evidence); hostile text
 fires no dialog and reads literally. The overview of the seed build is saved as a screenshot under
-build/ for a person to look at.
+build/ for a person to look at. Then what readers do (issue 18): the side panel, the hash, facets, search in
+the words of recommendations, keyboard, exports, and the phone size.
 """
 
 from __future__ import annotations
@@ -363,7 +364,12 @@ def opener(browser: Any) -> Iterator[Any]:
         page.route("**/*", route)
         page.on("console", lambda m: opened.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda error: opened.errors.append(str(error)))
-        page.on("dialog", lambda dialog: (opened.dialogs.append(dialog.message), dialog.dismiss()))
+
+        def on_dialog(dialog: Any) -> None:
+            opened.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
         page.goto(url)
         page.wait_for_function("() => window.aflmView && window.aflmView.stable === true", timeout=30_000)
         return opened

@@ -1613,7 +1613,8 @@ def render(view: View, *, version: str) -> Rendered:
         if "recs" in edge:
             edge["recs"] = [recs.setdefault((iri, label), len(recs)) for iri, label in edge["recs"]]
     payload = {"nodes": nodes, "edges": edge_list, "options": json.loads(options), "documents": documents,
-               "recs": [list(key) for key in recs], "name": view.name, "physics": physics, "physicsMs": PHYSICS_MS, "hubLabelPx": HUB_LABEL_PX,
+               "recs": [list(key) for key in recs], "name": view.name, "physics": physics, "physicsMs": PHYSICS_MS,
+               "hubLabelPx": HUB_LABEL_PX,
                "maxLabelPx": MAX_LABEL_PX, "base": BASE_IRI, "kindLabels": {k: s.label for k, s in node_styles.items()},
                "colors": {k: s.color for k, s in node_styles.items()}}
     js, css = _assets()
