@@ -331,3 +331,21 @@ def drip_server(*, seconds: float = 30.0, interval: float = 1.0, answer: bytes =
         stop.set()
         thread.join(5)
         listener.close()
+
+
+def graph_sizes(build: Path) -> dict[str, int]:
+    """Quads per named graph in a build's aflm.nq: what a push sends, read from the fixture itself."""
+    import pyoxigraph as ox
+
+    sizes: dict[str, int] = {}
+    for quad in ox.parse(path=str(build / "aflm.nq"), format=ox.RdfFormat.N_QUADS):
+        name = quad.graph_name.value  # type: ignore[union-attr]  # every quad of a build is in a named graph
+        sizes[name] = sizes.get(name, 0) + 1
+    return dict(sorted(sizes.items()))
+
+
+def merged_size(build: Path) -> int:
+    """Distinct triples of a build's graphs merged into one (a triple in two graphs counts once)."""
+    import pyoxigraph as ox
+
+    return len({quad.triple for quad in ox.parse(path=str(build / "aflm.nq"), format=ox.RdfFormat.N_QUADS)})
