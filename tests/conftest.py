@@ -7,7 +7,7 @@ import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -65,3 +65,24 @@ def small_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from servers import fixture_build
 
     return fixture_build(DATA / "queries" / "fixture.trig", tmp_path_factory.mktemp("security") / "build")
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+"""Debian's chromium as root on this machine kind (the design's servers.md): no sandbox, nothing fetched."""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per test module (Playwright's sync API cannot span modules that each run an event
+    loop of their own); Playwright gives it a fresh temporary profile. Missing chromium: a skip, or a failure
+    under CI=true."""
+    executable = require_executable("chromium", why="the pages are tested in a real browser")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from aflm_graph.views import network as views
-from conftest import require_executable
+from conftest import CHROMIUM_ARGS, require_executable
 from test_views import fixture_store
-from test_views_browser import CHROMIUM_ARGS, VIEWPORT, Opened, _dom_point, _tooltip
+from test_views_browser import VIEWPORT, Opened, _dom_point, _tooltip
 
 pytestmark = pytest.mark.browser
 

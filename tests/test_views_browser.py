@@ -23,15 +23,11 @@ import pytest
 
 from aflm_graph.sparql.engine import open_store
 from aflm_graph.views import network as views
-from conftest import ROOT, require_executable
+from conftest import ROOT
 from test_views import DOC, FIXTURES, HOSTILE, fixture_store
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
 VIEWPORT = {"width": 1400, "height": 900}
 FIXTURE_VIEWS = [
     ("overview", None), ("compare", None), ("member-state", "Viet Nam"), ("member-state", "Cambodia"),
@@ -45,17 +41,6 @@ SELECT ?source ?target ?weight ("similar text" AS ?kind) WHERE {
 SEED_VIEWS = ["overview.html", "compare.html", "member-state-cambodia.html"]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One Chromium for this module (closed before other modules start Playwright their own way); Playwright
-    gives it a fresh temporary profile."""
-    executable = require_executable("chromium", why="the view tests open the pages in a real browser")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @dataclass

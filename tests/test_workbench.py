@@ -23,15 +23,11 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, SEEDS, free_port, require_executable
+from conftest import ROOT, SEEDS, free_port
 from servers import stop, wait_until_ready
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
 VIEWPORT = {"width": 1440, "height": 900}
 SCREENSHOTS = ROOT / "build" / "screenshots"
 README_IMAGE = ROOT / "docs" / "images" / "query-page.png"
@@ -85,15 +81,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         stop(process)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = require_executable("chromium", why="the query page is tested in a real browser")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @dataclass

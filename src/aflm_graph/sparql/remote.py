@@ -293,6 +293,23 @@ def _socket(response: object) -> socket.socket | None:
     return sock if isinstance(sock, socket.socket) else None
 
 
+def _failure(exc: Exception, where: str, *, deadline: _Deadline, late: Exception, timeout: float,
+             error: type[Exception]) -> Exception:
+    """The one-line error for a request that failed: the deadline's when it ran out, else the HTTP status with
+    the start of the answer, else "no answer" with the reason (for queries and pushes alike)."""
+    if isinstance(exc, urllib.error.HTTPError):
+        detail = ""
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            detail = _one_line(exc.read(4096))
+        if deadline.expired:
+            return late
+        return error(f"{where}: HTTP {exc.code} {exc.reason}{': ' + detail if detail else ''}")
+    reason = getattr(exc, "reason", exc)
+    if deadline.expired or isinstance(exc, TimeoutError) or isinstance(reason, TimeoutError):
+        return late
+    return error(f"{where}: no answer ({reason or type(exc).__name__}; timeout {timeout:g} s)")
+
+
 def fetch_answer(request: urllib.request.Request, *, timeout: float, max_bytes: int = MAX_ANSWER_BYTES,
                  ) -> tuple[int, dict[str, str], bytes]:
     """Send a query request and read the whole answer within `timeout` seconds and `max_bytes` bytes.
@@ -313,18 +330,8 @@ def fetch_answer(request: urllib.request.Request, *, timeout: float, max_bytes: 
                 status = int(response.status)
                 headers = {k.lower(): v for k, v in response.headers.items()}
                 body = _read_body(response, deadline, max_bytes, too_big)
-        except urllib.error.HTTPError as exc:
-            detail = ""
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                detail = _one_line(exc.read(4096))
-            if deadline.expired:
-                raise late from None
-            raise QueryError(f"{endpoint}: HTTP {exc.code} {exc.reason}{': ' + detail if detail else ''}") from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-            reason = getattr(exc, "reason", exc)
-            if deadline.expired or isinstance(exc, TimeoutError) or isinstance(reason, TimeoutError):
-                raise late from None
-            raise QueryError(f"{endpoint}: no answer ({reason or type(exc).__name__}; timeout {timeout:g} s)") from None
+            raise _failure(exc, endpoint, deadline=deadline, late=late, timeout=timeout, error=QueryError) from None
     return status, headers, body
 
 
@@ -547,19 +554,9 @@ def _send(opener: urllib.request.OpenerDirector, method: str, url: str, body: by
                 _read_body(response, deadline, MAX_PUSH_ANSWER_BYTES,
                            PushError(f"{method} {url}: the answer is over {MAX_PUSH_ANSWER_BYTES} bytes"))
                 return status
-        except urllib.error.HTTPError as exc:
-            detail = ""
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                detail = _one_line(exc.read(4096))
-            if deadline.expired:
-                raise late from None
-            raise PushError(f"{method} {url}: HTTP {exc.code} {exc.reason}{': ' + detail if detail else ''}") from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-            reason = getattr(exc, "reason", exc)
-            if deadline.expired or isinstance(exc, TimeoutError) or isinstance(reason, TimeoutError):
-                raise late from None
-            raise PushError(f"{method} {url}: no answer ({reason or type(exc).__name__}; timeout {timeout:g} s)"
-                            ) from None
+            raise _failure(exc, f"{method} {url}", deadline=deadline, late=late, timeout=timeout,
+                           error=PushError) from None
 
 
 def _graph_url(endpoint: str, graph: str) -> str:
