@@ -367,7 +367,8 @@ def _compactor(prefixes: dict[str, str]) -> Callable[[str], str]:
         found = iri
         hit = first_namespace(iri) if first_namespace is not None else None
         if hit is not None:
-            prefix, ns = ordered[hit.lastindex - 1]  # type: ignore[operator]
+            assert hit.lastindex is not None  # one group per namespace, and this one matched
+            prefix, ns = ordered[hit.lastindex - 1]
             local = iri[len(ns):]
             # "p://x" would read as an absolute IRI, and "_" is the blank-node prefix: try the shorter ones
             if not local.startswith("//") and prefix != "_":
@@ -556,7 +557,9 @@ def check_rdfxml(blocks: Iterable[bytes], *, predicates: bool = True) -> None:
     for block in blocks:
         suspects: list[int] = []
         if block.translate(None, _NOT_CONTROL):
-            suspects.append(_CONTROL.search(block).start())  # type: ignore[union-attr]
+            control = _CONTROL.search(block)  # translate() left a control character: there is one
+            if control is not None:
+                suspects.append(control.start())
         if b"\\" in block:
             suspects.extend(m.start() for m in _ESCAPE.finditer(block))
         for marker in (_QUOTED, _NONCHARACTER):

@@ -410,7 +410,7 @@ def write_outputs(
         started = time.perf_counter()
         try:
             graph_store.load(path=str(nquads), format=ox.RdfFormat.N_QUADS, lenient=True)
-            jobs.extend(validate_stream.query_checks(checked["shapes"], graph_store))  # type: ignore[arg-type]
+            jobs.extend(validate_stream.query_checks(checked["shapes"], graph_store))  # type: ignore[arg-type]  # keyed results, set above
             checked["loaded"] = True
         finally:
             loaded.set()  # also on an error, which the main thread gets from join_store
@@ -444,7 +444,7 @@ def write_outputs(
                     if isinstance(documents, list):
                         documents.clear()
                     _give_back_memory()
-                for text in checked["shapes"].queries.values():  # type: ignore[attr-defined]
+                for text in checked["shapes"].queries.values():  # type: ignore[attr-defined]  # keyed results, set above
                     with contextlib.suppress(QueryError):  # the check itself reports it
                         check_safe(text)  # cached: the store's thread then parses nothing (see above)
                 collecting.append(gc.isenabled())
@@ -482,8 +482,8 @@ def write_outputs(
                     join_store()  # the store's thread has finished its last check
                     _collect_again(collecting)
                     spent["wait"] += time.perf_counter() - started  # main-thread time on the checks
-                    spent["queries"] = time.perf_counter() - float(checked["started"])  # type: ignore[arg-type]
-                    report = validate_stream.queries_report(checked["shapes"], findings,  # type: ignore[arg-type]
+                    spent["queries"] = time.perf_counter() - float(checked["started"])  # type: ignore[arg-type]  # keyed results, set above
+                    report = validate_stream.queries_report(checked["shapes"], findings,  # type: ignore[arg-type]  # keyed results, set above
                                                             spent["queries"])
                 else:  # the checks that the statements cannot settle run on a store of their own
                     report = validate_stream.validate_statements(statements)
@@ -518,7 +518,7 @@ def write_outputs(
             seconds = join_store()
         finally:
             _collect_again(collecting)
-    timing["store"] = float(checked["store"]) if "store" in checked else seconds  # type: ignore[arg-type]
+    timing["store"] = float(checked["store"]) if "store" in checked else seconds  # type: ignore[arg-type]  # keyed results, set above
 
     manifest = {
         "tool": "aflm-graph",
@@ -569,7 +569,7 @@ def _in_background(name: str, work: Callable[[], object]) -> Callable[[], float]
     def wait() -> float:
         thread.join()
         if "error" in outcome:
-            raise outcome.pop("error")  # type: ignore[misc]
-        return float(outcome["seconds"])  # type: ignore[arg-type]
+            raise outcome.pop("error")  # type: ignore[misc]  # outcome holds what run() stored under that key
+        return float(outcome["seconds"])  # type: ignore[arg-type]  # outcome holds what run() stored under that key
 
     return wait

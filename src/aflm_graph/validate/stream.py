@@ -192,12 +192,12 @@ def _compare_parsed(left: tuple[str, object] | None, right: tuple[str, object] |
         return False
     x, y = left[1], right[1]
     if op == "<":
-        return x < y  # type: ignore[operator]
+        return x < y  # type: ignore[operator]  # same kind of value (checked above): comparable
     if op == "<=":
-        return x <= y  # type: ignore[operator]
+        return x <= y  # type: ignore[operator]  # same kind of value (checked above): comparable
     if op == ">":
-        return x > y  # type: ignore[operator]
-    return x >= y  # type: ignore[operator]
+        return x > y  # type: ignore[operator]  # same kind of value (checked above): comparable
+    return x >= y  # type: ignore[operator]  # same kind of value (checked above): comparable
 
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -346,8 +346,8 @@ class Compiled:
 def _pure(condition: Condition, *, cheap: bool = False) -> Condition:
     """Mark a condition that looks at the value only (not the focus node): its outcome can be remembered
     (unless it is `cheap`, one set lookup or comparison: remembering would cost as much)."""
-    condition.pure = True  # type: ignore[attr-defined]
-    condition.cheap = cheap  # type: ignore[attr-defined]
+    condition.pure = True  # type: ignore[attr-defined]  # a marker attribute on the function
+    condition.cheap = cheap  # type: ignore[attr-defined]  # a marker attribute on the function
     return condition
 
 
@@ -534,7 +534,7 @@ class _Compiler:
             if "path" in params:  # a property shape with targets of its own
                 self.compiled.checks.append(NodeCheck(
                     shape="", message="", severity="", conditions=[],
-                    properties=[self.property_check(shape, params)], **target))  # type: ignore[arg-type]
+                    properties=[self.property_check(shape, params)], **target))  # type: ignore[arg-type]  # target: one keyword
                 continue
             conditions = self.conditions(params, node_shape=True)
             properties = []
@@ -550,7 +550,7 @@ class _Compiler:
                 severity=_severity(shapes, shape),
                 conditions=conditions,
                 properties=properties,
-                **target,  # type: ignore[arg-type]
+                **target,  # type: ignore[arg-type]  # target holds one keyword argument
             ))
         return self.compiled
 
@@ -885,7 +885,7 @@ def _parallel(jobs: Sequence[Callable[[], _T]]) -> list[_T]:
     timeout = 60 + 10 * (time.monotonic() - started)
     for child, job in zip(children, jobs[1:], strict=True):
         result = _FAILED if child is None else _collect(child, timeout)
-        results.append(job() if result is _FAILED else result)  # type: ignore[arg-type]
+        results.append(job() if result is _FAILED else result)  # type: ignore[arg-type]  # not _FAILED here
     return results
 
 
