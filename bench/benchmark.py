@@ -423,7 +423,7 @@ SERVE_QUERY = ("recommendations-by-theme", {"theme": "health-care"})
 """The named query of the round-trip figure, with its parameter (rows on the seed build)."""
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]  # /work/shared/design/servers.md
+                 "--disable-component-update", "--disable-sync"]  # the design's servers.md
 PAGE_READY = ("() => window.aflmPage && window.aflmPage.ready === true && !!window.aflmPage.editor "
               "&& document.querySelectorAll('#gallery .card').length > 0 && !!document.querySelector('.cm-content')")
 """The query page is ready: workbench.js has drawn the gallery of named queries and set `aflmPage.ready` (it
