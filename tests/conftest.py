@@ -23,15 +23,34 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-def require_executable(name: str, *, why: str) -> str:
-    """The path of a system program; outside CI a missing one skips the test with a reason, in CI it fails."""
-    found = shutil.which(name)
-    if found:
-        return found
-    message = f"{name} is not installed ({why}); `.ci/run` installs it"
+def require_system(present: bool, message: str) -> None:
+    """Go on if a system component the test needs is there; outside CI skip with `message`, in CI fail."""
+    if present:
+        return
     if in_ci():
         pytest.fail(f"CI=true: {message}")
     pytest.skip(message)
+
+
+def require_executable(name: str, *, why: str) -> str:
+    """The path of a system program; outside CI a missing one skips the test with a reason, in CI it fails."""
+    found = shutil.which(name)
+    require_system(found is not None, f"{name} is not installed ({why}); `.ci/run` installs it")
+    assert found is not None
+    return found
+
+
+def watch_page(page: Any, errors: list[str], dialogs: list[str]) -> None:
+    """Collect what went wrong in a browser page: console errors and uncaught exceptions into `errors`, the
+    message of every dialog (dismissed at once) into `dialogs`."""
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
 
 
 def free_port() -> int:

@@ -30,7 +30,7 @@ import pytest
 from aflm_graph.serve.endpoint import negotiate
 from aflm_graph.sparql.catalogue import named_queries
 from aflm_graph.sparql.run import run
-from conftest import free_port
+from conftest import free_port, require_system
 from servers import fixture_build, stop, wait_until_ready
 from test_competency import FIXTURES, QUERIES
 from test_remote import canonical, examples
@@ -244,8 +244,8 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the worker processes")
 def test_stopping_the_server_stops_its_workers(tmp_path: Path) -> None:
+    require_system(Path("/proc").is_dir(), "reads /proc to find the worker processes")
     build = fixture_build(FIXTURES / "fixture.trig", tmp_path / "build")
     with serving(build, tmp_path, workers=3) as served:
         workers = _children(served.pid)

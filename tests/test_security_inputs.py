@@ -31,7 +31,7 @@ from aflm_graph.publish.pipeline import PARALLEL_FROM, BuildError, discover
 from aflm_graph.safetext import brief, neutralise_formula, printable
 from aflm_graph.sparql.catalogue import Param, QueryError, to_term
 from aflm_graph.sparql.engine import Result, Term, to_csv
-from conftest import SEEDS
+from conftest import SEEDS, require_system
 from hostile import AFLM_GRAPH
 
 ESC = "\x1b"
@@ -76,8 +76,7 @@ def in_thread(work: object, seconds: float = 10) -> object:
 
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/null", "/dev/urandom"])
 def test_a_device_is_refused_as_not_a_regular_file(device: str) -> None:
-    if not os.path.exists(device):
-        pytest.skip(f"{device} does not exist here")
+    require_system(os.path.exists(device), f"{device} does not exist here")
     outcome = in_thread(lambda: parse_file(Path(device)))
     assert isinstance(outcome, ParseError)
     assert f"{device}:1: not a regular file (a character device)" in str(outcome)
@@ -193,12 +192,11 @@ def _alive(processes: dict[int, int]) -> list[int]:
     return alive
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists() or not sys.platform.startswith("linux"),
-                    reason="reads /proc; PR_SET_PDEATHSIG is Linux's")
 def test_kill_9_of_a_build_leaves_no_parse_worker_alive(tmp_path: Path) -> None:
+    require_system(Path("/proc/self/stat").exists() and sys.platform.startswith("linux"),
+                   "reads /proc; PR_SET_PDEATHSIG is Linux's")
     cores = len(os.sched_getaffinity(0))
-    if cores < 2:
-        pytest.skip("one core: the build parses in its own process, there are no workers")
+    require_system(cores >= 2, "one core: the build parses in its own process, there are no workers")
     from synth import write_corpus
 
     corpus = tmp_path / "corpus"
@@ -242,8 +240,8 @@ time.sleep(60)
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_die_with_parent_kills_the_child_when_the_parent_is_killed() -> None:
+    require_system(sys.platform.startswith("linux"), "PR_SET_PDEATHSIG is Linux's")
     proc = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert proc.stdout is not None

@@ -24,7 +24,7 @@ from aflm_graph.graph.export import ExportError
 from aflm_graph.publish.bundle import write_bundle
 from aflm_graph.publish.docs import DocsError, write_docs
 from aflm_graph.publish.pipeline import BuildError, is_build
-from conftest import SEEDS
+from conftest import SEEDS, require_system
 
 CLI = [sys.executable, "-c", "from aflm_graph._entry import main; main()"]  # `aflm-graph` in a child process
 
@@ -197,8 +197,8 @@ def test_export_out_writes_through_a_link_and_refuses_devices(seed_build: Path, 
         atomic_write_bytes(tmp_path, b"x")
 
 
-@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
 def test_export_to_a_full_disk_is_one_line(seed_build: Path) -> None:
+    require_system(Path("/dev/full").exists(), "no /dev/full on this system")
     with open("/dev/full", "wb") as full:
         done = subprocess.run([*CLI, "export", "--build", str(seed_build), "--format", "turtle"], stdout=full,
                               stderr=subprocess.PIPE, text=True, timeout=120)

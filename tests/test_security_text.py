@@ -31,6 +31,7 @@ from aflm_graph.graph.build import AnnotatedDocument, build_quads
 from aflm_graph.graph.export import FORMATS, canonical_quads, not_xml_characters
 from aflm_graph.ingest.parse import ParseError, parse_file, parse_text
 from aflm_graph.terms.vocab import load_vocabulary
+from conftest import require_system
 from hostile import record_figure
 from test_export import _check_round_trip
 
@@ -97,10 +98,10 @@ def test_the_ingest_rule_removes_what_rdf_cannot_carry() -> None:
     assert doc.recommendations[0].text == "Protect migrant workers xy and their families."
 
 
-@pytest.mark.skipif(os.name != "posix", reason="file names as raw bytes are a POSIX matter")
 @pytest.mark.parametrize("name", [b"caf\xe9.txt", b"\xff\xfe-recs.txt", b"a\x1bb\x7fc.txt", b"spaces and #?%.txt",
                                   "\u202eevil\u202c-\U0001f418.txt".encode(), b"\xed\xa0\x80.txt"])
 def test_odd_file_names_give_valid_ids_and_literals(name: bytes, tmp_path: Path) -> None:
+    require_system(os.name == "posix", "file names as raw bytes are a POSIX matter")
     path = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), name)))
     path.write_text(document("", "Care", ["now"]), encoding="utf-8")
     doc = parse_file(path)

@@ -23,7 +23,7 @@ import pytest
 
 from aflm_graph.sparql.engine import open_store
 from aflm_graph.views import network as views
-from conftest import ROOT
+from conftest import ROOT, watch_page
 from test_views import DOC, FIXTURES, HOSTILE, fixture_store
 
 pytestmark = pytest.mark.browser
@@ -75,14 +75,7 @@ def open_view(browser: Any) -> Iterator[Any]:
                 request_route.abort()
 
         page.route("**/*", route)
-        page.on("console", lambda message: opened.errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: opened.errors.append(str(error)))
-
-        def on_dialog(dialog: Any) -> None:
-            opened.dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("dialog", on_dialog)
+        watch_page(page, opened.errors, opened.dialogs)
         page.goto(path.as_uri())
         page.wait_for_function("() => window.aflmView && window.aflmView.stable === true", timeout=30_000)
         return opened
@@ -347,14 +340,7 @@ def opener(browser: Any) -> Iterator[Any]:
                 request_route.abort()
 
         page.route("**/*", route)
-        page.on("console", lambda m: opened.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda error: opened.errors.append(str(error)))
-
-        def on_dialog(dialog: Any) -> None:
-            opened.dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("dialog", on_dialog)
+        watch_page(page, opened.errors, opened.dialogs)
         page.goto(url)
         page.wait_for_function("() => window.aflmView && window.aflmView.stable === true", timeout=30_000)
         return opened

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, SEEDS, free_port
+from conftest import ROOT, SEEDS, free_port, watch_page
 from servers import stop, wait_until_ready
 
 pytestmark = pytest.mark.browser
@@ -115,14 +115,7 @@ def open_page(browser: Any, served: Served) -> Iterator[Any]:
                 request_route.abort()
 
         context.route("**/*", route)
-        page.on("console", lambda m: opened.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda error: opened.errors.append(str(error)))
-
-        def on_dialog(dialog: Any) -> None:
-            opened.dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("dialog", on_dialog)
+        watch_page(page, opened.errors, opened.dialogs)
         page.goto(served.base + path)
         page.wait_for_function("() => window.aflmPage && window.aflmPage.ready === true", timeout=15_000)
         return opened
