@@ -182,6 +182,16 @@ def _values(values: Iterable[str], *, wrap: str = "") -> str:
     return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>" if len(items) > 1 else "".join(items)
 
 
+def _field_rows(graph: Any, subject: Any, fields: Iterable[tuple[str, str, str]]) -> list[str]:
+    """One table row per (name, predicate, wrap) field that `subject` has values for, in the given order."""
+    rows = []
+    for name, predicate, wrap in fields:
+        values = _texts(graph, subject, predicate)
+        if values:
+            rows.append(_row(name, _values(values, wrap=wrap), href=predicate))
+    return rows
+
+
 def _links(graph: Any, iris: Iterable[str], *, local: bool) -> str:
     items = [f'<a href="#{_anchor(i)}">{html.escape(_label(graph, i))}</a>' if local
              else f'<a href="{html.escape(i, quote=True)}">{html.escape(i)}</a>' for i in iris]
@@ -228,14 +238,11 @@ def concepts_html(graph: Any) -> str:
         scheme = iri.rsplit("/", 1)[0]
         rows = [f'<tr><td style="width:250px;"><strong>IRI</strong></td><td><code>{html.escape(iri)}</code></td></tr>',
                 _row("Slug", f"<code>{html.escape(iri[len(scheme) + 1:])}</code>")]
-        for name, predicate, wrap in (("Definition", SKOS.definition, ""), ("Scope note", SKOS.scopeNote, ""),
-                                      ("Trigger labels (alternative)", SKOS.altLabel, ""),
-                                      ("Trigger labels (hidden)", SKOS.hiddenLabel, ""),
-                                      ("Trigger patterns", AFLM.triggerPattern, "code"),
-                                      ("Instrument kind", AFLM.instrumentKind, "")):
-            values = _texts(graph, s, predicate)
-            if values:
-                rows.append(_row(name, _values(values, wrap=wrap), href=predicate))
+        rows += _field_rows(graph, s, (("Definition", SKOS.definition, ""), ("Scope note", SKOS.scopeNote, ""),
+                                       ("Trigger labels (alternative)", SKOS.altLabel, ""),
+                                       ("Trigger labels (hidden)", SKOS.hiddenLabel, ""),
+                                       ("Trigger patterns", AFLM.triggerPattern, "code"),
+                                       ("Instrument kind", AFLM.instrumentKind, "")))
         if not any(_texts(graph, s, p) for p in (SKOS.altLabel, SKOS.hiddenLabel, AFLM.triggerPattern)):
             rows.append(_row("Triggers", "none of its own (minted by a concept pattern below, or retired)"))
         for name, predicate in (("Broader", SKOS.broader), ("Narrower", SKOS.narrower)):
@@ -262,16 +269,13 @@ def concepts_html(graph: Any) -> str:
             s = URIRef(iri)
             rows = [f'<tr><td style="width:250px;"><strong>IRI</strong></td><td><code>{html.escape(iri)}</code></td>'
                     "</tr>"]
-            for name, predicate, wrap in (("Definition", SKOS.definition, ""),
-                                          ("Trigger patterns", AFLM.triggerPattern, "code"),
-                                          ("Slug template", AFLM.slugTemplate, "code"),
-                                          ("Label template", AFLM.labelTemplate, ""),
-                                          ("Match template", AFLM.matchTemplate, "code"),
-                                          ("See-also template", AFLM.seeAlsoTemplate, "code"),
-                                          ("Instrument kind", AFLM.instrumentKind, "")):
-                values = _texts(graph, s, predicate)
-                if values:
-                    rows.append(_row(name, _values(values, wrap=wrap), href=predicate))
+            rows += _field_rows(graph, s, (("Definition", SKOS.definition, ""),
+                                           ("Trigger patterns", AFLM.triggerPattern, "code"),
+                                           ("Slug template", AFLM.slugTemplate, "code"),
+                                           ("Label template", AFLM.labelTemplate, ""),
+                                           ("Match template", AFLM.matchTemplate, "code"),
+                                           ("See-also template", AFLM.seeAlsoTemplate, "code"),
+                                           ("Instrument kind", AFLM.instrumentKind, "")))
             out.append(f'<div class="entity"><h3 id="{_anchor(iri)}">{html.escape(_label(graph, iri))}</h3>'
                        f'<table>{"".join(rows)}</table></div>')
         out.append("</div>")
