@@ -380,7 +380,7 @@ def write_outputs(
         load_views_store(graph_store, statements, scratch=folder / ".views.nt.tmp")
 
     spent = {"validate": 0.0, "views": 0.0, "wait": 0.0}
-    checked: dict[str, object] = {}
+    checked = _SharedChecks()
     # The shared store's SPARQL checks (validate_stream.query_checks): the store's thread takes them one by one
     # once the store is loaded, and the main thread joins in when its exports and the views are written.
     # pyoxigraph's query results may only be freed by the thread that made them ("PyQuerySolutions is
@@ -410,12 +410,12 @@ def write_outputs(
         started = time.perf_counter()
         try:
             graph_store.load(path=str(nquads), format=ox.RdfFormat.N_QUADS, lenient=True)
-            jobs.extend(validate_stream.query_checks(checked["shapes"], graph_store))  # type: ignore[arg-type]  # keyed results, set above
-            checked["loaded"] = True
+            jobs.extend(validate_stream.query_checks(checked.shapes_done(), graph_store))
+            checked.loaded = True
         finally:
             loaded.set()  # also on an error, which the main thread gets from join_store
-        checked["store"] = time.perf_counter() - started
-        checked["started"] = time.perf_counter()
+        checked.store_seconds = time.perf_counter() - started
+        checked.queries_started = time.perf_counter()
         run_checks()
 
     join_store = (lambda: 0.0) if shared else _in_background("store", load_views)
@@ -433,7 +433,7 @@ def write_outputs(
             check_predicates(found["facts"].merged.property_triples)
             if shared:
                 try:
-                    checked["shapes"] = validate_stream.check_shapes(statements)
+                    checked.shapes = validate_stream.check_shapes(statements)
                 except ValidationError as exc:
                     raise BuildError(str(exc)) from None
                 spent["validate"] = time.perf_counter() - started
@@ -444,7 +444,7 @@ def write_outputs(
                     if isinstance(documents, list):
                         documents.clear()
                     _give_back_memory()
-                for text in checked["shapes"].queries.values():  # type: ignore[attr-defined]  # keyed results, set above
+                for text in checked.shapes_done().queries.values():
                     with contextlib.suppress(QueryError):  # the check itself reports it
                         check_safe(text)  # cached: the store's thread then parses nothing (see above)
                 collecting.append(gc.isenabled())
@@ -475,15 +475,15 @@ def write_outputs(
                     # GIL): on a violation they are thrown away with the staging folder, nothing is published.
                     loaded.wait()
                     spent["wait"] = time.perf_counter() - started
-                    if checked.get("loaded"):
+                    if checked.loaded:
                         draw_views()
                     started = time.perf_counter()
                     run_checks()  # the checks left, beside the store's thread
                     join_store()  # the store's thread has finished its last check
                     _collect_again(collecting)
                     spent["wait"] += time.perf_counter() - started  # main-thread time on the checks
-                    spent["queries"] = time.perf_counter() - float(checked["started"])  # type: ignore[arg-type]  # keyed results, set above
-                    report = validate_stream.queries_report(checked["shapes"], findings,  # type: ignore[arg-type]  # keyed results, set above
+                    spent["queries"] = time.perf_counter() - checked.queries_started
+                    report = validate_stream.queries_report(checked.shapes_done(), findings,
                                                             spent["queries"])
                 else:  # the checks that the statements cannot settle run on a store of their own
                     report = validate_stream.validate_statements(statements)
@@ -518,7 +518,7 @@ def write_outputs(
             seconds = join_store()
         finally:
             _collect_again(collecting)
-    timing["store"] = float(checked["store"]) if "store" in checked else seconds  # type: ignore[arg-type]  # keyed results, set above
+    timing["store"] = checked.store_seconds if checked.store_seconds is not None else seconds
 
     manifest = {
         "tool": "aflm-graph",
@@ -549,6 +549,20 @@ def _give_back_memory() -> None:
     gc.freeze()
     with contextlib.suppress(OSError, AttributeError):  # not glibc (macOS, musl): freed memory is reused anyway
         ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+@dataclass
+class _SharedChecks:
+    """What the shared store's thread and the main thread tell each other while the SPARQL checks run."""
+
+    shapes: validate_stream.ShapesChecked | None = None  # the shapes' findings, before the store's checks
+    loaded: bool = False  # the store holds the whole dump and the checks are queued
+    store_seconds: float | None = None  # how long the load took
+    queries_started: float = 0.0  # perf_counter when the checks began
+
+    def shapes_done(self) -> validate_stream.ShapesChecked:
+        assert self.shapes is not None, "the shapes run before the store's checks are queued"
+        return self.shapes
 
 
 def _in_background(name: str, work: Callable[[], object]) -> Callable[[], float]:
