@@ -421,7 +421,8 @@ def guarded_protocol(read_timeout: float, max_client_connections: int) -> type[a
                                 "close some and try again", always=True)
                 return
             while self.limit_concurrency and len(self.connections) > self.limit_concurrency - 1 and waiting:
-                next(iter(waiting))._drop(503, "the server is full; try again", retry_after=True)
+                # always answered: an evicted client is told why even when its bytes are not read yet
+                next(iter(waiting))._drop(503, "the server is full; try again", retry_after=True, always=True)
             self._wait()
 
         def connection_lost(self, exc: Exception | None) -> None:
