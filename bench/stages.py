@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     import pyoxigraph as ox
 
     from aflm_graph.enrich.link import link
+    from aflm_graph.enrich.recurrence import recur
     from aflm_graph.graph.build import build_statements
     from aflm_graph.graph.describe import statement_facts
     from aflm_graph.graph.export import jsonld_chunks, write_rdfxml_file, write_serialized
@@ -70,9 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         documents = [p.document for p in prepared]
         texts = [r.text for d in documents for r in d.recommendations]
         owners = [d.id for d in documents for _ in d.recommendations]
+        concepts = [c for p in prepared for c in p.concepts]  # per recommendation, as the pipeline collects them
         links = step("link", lambda: link(texts, owners))
+        recurrences = step("recurrence", lambda: recur(texts, owners, concepts))
         statements = step("statements", lambda: build_statements([p.statements for p in prepared], links,
-                                                                 vocabulary=vocabulary))
+                                                                 vocabulary=vocabulary, recurrences=recurrences))
         prepared.clear()  # the pipeline lets these go too
         gc.freeze()  # as the pipeline does from here on
         out = work / "out"
@@ -96,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         figures = {
             "documents": args.documents,
             "recommendations": len(texts),
+            "recurrence_links": len(recurrences),
             "quads": len(statements),
             "seconds": seconds,
             "peak_rss_mib": peak_rss_mib(),

@@ -26,10 +26,13 @@ def test_the_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     for label in ("small", "large"):
         figures = results["queries"][label]
         assert figures["queries"] and "geomean_speedup_vs_rdflib" in figures
-        for row in figures["queries"].values():
+        for name, row in figures["queries"].items():
             assert {"ours", "pyoxigraph", "vs_pyoxigraph"} <= set(row)
             assert ("ours_disk" in row) == (label == "small")  # the on-disk store: at the small size only
-            assert {"rdflib", "rdflib_timeout"} & set(row), row  # an rdflib error is a defect of the bench
+            if name == "search-text":  # its folding's \p{L} classes are not in Python's re: rdflib is not run
+                assert "not run" in row["rdflib_error"]
+            else:
+                assert {"rdflib", "rdflib_timeout"} & set(row), row  # an rdflib error is a defect of the bench
             answers = {row["rows"], row.get("rows_disk", row["rows"]), row["rows_pyoxigraph"],
                        row.get("rdflib_rows", row["rows"])}
             assert len(answers) == 1, "the engines disagree on a query"
@@ -78,8 +81,9 @@ def test_the_stages_script_times_every_step_of_a_build_alone(tmp_path: Path) -> 
     out = tmp_path / "stages.json"
     assert stages.main(["--documents", "3", "--json", str(out)]) == 0
     figures = json.loads(out.read_text())
-    assert set(figures["seconds"]) == {"prepare", "link", "statements", "nquads", "merged", "ntriples", "turtle",
-                                       "trig", "jsonld", "rdfxml", "facts", "validate", "views-store", "views"}
+    assert set(figures["seconds"]) == {
+        "prepare", "link", "recurrence", "statements", "nquads", "merged", "ntriples", "turtle", "trig", "jsonld",
+        "rdfxml", "facts", "validate", "views-store", "views"}
     assert figures["documents"] == 3 and figures["recommendations"] >= 30 and figures["quads"] > 5_000
 
 

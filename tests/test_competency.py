@@ -18,6 +18,7 @@ from aflm_graph.publish.catalogue_docs import markdown
 from aflm_graph.sparql.catalogue import bind_values, bindings_for, named_queries
 from aflm_graph.sparql.engine import Result, run_embedded
 from aflm_graph.sparql.run import run
+from aflm_graph.sparql.textsearch import search_build
 from conftest import DATA, ROOT
 
 QUERIES = ROOT / "queries"
@@ -60,6 +61,52 @@ B1, B2, B3 = (rec("b", None, n) for n in "123")
 C1 = rec("c", None, "1")
 C189 = "ILO Domestic Workers Convention, 2011 (No. 189)"
 
+DOCUMENT_FACTS = {  # document -> title, member state label, date, forum number, member state IRI, forum IRI
+    "a": ("Fixture recommendations of Cambodia", "Cambodia", "2020-09-14", "13", f"{ID}member-state/cambodia",
+          f"{ID}forum/13"),
+    "b": ("Fixture recommendations of an online meeting", None, "2020-11-09", "13", None, f"{ID}forum/13"),
+    "c": ("Fixture recommendations of Viet Nam", "Viet Nam", "2019-10-30", "12", f"{ID}member-state/viet-nam",
+          f"{ID}forum/12"),
+}
+SUBTHEME_TITLES = {("a", "1"): "Protecting health", ("a", "2"): "Jobs and skills"}
+
+
+def item(doc: str, subtheme: str | None, label: str) -> tuple[str | None, ...]:
+    """A row of the recommendation lists (by theme, actor, group, instrument, member state ...): document title,
+    member state label, date, forum number, sub-theme, its title, label, text, then the IRIs."""
+    title, state_label, date, forum_number, state, forum = DOCUMENT_FACTS[doc]
+    return (title, state_label, date, forum_number, subtheme, SUBTHEME_TITLES.get((doc, subtheme or "")), label,
+            TEXTS[(doc, subtheme, label)], rec_iri(doc, subtheme, label), f"{ID}document/fixture-{doc}", state, forum)
+
+
+def said(row: tuple[str | None, ...], evidence: str) -> tuple[str | None, ...]:
+    """A row of a list by concept (theme, actor, group, instrument): the evidence of the link after the text."""
+    return (*row[:8], evidence, *row[8:])
+
+
+IA11, IA12, IA21, IA22, IA23 = (item("a", *k) for k in (("1", "1"), ("1", "2"), ("2", "1"), ("2", "2"), ("2", "3")))
+IB1, IB2, IB3 = (item("b", None, n) for n in "123")
+IC1 = item("c", None, "1")
+
+
+NEW_IN_B = [  # what b (9 November 2020) calls for that neither c (2019) nor a (September 2020) did
+    (DOCUMENT_FACTS["b"][0], "2020-11-09", "13", kind, label, "1", v(kind, slug), f"{ID}document/fixture-b")
+    for kind, slug, label in (("actor", "trade-union", "Trade unions"),
+                              ("group", "stranded-migrant-workers", "Stranded migrant workers"),
+                              ("group", "women-migrant-workers", "Women migrant workers"),
+                              ("instrument", "sdg-8", "SDG 8: Decent work and economic growth"),
+                              ("theme", "freedom-of-association", "Freedom of association and social dialogue"))
+]
+TOP_THEMES_A = [  # sub-theme 1: three themes tie at one recommendation each; sub-theme 2: two tie at two
+    *[(DOCUMENT_FACTS["a"][0], "1", "Protecting health", label, "1", "2", v("theme", slug),
+       f"{ID}document/fixture-a/subtheme/1", f"{ID}document/fixture-a")
+      for slug, label in (("health-care", "Health care"), ("labour-standards", "Labour standards and decent work"),
+                          ("social-protection", "Social protection"))],
+    *[(DOCUMENT_FACTS["a"][0], "2", "Jobs and skills", label, "2", "2", v("theme", slug),
+       f"{ID}document/fixture-a/subtheme/2", f"{ID}document/fixture-a")
+      for slug, label in (("return-reintegration", "Return and reintegration"), ("skills", "Skills and training"))],
+]
+
 
 @dataclass(frozen=True)
 class Case:
@@ -82,6 +129,12 @@ CASES = [
         (v("actor", "ilo"), "International Labour Organization", v("actor", "international-organisation"), "2", "2"),
         (v("actor", "trade-union"), "Trade unions", None, "1", "1"),
     ]),
+    # issue 19: who is addressed together (a pair of actors in IRI order)
+    Case("actor-cooccurrence", rows=[
+        ("Employers", "Government", "2", "2", v("actor", "employer"), v("actor", "government")),
+        ("Employers", "International Labour Organization", "1", "1", v("actor", "employer"), v("actor", "ilo")),
+    ]),
+    Case("actor-cooccurrence", {"include_repeats": "false"}, count=2),
     Case("annotations", count=30),
     Case("annotations", {"kind": "instrument"}, rows=[
         ("a.txt", "1", "2", "instrument", v("instrument", "ilo-c189"), "ILO C189"),
@@ -179,25 +232,129 @@ CASES = [
                               "concept": "theme:wages"}, rows=[]),
     Case("recommendation-graph", {"recommendation": "id:document/fixture-a/recommendation/2.1"},
          graph="recommendation-graph-a-2.1.nt"),
+    Case("new-in-document", rows=[
+        *[(DOCUMENT_FACTS["c"][0], "2019-10-30", "12", kind, label, "1", v(kind, slug), f"{ID}document/fixture-c")
+          for kind, slug, label in (("actor", "employer", "Employers"), ("actor", "ilo", "International Labour "
+                                    "Organization"), ("group", "families", "Families of migrant workers"),
+                                    ("theme", "social-protection", "Social protection"))],
+        *[(DOCUMENT_FACTS["a"][0], "2020-09-14", "13", kind, label, n, v(kind, slug), f"{ID}document/fixture-a")
+          for kind, slug, label, n in (("actor", "government", "Government", "1"),
+                                       ("group", "domestic-workers", "Domestic workers", "1"),
+                                       ("group", "returnees", "Returnees", "2"),
+                                       ("instrument", "ilo-c189", C189, "1"),
+                                       ("theme", "health-care", "Health care", "1"),
+                                       ("theme", "labour-standards", "Labour standards and decent work", "1"),
+                                       ("theme", "return-reintegration", "Return and reintegration", "2"),
+                                       ("theme", "skills", "Skills and training", "2"))],
+        *NEW_IN_B,
+    ]),
+    Case("new-in-document", {"document": "fixture-b"}, rows=NEW_IN_B),
     Case("recommendations", {"document": "fixture-b"}, count=3),
     Case("recommendations", count=9),
-    Case("recommendations-addressing-two-actors", {"actor_a": "government", "actor_b": "employer"}, rows=[A12, B1]),
+    Case("recommendations", {"member_state": "Viet Nam"}, rows=[
+        (f"{ID}document/fixture-c", "c.txt", None, None, "1", "1", TEXTS[("c", None, "1")]),
+    ]),
+    Case("recommendations", {"forum": "13"}, count=8),
+    Case("recommendations", {"forum": "12", "member_state": "Cambodia"}, rows=[]),
+    Case("recommendations", {"from": "2020-09-15"}, count=3),
+    Case("recommendations", {"to": "2020-09-14"}, count=6),  # both bounds include the day itself
+    Case("recommendations", {"include_repeats": "false", "document": "fixture-a"}, rows=[
+        (f"{ID}document/fixture-a", "a.txt", s, SUBTHEME_TITLES[("a", s)], n, str(p), TEXTS[("a", s, n)])
+        for s, n, p in (("1", "1", 1), ("1", "2", 2), ("2", "1", 3), ("2", "3", 5))
+    ]),
+    Case("recommendations-per-member-state-per-edition", rows=[
+        (None, "13", "2020", "1", "3", None, f"{ID}forum/13"),  # the issuer of b is not stated
+        ("Cambodia", "13", "2020", "1", "5", f"{ID}member-state/cambodia", f"{ID}forum/13"),
+        ("Viet Nam", "12", "2019", "1", "1", f"{ID}member-state/viet-nam", f"{ID}forum/12"),  # no year for the 12th
+    ]),
+    Case("recommendations-per-member-state-per-edition", {"include_repeats": "false"}, rows=[
+        (None, "13", "2020", "1", "3", None, f"{ID}forum/13"),
+        ("Cambodia", "13", "2020", "1", "4", f"{ID}member-state/cambodia", f"{ID}forum/13"),
+        ("Viet Nam", "12", "2019", "1", "1", f"{ID}member-state/viet-nam", f"{ID}forum/12"),
+    ]),
+    Case("recommendations-addressing-two-actors", {"actor_a": "government", "actor_b": "employer"}, rows=[IA12, IB1]),
+    Case("recommendations-addressing-two-actors", {"actor_a": "government", "actor_b": "employer",
+                                                   "member_state": "Cambodia"}, rows=[IA12]),
+    Case("recommendations-addressing-two-actors", {"actor_a": "Government", "actor_b": "employers",
+                                                   "document": "fixture-b", "forum": "13", "from": "2020-01-01",
+                                                   "to": "2020-12-31"}, rows=[IB1]),
     Case("recommendations-addressing-two-actors", {"actor_a": "trade-union", "actor_b": "employer"}, rows=[]),
-    Case("recommendations-by-actor", {"actor": "employer"}, rows=[A12, B1, C1]),
-    Case("recommendations-by-group", {"group": "returnees"}, rows=[A21, A22, B2]),
-    Case("recommendations-by-instrument", {"instrument": "ilo-c189"}, rows=[A12, B1]),
-    Case("recommendations-by-member-state", {"member_state": "Cambodia"}, rows=[A11, A12, A21, A22, A23]),
-    Case("recommendations-by-member-state", {"member_state": "Vietnam"}, rows=[C1]),
-    Case("recommendations-by-theme", {"theme": "health-care"}, rows=[A11, B1]),
-    Case("recommendations-by-theme", {"theme": "theme:skills"}, rows=[A21, A22, B2]),
-    Case("recommendations-without-theme", rows=[A23]),
-    Case("search-text", {"words": "RESKILLING"}, rows=[A21, A22, B2]),
+    Case("recommendations-addressing-two-actors", {"actor_a": "government", "actor_b": "employer",
+                                                   "include_repeats": "false"}, rows=[IA12, IB1]),
+    Case("recommendations-by-actor", {"actor": "employer"},
+         rows=[said(IC1, "employers"), said(IA12, "employers"), said(IB1, "employers")]),  # by meeting date
+    Case("recommendations-by-actor", {"actor": "employer", "forum": "12"}, rows=[said(IC1, "employers")]),
+    Case("recommendations-by-actor", {"actor": "International Labour Organization", "include_repeats": "true"},
+         rows=[said(IC1, "ILO"), said(IA11, "ILO")]),
+    Case("recommendations-by-actor", {"actor": "employer", "member_state": "Cambodia", "document": "fixture-a",
+                                      "from": "2020-01-01", "to": "2020-12-31"}, rows=[said(IA12, "employers")]),
+    Case("recommendations-by-group", {"group": "returnees"},
+         rows=[said(IA21, "returnees"), said(IA22, "returnees"), said(IB2, "returnees")]),
+    Case("recommendations-by-group", {"group": "returnees", "include_repeats": "false"},
+         rows=[said(IA21, "returnees"), said(IB2, "returnees")]),
+    Case("recommendations-by-group", {"group": "returnees", "member_state": "KHM"},
+         rows=[said(IA21, "returnees"), said(IA22, "returnees")]),
+    Case("recommendations-by-group", {"group": "returnees", "document": "fixture-b", "forum": "13",
+                                      "from": "2020-11-09", "to": "2020-11-09"}, rows=[said(IB2, "returnees")]),
+    Case("recommendations-by-instrument", {"instrument": "ilo-c189"},
+         rows=[said(IA12, "ILO C189"), said(IB1, "ILO C189")]),
+    Case("recommendations-by-instrument", {"instrument": "ilo-c189", "to": "2020-09-14"},
+         rows=[said(IA12, "ILO C189")]),
+    Case("recommendations-by-instrument", {"instrument": "ilo-c189", "include_repeats": "false"},
+         rows=[said(IA12, "ILO C189"), said(IB1, "ILO C189")]),
+    Case("recommendations-by-instrument", {"instrument": "ilo-c189", "from": "2020-09-15",
+                                           "member_state": "Cambodia"}, rows=[]),
+    Case("recommendations-by-instrument", {"instrument": "ilo-c189", "document": "fixture-b", "forum": "13"},
+         rows=[said(IB1, "ILO C189")]),
+    Case("recommendations-by-member-state", {"member_state": "Cambodia"}, rows=[IA11, IA12, IA21, IA22, IA23]),
+    Case("recommendations-by-member-state", {"member_state": "Cambodia", "include_repeats": "false"},
+         rows=[IA11, IA12, IA21, IA23]),
+    Case("recommendations-by-member-state", {"member_state": "Cambodia", "forum": "12"}, rows=[]),
+    Case("recommendations-by-member-state", {"member_state": "Cambodia", "document": "fixture-a",
+                                             "from": "2020-09-14", "to": "2020-09-14"},
+         rows=[IA11, IA12, IA21, IA22, IA23]),
+    Case("recommendations-by-member-state", {"member_state": "Vietnam"}, rows=[IC1]),
+    Case("recommendations-by-theme", {"theme": "health-care"},
+         rows=[said(IA11, "health care"), said(IB1, "health care")]),
+    Case("recommendations-by-theme", {"theme": "social-protection"},
+         rows=[said(IC1, "social protection"), said(IA11, "social protection")]),
+    Case("recommendations-by-theme", {"theme": "social-protection", "member_state": "Viet Nam"},
+         rows=[said(IC1, "social protection")]),
+    Case("recommendations-by-theme", {"theme": "health-care", "forum": "13", "from": "2020-10-01"},
+         rows=[said(IB1, "health care")]),
+    Case("recommendations-by-theme", {"theme": "health-care", "to": "2020-10-01", "document": "fixture-a"},
+         rows=[said(IA11, "health care")]),
+    Case("recommendations-by-theme", {"theme": "theme:skills"},
+         rows=[said(IA21, "reskilling"), said(IA22, "reskilling"), said(IB2, "reskilling")]),
+    Case("recommendations-by-theme", {"theme": "theme:skills", "include_repeats": "false"},
+         rows=[said(IA21, "reskilling"), said(IB2, "reskilling")]),
+    Case("recommendations-without-theme", rows=[IA23]),
+    Case("recommendations-without-theme", {"document": "fixture-b"}, rows=[]),
+    Case("recommendations-without-theme", {"member_state": "Cambodia", "forum": "13", "from": "2020-09-14",
+                                           "to": "2020-09-14", "include_repeats": "false"}, rows=[IA23]),
+    # the fallback of the full-text index (the fixture has none): unranked (score empty), in date and document order
+    Case("search-text", {"words": "RESKILLING"}, rows=[(None, *r) for r in (IA21, IA22, IB2)]),
+    Case("search-text", {"words": "reskilling", "include_repeats": "false"}, rows=[(None, *r) for r in (IA21, IB2)]),
+    Case("search-text", {"words": "C189 OR SDG", "forum": "13"}, rows=[(None, *r) for r in (IA12, IB1)]),
+    Case("search-text", {"words": "employers ILO", "member_state": "Viet Nam"}, rows=[(None, *IC1)]),
+    Case("search-text", {"words": "jobmatching", "document": "fixture-b", "from": "2020-10-01", "to": "2020-12-31"},
+         rows=[(None, *IB2)]),
     Case("search-text", {"words": '"} UNION { ?recommendation ?p ?text } #'}, rows=[]),
     Case("similar-across-documents", {"min_score": "0.8"}, rows=[
         ("0.82", "a.txt", "2", "1", TEXTS[("a", "2", "1")], "b.txt", None, "2", TEXTS[("b", None, "2")]),
         ("0.82", "a.txt", "2", "2", TEXTS[("a", "2", "2")], "b.txt", None, "2", TEXTS[("b", None, "2")]),
     ]),
     Case("similar-across-documents", count=4),
+    # recurrence links (fixture: a 1.1 with c 1, social protection with the ILO; a 1.1 with b 1, health care)
+    Case("recurring-recommendations", rows=[
+        ("0.41", DOCUMENT_FACTS["a"][0], "Cambodia", "1", "1", TEXTS[("a", "1", "1")], DOCUMENT_FACTS["c"][0],
+         "Viet Nam", None, "1", TEXTS[("c", None, "1")], "International Labour Organization; Social protection",
+         rec_iri("a", "1", "1"), rec_iri("c", None, "1"), f"{ID}link/recurrence/76d730c2ede1ddfce82f"),
+        ("0.35", DOCUMENT_FACTS["a"][0], "Cambodia", "1", "1", TEXTS[("a", "1", "1")], DOCUMENT_FACTS["b"][0],
+         None, None, "1", TEXTS[("b", None, "1")], "Health care",
+         rec_iri("a", "1", "1"), rec_iri("b", None, "1"), f"{ID}link/recurrence/875e4434ffaa532fb103"),
+    ]),
+    Case("recurring-recommendations", {"min_score": "0.4"}, count=1),
     Case("theme-convergence", rows=[
         (v("theme", "return-reintegration"), "Return and reintegration", "2", "1", "3"),
         (v("theme", "skills"), "Skills and training", "2", "1", "3"),
@@ -212,6 +369,31 @@ CASES = [
         (v("theme", "health-care"), "Health care", v("theme", "social-protection"), "Social protection", "1"),
     ]),
     Case("theme-network", {"theme": "health-care"}, graph="theme-network-health-care.nt"),
+    Case("theme-timeline", rows=[
+        ("12", "2019", "Social protection", "1", "1", v("theme", "social-protection"), f"{ID}forum/12"),
+        *[("13", "2020", label, n, docs, v("theme", slug), f"{ID}forum/13") for slug, label, n, docs in (
+            ("return-reintegration", "Return and reintegration", "3", "2"), ("skills", "Skills and training", "3", "2"),
+            ("health-care", "Health care", "2", "2"),
+            ("freedom-of-association", "Freedom of association and social dialogue", "1", "1"),
+            ("labour-standards", "Labour standards and decent work", "1", "1"),
+            ("social-protection", "Social protection", "1", "1"))],
+    ]),
+    Case("theme-timeline", {"theme": "Social protection"}, rows=[
+        ("12", "2019", "Social protection", "1", "1", v("theme", "social-protection"), f"{ID}forum/12"),
+        ("13", "2020", "Social protection", "1", "1", v("theme", "social-protection"), f"{ID}forum/13"),
+    ]),
+    Case("theme-timeline", {"theme": "skills", "include_repeats": "false"}, rows=[
+        ("13", "2020", "Skills and training", "2", "2", v("theme", "skills"), f"{ID}forum/13"),
+    ]),
+    Case("top-themes-per-subtheme", rows=[*TOP_THEMES_A, *[
+        (DOCUMENT_FACTS["b"][0], None, None, label, "1", "3", v("theme", slug), None, f"{ID}document/fixture-b")
+        for slug, label in (("freedom-of-association", "Freedom of association and social dialogue"),
+                            ("health-care", "Health care"), ("return-reintegration", "Return and reintegration"),
+                            ("skills", "Skills and training"))],
+        (DOCUMENT_FACTS["c"][0], None, None, "Social protection", "1", "1", v("theme", "social-protection"), None,
+         f"{ID}document/fixture-c"),
+    ]),
+    Case("top-themes-per-subtheme", {"document": "fixture-a"}, rows=TOP_THEMES_A),
 ]
 
 
@@ -227,8 +409,19 @@ def fixture_store() -> ox.Store:
     return store
 
 
-def values(result: Result) -> list[tuple[str | None, ...]]:
-    return [tuple(t.value if t is not None else None for t in row) for row in result.rows]
+LISTS = {"shared_concepts", "evidence"}
+"""Columns that join several values with "; " (GROUP_CONCAT), whose order SPARQL leaves to the engine: compared
+as their sorted items, so that Virtuoso's order passes too (the embedded store's order is checked as given)."""
+
+
+def as_set(value: str | None) -> str | None:
+    return None if value is None else "; ".join(sorted(value.split("; ")))
+
+
+def values(result: Result, *, lists_as_sets: bool = False) -> list[tuple[str | None, ...]]:
+    lists = {i for i, column in enumerate(result.columns) if column in LISTS} if lists_as_sets else set()
+    return [tuple(as_set(t.value) if t is not None and i in lists else t.value if t is not None else None
+                  for i, t in enumerate(row)) for row in result.rows]
 
 
 def ntriples(result: Result) -> set[str]:
@@ -237,7 +430,8 @@ def ntriples(result: Result) -> set[str]:
     return set(to_graph(result, "ntriples").splitlines())
 
 
-def check(case: Case, result: Result) -> None:
+def check(case: Case, result: Result, *, lists_as_sets: bool = False) -> None:
+    """`result` gives the case's answer; `lists_as_sets` (a remote engine): a LISTS column in any order."""
     if case.boolean is not None:
         assert result.form == "ask" and result.boolean is case.boolean
     elif case.graph is not None:
@@ -245,7 +439,12 @@ def check(case: Case, result: Result) -> None:
         got = ntriples(result)
         assert got == expected, f"missing {sorted(expected - got)}; unexpected {sorted(got - expected)}"
     elif case.rows is not None:
-        assert values(result) == case.rows
+        if lists_as_sets:
+            lists = {i for i, column in enumerate(result.columns) if column in LISTS}
+            expected_rows = [tuple(as_set(v) if i in lists else v for i, v in enumerate(row)) for row in case.rows]
+            assert values(result, lists_as_sets=True) == expected_rows
+        else:
+            assert values(result) == case.rows
     else:
         assert len(result.rows) == case.count
 
@@ -254,6 +453,8 @@ def check(case: Case, result: Result) -> None:
 def test_known_answer_on_the_fixture(case: Case, fixture_store: ox.Store) -> None:
     query = named_queries(QUERIES)[case.query]
     bindings = bindings_for(query, case.params)
+    if query.extra.get("fulltext"):  # a text search without an index: the patterns bound as run() binds them
+        bindings = search_build(query, bindings, None)[1]
     embedded = run_embedded(fixture_store, query.text, bindings)
     if query.columns:
         assert tuple(embedded.columns) == query.columns
@@ -320,6 +521,9 @@ SEED_FACTS = {  # what the design notes state about the two seeds
 
 
 SEED_MAY_BE_EMPTY = {"recommendations-without-theme"}  # a quality check: empty is the good answer
+# every instrument the seeds cite is in 002, whose issuer is not stated: its example instrument and the example
+# member state (Cambodia) of the filters cannot hold together, so the required parameter alone must find rows
+SEED_EXAMPLE_FILTERS_DISJOINT = {"recommendations-by-instrument"}
 
 
 def _example_params(name: str) -> dict[str, str]:
@@ -335,6 +539,9 @@ def test_every_query_runs_on_the_seed_build(name: str, seed_build: Path) -> None
         assert tuple(result.columns) == query.columns
     if name in SEED_FACTS:
         assert len(run(query, build=seed_build).rows) == SEED_FACTS[name]
+    if name in SEED_EXAMPLE_FILTERS_DISJOINT:
+        required = {p.name: p.example for p in query.params if p.required}
+        result = run(query, build=seed_build, params=required)
     if not is_quality_violation(name) and name not in SEED_MAY_BE_EMPTY:
         assert result.rows or result.boolean, f"{name}: the README's example finds nothing in the seeds"
 

@@ -79,6 +79,23 @@ def test_the_diagram_shows_every_class_and_object_property() -> None:
             assert local in texts, f"{local} is missing from the diagram"
 
 
+def test_docs_do_not_depend_on_the_hash_seed(docs: Path, tmp_path: Path) -> None:
+    """pyLODE writes its embedded JSON-LD in set order: another PYTHONHASHSEED gave another ontology page."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "seeded"
+    code = f"from aflm_graph.publish.docs import write_docs; write_docs(__import__('pathlib').Path({str(out)!r}))"
+    for seed in ("1", "2"):
+        subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        for name in ("ontology.html", "vocab/instruments.html", "vocab/themes.html"):
+            assert (out / name).read_bytes() == (docs / name).read_bytes(), f"{name}, PYTHONHASHSEED={seed}"
+        html_text = (out / "ontology.html").read_text(encoding="utf-8")
+        block = re.search(r'type="application/ld\+json">(.*?)</script>', html_text, re.DOTALL)
+        assert block is not None and '"@id": "https://w3id.org/aflm/ontology"' in block.group(1)
+
+
 def test_docs_command(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["docs", "--out", str(tmp_path / "site")])
     assert result.exit_code == 0, result.output
@@ -209,8 +226,9 @@ def test_vocabulary_pages_list_concepts_by_label_with_their_triggers(docs: Path,
     assert sorted(labels) == sorted(c.pref_label for c in concepts)
     for concept in concepts:
         assert f"<code>{concept.slug}</code>" in page, concept.slug
-        for trigger in (*concept.alt_labels, *concept.hidden_labels, *concept.trigger_patterns):
-            assert trigger in text, f"{concept.slug}: trigger {trigger!r} is not on the page"
+        for trigger in (*concept.alt_labels, *concept.hidden_labels, *concept.trigger_patterns,
+                        *concept.exclusion_patterns):
+            assert trigger in text, f"{concept.slug}: trigger or exclusion {trigger!r} is not on the page"
     for pattern in vocabulary.patterns:
         assert pattern.pref_label in text and pattern.slug_template in text
         for regex in pattern.trigger_patterns:

@@ -37,7 +37,7 @@ from test_remote import canonical, examples
 
 TIMEOUT = 2.0  # the served per-query limit
 MAX_ROWS = 1000
-MAX_BODY = 8192
+MAX_BODY = 16384  # search-text's SPARQL, its diacritics percent-encoded, is ~12 kB as a form
 CATALOGUE = named_queries(QUERIES)
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 CHEAP = "PREFIX aflm: <https://w3id.org/aflm/ontology#> SELECT ?d WHERE { ?d a aflm:RecommendationsDocument }"
@@ -99,7 +99,11 @@ def test_competency_queries_through_sparqlwrapper_give_the_embedded_answer(
 ) -> None:
     query = CATALOGUE[name]
     served = run(query, params=examples(name), endpoint=endpoint.url)
-    assert canonical(served) == canonical(run(query, build=seed_build, params=examples(name)))
+    embedded = run(query, build=seed_build, params=examples(name))
+    if query.extra.get("fulltext"):  # the build's full-text index scores its rows; an endpoint has no index
+        assert embedded.columns[0] == "score" and all(row[0] is None for row in served.rows)
+        embedded.rows = [[None, *row[1:]] for row in embedded.rows]
+    assert canonical(served) == canonical(embedded)
 
 
 def test_get_and_post_and_direct_post_agree(endpoint: Served) -> None:

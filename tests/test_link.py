@@ -6,6 +6,7 @@ import random
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 import synth
 from aflm_graph.enrich import link as link_module
@@ -245,3 +246,61 @@ def test_five_thousand_synthetic_texts_link_and_every_generated_duplicate_is_fou
     links = link(texts, documents)
     assert expected_duplicates <= set(pairs(links, "duplicate"))
     assert pairs(links, "similar")
+
+
+def test_scored_pairs_never_pairs_rows_of_one_group_and_keeps_the_threshold() -> None:
+    """The shared machinery (recurrence.py uses it with the document as the group)."""
+    matrix = tfidf_matrix(["fair recruitment fees", "fair recruitment fees", "zero recruitment fees", "remittances"])
+    group = np.array([0, 0, 1, 1])
+    a, b, scores = link_module.scored_pairs(matrix, group, threshold=0.1, top_k=5)
+    pairs = set(zip(a.tolist(), b.tolist(), strict=True))
+    assert pairs == {(0, 2), (1, 2)}  # 0-1 share a group; 3 shares nothing
+    assert scores[0] == scores[1] and 0.1 <= scores[0] < 1.0
+    blocked = link_module.scored_pairs(matrix, group, threshold=0.1, top_k=5, exact_limit=1)
+    assert set(zip(blocked[0].tolist(), blocked[1].tolist(), strict=True)) == pairs
+    assert len(link_module.scored_pairs(matrix[:1], group[:1], threshold=0.1, top_k=5)[0]) == 0
+
+
+def _document_groups(documents: list[str]) -> np.ndarray:
+    ids: dict[str, int] = {}
+    return np.array([ids.setdefault(d, i) for i, d in enumerate(documents)], dtype=np.int64)
+
+
+@pytest.mark.parametrize(("threshold", "top_k"), [(0.15, 3), (0.15, 1), (0.3, 10)])
+def test_scored_pairs_fast_paths_keep_what_the_general_ones_keep(threshold: float, top_k: int) -> None:
+    """The recurrence paths prune before rescoring: the same (a, b, score) as link()'s paths, at a low threshold."""
+    texts, documents = _synthetic(2_500, seed=5)
+    matrix, group = tfidf_matrix(texts), _document_groups(documents)
+    exact = link_module._similar_pairs(matrix, group, threshold=threshold, top_k=top_k)
+    pruned = link_module._similar_pairs(matrix, group, threshold=threshold, top_k=top_k, prune=True)
+    blocked = link_module._blocked_pairs(matrix, group, threshold=threshold, top_k=top_k)
+    per_row = link_module._blocked_top_pairs(matrix, group, threshold=threshold, top_k=top_k)
+    assert len(exact[0]) > 1_000 and len(blocked[0]) > 1_000
+    for got, want in ((pruned, exact), (per_row, blocked)):
+        for array, expected in zip(got, want, strict=True):
+            assert np.array_equal(array, expected)
+    assert link_module.scored_pairs(matrix, group, threshold=threshold, top_k=top_k, exact_limit=0)[0].tolist() \
+        == per_row[0].tolist()
+
+
+def test_blocked_top_pairs_are_the_same_in_two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts, documents = _synthetic(2_000, seed=6)
+    matrix, group = tfidf_matrix(texts), _document_groups(documents)
+    serial = link_module._blocked_top_pairs(matrix, group, threshold=0.15, top_k=3)
+    monkeypatch.setattr(link_module, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(link_module.os, "cpu_count", lambda: 2)  # two workers even on a one-core machine
+    parallel = link_module._blocked_top_pairs(matrix, group, threshold=0.15, top_k=3)
+    assert len(serial[0]) > 1_000
+    for array, expected in zip(parallel, serial, strict=True):
+        assert np.array_equal(array, expected)
+
+
+def test_window_spans_cut_big_blocks_into_half_overlapping_windows() -> None:
+    # eight rows share the rare column 0 (and the common column 1); rows 8-9 share only column 2
+    rows = [[0, 1]] * 8 + [[1, 2], [1, 2]]
+    dense = np.zeros((10, 3))
+    for i, columns in enumerate(rows):
+        dense[i, columns] = 1.0
+    spans, members = link_module._window_spans(sparse.csr_matrix(dense), key_terms=1, window=4)
+    assert [members[start:end].tolist() for start, end in spans] == [[0, 1, 2, 3], [2, 3, 4, 5], [4, 5, 6, 7],
+                                                                       [8, 9]]

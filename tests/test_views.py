@@ -11,10 +11,13 @@ import datetime
 import hashlib
 import io
 import json
+import math
 import re
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
+import networkx as nx
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
@@ -387,6 +390,49 @@ def test_same_build_same_bytes(corpus: views.Corpus) -> None:
 
 
 
+def test_a_view_above_the_cluster_threshold_carries_communities_laid_out_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above CLUSTER_NODES each node carries its community (what the page collapses into clusters), the
+    communities are laid out apart, and the same view gives the same bytes; below it nothing is clustered."""
+    view = views.overview_view(_big_corpus(views.MAX_RECOMMENDATIONS * 3))  # 40 documents, 60 themes
+    small = _payload(views.render(view, version="v").html)
+    assert not [n for n in small["nodes"] if "cluster" in n] and small["physics"] is True
+    assert small["clusterAbove"] == views.CLUSTER_NODES
+
+    monkeypatch.setattr(views, "CLUSTER_NODES", 50)
+    html = views.render(view, version="v").html
+    assert html == views.render(view, version="v").html
+    data = _payload(html)
+    assert data["physics"] is False  # the layout is final: clusters are drawn where their nodes are
+    clusters = {n["id"]: n["cluster"] for n in data["nodes"]}
+    assert set(clusters) == set(view.graph) and len(set(clusters.values())) >= 3
+    assert clusters == views._communities(view.graph)
+    assert _intruders({n["id"]: (n["x"], n["y"]) for n in data["nodes"]}, clusters) == 0
+
+    # communities that share hubs: a layout of the whole graph mixes them in the middle, ours keeps them apart
+    hubs = nx.Graph()
+    for c in range(8):
+        members = [f"c{c}n{i}" for i in range(15)]
+        for i, a in enumerate(members):
+            hubs.add_edges_from((a, b) for b in members[i + 1 : i + 4])
+            hubs.add_edge(a, f"hub{(i + c) % 3}")
+    communities = views._communities(hubs)
+    assert _intruders(views._layout(hubs), communities) > 50
+    assert _intruders(views._community_layout(hubs, communities), communities) == 0
+
+
+def _intruders(places: dict[str, tuple[float, float]], communities: dict[str, int]) -> int:
+    """How many times a node lies inside the circle around another community (its middle, its farthest node)."""
+    circles = {}
+    for c in set(communities.values()):
+        inside = [places[n] for n in communities if communities[n] == c]
+        middle = (sum(x for x, _ in inside) / len(inside), sum(y for _, y in inside) / len(inside))
+        circles[c] = (middle, max(math.dist(middle, p) for p in inside))
+    return sum(1 for n, own in communities.items() for c, (middle, radius) in circles.items()
+               if c != own and math.dist(places[n], middle) < radius)
+
+
 # --- cost: a view reads and builds only what it shows
 
 
@@ -541,6 +587,18 @@ def test_seed_overview_counts(seed_build: Path) -> None:
     assert sum(1 for _n, k in g.nodes(data="kind") if k == "recommendation") == 47
     assert sum(1 for _n, k in g.nodes(data="kind") if k == "document") == 2
     assert all(g.degree(n) > 0 for n in g)
+
+
+def test_seed_overview_draws_each_text_link_as_what_it_is(seed_build: Path) -> None:
+    """Recurrence links are not "similar text"; a pair linked both ways keeps one edge, the closer relation."""
+    g = views.overview_view(views.load_corpus(open_store(seed_build))).graph
+    kinds = Counter(d["kind"] for _a, _b, d in g.edges(data=True))
+    assert kinds["duplicate"] == 3 and kinds["similar"] == 4 and kinds["recurrence"] >= 15
+    for _a, _b, d in g.edges(data=True):
+        if d["kind"] == "recurrence":
+            assert d["tip"]["sub"].startswith("The same call in other words (recurrence, score 0.")
+        elif d["kind"] == "similar":
+            assert d["tip"]["sub"].startswith("Similar text (score 0.")
 
 
 def test_hostile_document_through_the_pipeline_is_shown_as_text(tmp_path: Path) -> None:

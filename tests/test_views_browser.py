@@ -258,7 +258,8 @@ def test_seed_views_screenshots_for_a_person_to_look_at(seed_build: Path, open_v
         opened = open_view(seed_build / "views" / f"{name}.html")
         # what is drawn is legible: the labels of the hubs are at least 9 screen pixels high
         scale = opened.js("() => window.aflmView.network.getScale()")
-        biggest = max(n["font"]["size"] for n in opened.js("() => window.aflmView.nodes.get()"))
+        biggest = max(opened.js("() => Object.values(window.aflmView.network.body.nodes)"
+                                ".map((n) => n.options.font.size)"))
         assert biggest * scale >= 14, f"{name}: even the biggest label is {biggest * scale:.1f} px high"
         opened.page.screenshot(path=str(shots / f"{name}.png"))
         assert (shots / f"{name}.png").stat().st_size > 20_000
@@ -477,7 +478,7 @@ def test_search_finds_a_recommendation_by_the_words_of_its_body(pages: dict[str,
     assert _hash(opened)["q"] == ["COVID-19 testing"]
     # labels never grow past the cap after a search zooms in
     sizes = opened.js("""() => { const v = window.aflmView, s = v.network.getScale();
-        return v.nodes.get().filter((n) => n.font).map((n) => n.font.size * s); }""")
+        return Object.values(v.network.body.nodes).map((n) => n.options.font.size * s); }""")
     assert max(sizes) <= views.MAX_LABEL_PX + 4 + 0.5
     _clean(opened)
 
@@ -562,4 +563,141 @@ def test_screenshots_at_desktop_and_phone_sizes(seed_build: Path, opener: Any) -
     assert legend["y"] >= graph["y"] + graph["height"] - 1  # the legend and the reader are below the graph
     phone.page.screenshot(path=str(SHOTS / "reader-phone.png"))
     phone.page.screenshot(path=str(SHOTS / "reader-phone-full.png"), full_page=True)
+    _clean(phone)
+
+
+# --- a view too big to read node by node (issue 18, item 2): it opens collapsed into clusters (the graph's
+# communities), a click opens one, search and the hash open the cluster of the node they select, facets
+# re-cluster what they leave, CSV export lists the visible nodes, and far out the links are hidden.
+
+MS = "https://w3id.org/aflm/id/member-state/"
+
+
+@pytest.fixture(scope="module")
+def big_view(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, views.View]:
+    """About 800 nodes: 4 member states, 40 documents over two years, 700 recommendations, 60 themes."""
+    theme = "https://w3id.org/aflm/vocab/theme/"
+    states = {f"{MS}s{i}": f"State {i}" for i in range(4)}
+    docs = {f"{DOC}d{i}": views.Document(f"{DOC}d{i}", f"d{i}", f"Document {i}", f"d{i}.txt",
+                                         f"{2019 + i % 2}-10-0{1 + i % 9}", f"{MS}s{i % 4}", f"State {i % 4}",
+                                         12 + i % 2) for i in range(40)}
+    themes = {f"{theme}t{i}": views.Concept(f"{theme}t{i}", "theme", f"Theme {i}", "") for i in range(60)}
+    recs, mentions = {}, {}
+    for i in range(700):
+        iri = f"{DOC}d{i % 40}/recommendation/{i}"
+        words = "ratify the quixotic zebra convention" if i == 613 else f"protect workers, item {i}"
+        recs[iri] = views.Recommendation(iri, f"{DOC}d{i % 40}", str(i), None, None, i, words)
+        for t in ((i % 40) + (i % 3), 40 + i % 20):  # a document's recommendations share themes: communities
+            mentions[(iri, f"{theme}t{t}")] = [f"item {i}"]
+    corpus = views.Corpus(documents=docs, recommendations=recs, concepts=themes,
+                          mentions=dict(sorted(mentions.items())), links=[], member_states=states)
+    graph = views.corpus_graph(corpus)
+    assert graph.number_of_nodes() > views.CLUSTER_NODES
+    view = views.View(name="big", title="A big view", description="Synthetic.", graph=graph)
+    path = tmp_path_factory.mktemp("big") / "big.html"
+    path.write_text(views.render(view, version="fixture").html, encoding="utf-8")
+    return path, view
+
+
+def _drawn(opened: Opened) -> int:
+    return int(opened.js("() => window.aflmView.network.body.nodeIndices.length"))
+
+
+def _collapsed(opened: Opened) -> list[str]:
+    return list(opened.js("() => Object.keys(window.aflmView.clusterState.collapsed)"))
+
+
+def test_a_big_view_opens_in_clusters_that_search_the_hash_and_a_click_open(
+    big_view: tuple[Path, views.View], opener: Any,
+) -> None:
+    path, view = big_view
+    total = view.graph.number_of_nodes()
+    rec = f"{DOC}d13/recommendation/613"
+    opened = opener(path.as_uri())
+    assert _drawn(opened) < total / 5 and len(_collapsed(opened)) >= 5
+    assert opened.page.is_visible("#clusters") and "collapsed into" in opened.page.inner_text("#cluster-note")
+    assert not opened.js("(id) => window.aflmView.network.body.nodeIndices.includes(id)", rec)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    opened.page.screenshot(path=str(SHOTS / "clustered-desktop.png"))
+
+    # search by the words of a recommendation inside a collapsed cluster: its cluster opens, it is selected
+    opened.page.fill("#search", "quixotic zebra")
+    opened.page.press("#search", "Enter")
+    assert opened.js("() => window.aflmView.network.getSelectedNodes()") == [rec]
+    assert opened.js("(id) => window.aflmView.network.body.nodeIndices.includes(id)", rec)
+    assert opened.js("(id) => window.aflmView.network.clustering.findNode(id).length", rec) == 1  # in no cluster
+    assert _hash(opened)["node"] == [rec]
+    opened.page.screenshot(path=str(SHOTS / "clustered-selected-desktop.png"))
+
+    # the hash reopens it: the same node selected, its cluster open, the others still collapsed
+    again = opener(opened.js("() => location.href"))
+    assert again.js("() => window.aflmView.network.getSelectedNodes()") == [rec]
+    assert "quixotic zebra" in again.page.inner_text("#details")
+    assert len(_collapsed(again)) > 0 and _drawn(again) < total
+
+    # a click on a cluster opens it and zooms to what it held
+    cluster = _collapsed(again)[0]
+    before = _drawn(again)
+    x, y = _dom_point(again, f"cluster:{cluster}")
+    again.page.mouse.click(x, y)
+    assert cluster not in _collapsed(again) and _drawn(again) > before
+    assert again.js("(id) => window.aflmView.network.body.nodes[id] === undefined", f"cluster:{cluster}")
+    _clean(opened)
+    _clean(again)
+
+
+def test_a_big_view_filters_exports_and_hides_links_far_out(
+    big_view: tuple[Path, views.View], opener: Any, tmp_path: Path,
+) -> None:
+    path, view = big_view
+    total = view.graph.number_of_nodes()
+    opened = opener(path.as_uri())
+    clusters = len(_collapsed(opened))
+    # a facet that leaves fewer nodes than the threshold: nothing collapsed; the legend counts follow
+    opened.page.select_option("#facet-doc", f"{DOC}d5")
+    assert _collapsed(opened) == [] and opened.page.is_hidden("#clusters")
+    assert _legend_counts(opened)["recommendation"] == "18 of 700"
+    with opened.page.expect_download() as table:
+        opened.page.click("#export-csv")
+    table.value.save_as(tmp_path / "nodes.csv")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "nodes.csv").read_text(encoding="utf-8"))))
+    visible = opened.js("() => window.aflmView.nodes.get({filter: (n) => !n.hidden}).map((n) => n.id)")
+    assert sorted(r["id"] for r in rows) == sorted(visible) and len(rows) == _drawn(opened)
+    # "Show all" brings the clusters back; the CSV then lists every node, also those inside clusters
+    opened.page.click("#reset")
+    assert len(_collapsed(opened)) == clusters
+    with opened.page.expect_download() as table:
+        opened.page.click("#export-csv")
+    table.value.save_as(tmp_path / "all.csv")
+    assert len(list(csv.DictReader(io.StringIO((tmp_path / "all.csv").read_text(encoding="utf-8"))))) == total
+
+    # "Open all clusters": every node drawn, kept in the hash; far out the links are hidden, zooming in shows them
+    opened.page.click("#clusters")
+    assert _collapsed(opened) == [] and _drawn(opened) == total and _hash(opened)["clusters"] == ["open"]
+    edge = opened.js("() => window.aflmView.data.edges[0].id")
+    hidden = "(id) => window.aflmView.network.body.edges[id].options.hidden === true"
+    zoom = "(share) => { const v = window.aflmView; v.network.moveTo({scale: v.fitScale * share}); v.rescale(true); }"
+    opened.js(zoom, views.EDGE_HIDE_ZOOM / 2)
+    assert opened.js(hidden, edge) and "Links hidden" in opened.page.inner_text("#progress")
+    opened.page.focus("#graph .vis-network")
+    opened.js(zoom, views.EDGE_HIDE_ZOOM * 0.9)
+    assert opened.js(hidden, edge)
+    opened.page.keyboard.down("+")  # the keyboard zooms in (vis-network's keys), past the scale where links come back
+    opened.page.wait_for_timeout(200)
+    opened.page.keyboard.up("+")
+    opened.page.wait_for_timeout(100)
+    assert not opened.js(hidden, edge) and opened.page.is_hidden("#progress")
+    opened.page.keyboard.press("Escape")
+    assert opened.js("() => window.aflmView.network.getSelectedNodes()") == []
+    _clean(opened)
+
+
+def test_a_big_view_on_a_phone(big_view: tuple[Path, views.View], opener: Any) -> None:
+    path, _view = big_view
+    phone = opener(path.as_uri(), PHONE)
+    graph = phone.page.locator("#graph").bounding_box()
+    assert graph["width"] >= 0.9 * PHONE["width"], graph
+    assert len(_collapsed(phone)) >= 5
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    phone.page.screenshot(path=str(SHOTS / "clustered-phone.png"))
     _clean(phone)

@@ -317,3 +317,68 @@ def test_schemes_may_share_a_trigger(tmp_path: Path) -> None:
     body = concept("gender", alt='"women"') + concept("women", prefix="g", scheme="group", alt='"women"')
     v = load_vocabulary([write(tmp_path, body)])
     assert {c.kind for c in v} == {"theme", "group"}
+
+
+# --- aflm:exclusionPattern (issue 19 item 7): read from Turtle, checked, applied per concept
+
+
+def test_exclusion_patterns_are_read_from_turtle_and_applied(tmp_path: Path) -> None:
+    from aflm_graph.enrich.annotate import annotate
+
+    body = concept(
+        "housing", alt='"lodging"', extra='aflm:exclusionPattern "lodg\\\\w*\\\\s+an?\\\\s+(?:appeal|complaint)s?"'
+    ) + concept("stay", prefix="g", scheme="group", alt='"lodging"')
+    v = load_vocabulary([write(tmp_path, body)])
+    housing = v.by_slug("theme", "housing")
+    assert housing.exclusion_patterns == ("lodg\\w*\\s+an?\\s+(?:appeal|complaint)s?",)
+    assert v.by_slug("group", "stay").exclusion_patterns == ()
+
+    def found(text: str) -> set[str]:
+        return {m.concept.rsplit("/", 1)[1] for m in annotate(text, v)}
+
+    assert found("safe lodging for workers") == {"housing", "stay"}
+    # the theme's exclusion drops only the theme; the group, which has none, still fires
+    assert found("lodging an appeal") == {"stay"}
+    assert found("Lodging a complaint") == {"stay"}
+    # an exclusion that does not overlap the trigger leaves it alone
+    assert found("lodging, then an appeal") == {"housing", "stay"}
+
+
+def test_the_vocabularies_declare_exclusion_patterns(vocab: Vocabulary) -> None:
+    # the cases measured in issue 19 are answered in Turtle, not in Python
+    for kind, slug in (("theme", "housing"), ("actor", "ilo"), ("actor", "private-sector"), ("theme", "pandemic")):
+        assert vocab.by_slug(kind, slug).exclusion_patterns, slug
+    for c in vocab:
+        for p in c.exclusion_patterns:
+            assert re.compile(p, re.IGNORECASE).match("") is None, (c.iri, p)
+    text = (vocab_dir() / "actors.ttl").read_text(encoding="utf-8")
+    assert "aflm:exclusionPattern" in text
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('aflm:exclusionPattern "(unclosed"', "invalid aflm:exclusionPattern"),
+        ('aflm:exclusionPattern "(?P<k>a)"', "aflm:exclusionPattern"),
+        ('aflm:exclusionPattern "a*"', "matches the empty string"),
+    ],
+)
+def test_bad_exclusion_patterns_are_refused(tmp_path: Path, extra: str, message: str) -> None:
+    path = write(tmp_path, concept("x", extra=extra))
+    with pytest.raises(VocabularyError) as info:
+        load_vocabulary([path])
+    assert message in str(info.value)
+    assert str(path) in str(info.value) and "/theme/x" in str(info.value)
+
+
+def test_an_exclusion_pattern_needs_a_concept_with_triggers(tmp_path: Path) -> None:
+    pattern = (
+        '<https://w3id.org/aflm/vocab/theme/p> a aflm:ConceptPattern ; skos:prefLabel "P"@en ; '
+        'skos:definition "D"@en ; rdfs:isDefinedBy <https://w3id.org/aflm/vocab/theme> ; '
+        'aflm:triggerPattern "x(?P<n>\\\\d+)" ; aflm:slugTemplate "x{n}" ; aflm:labelTemplate "X {n}" ; '
+        'aflm:exclusionPattern "x1" .\n'
+    )
+    with pytest.raises(VocabularyError, match="for concepts, not concept patterns"):
+        load_vocabulary([write(tmp_path, pattern)])
+    with pytest.raises(VocabularyError, match="without any trigger"):
+        load_vocabulary([write(tmp_path, concept("x", alt="", extra='aflm:exclusionPattern "x"'))])

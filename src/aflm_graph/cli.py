@@ -588,26 +588,36 @@ def docs(build_dir: Path, out: Path | None, force: bool) -> None:
 def evaluate(gold: tuple[Path, ...], documents_dir: Path | None, details: bool) -> None:
     """Score the annotator against gold annotations: precision, recall and F1 per kind and overall.
 
+    A recurrence gold file (recurrence*.yaml, in a gold folder or named) scores the recurrence links
+    too: precision and recall against the pairs judged by reading to make the same call.
+
     \b
     Example:
         aflm-graph evaluate tests/data/gold/
         aflm-graph evaluate tests/data/synthetic/*.gold.yaml --details
     """
-    from .enrich.evaluate import GoldError, format_scores
+    from .enrich.evaluate import RECURRENCE_GLOB, GoldError, evaluate_recurrence, format_recurrence, format_scores
     from .enrich.evaluate import evaluate as run_evaluation
 
     paths: list[Path] = []
+    recurrence: list[Path] = []
     for item in gold:
         if not item.exists():
             raise click.ClickException(printable(f"{item}: no such file or folder"))
-        paths += sorted(item.glob("*.gold.yaml")) if item.is_dir() else [item]
-    if not paths:
-        raise click.ClickException(f"no *.gold.yaml files in {', '.join(map(str, gold))}")
+        if item.is_dir():
+            paths += sorted(item.glob("*.gold.yaml"))
+            recurrence += sorted(item.glob(RECURRENCE_GLOB))
+        else:
+            (recurrence if item.match(RECURRENCE_GLOB) else paths).append(item)
+    if not paths and not recurrence:
+        raise click.ClickException(f"no *.gold.yaml or {RECURRENCE_GLOB} files in {', '.join(map(str, gold))}")
     try:
-        scores = run_evaluation(paths, documents_dir=documents_dir)
+        blocks = [format_scores(run_evaluation(paths, documents_dir=documents_dir), details=details)] if paths else []
+        blocks += [format_recurrence(evaluate_recurrence(path, documents_dir=documents_dir), details=details)
+                   for path in recurrence]
     except (GoldError, OSError, ValueError) as exc:
         raise _fail(exc) from None
-    click.echo(format_scores(scores, details=details).rstrip("\n"))
+    click.echo("\n\n".join(block.rstrip("\n") for block in blocks))
 
 
 @cli.command()

@@ -55,6 +55,16 @@ class Mention:
 # their key in the named group n (further keys of a list in n2, n3, ...: "Conventions Nos. 87 and
 # 98" gives both concepts, each with the whole list as evidence).
 #
+# An aflm:exclusionPattern of a concept (same syntax, also matched from the start to the end of
+# words in the folded text) marks words used in another sense: a match of one of the concept's
+# triggers that overlaps a match of one of its exclusion patterns is dropped ("lodging" is housing,
+# but not in "lodging an appeal"; "ILO" addresses the ILO, but not in "adopted by the ILO").
+# An exclusion match may start up to EXCLUSION_REACH (120) characters before the trigger match.
+# Exclusions are read before overlaps are settled, so a dropped match beats nothing; but within a
+# kind the matcher still skips the words a dropped match covered (write the trigger, not the
+# exclusion, when a longer phrase should win there). Trigger words, their senses and their
+# exclusions all live in the vocabularies, never in this module.
+#
 # Overlaps: each kind is matched on its own (a theme and a group may share words: "women migrant
 # workers" is both gender and women-migrant-workers). Within a kind the longest match wins
 # ("trade union membership" is freedom-of-association, not two hits), and overlapping hits of the
@@ -343,6 +353,14 @@ class Matcher:
         self._table: dict[str, tuple[tuple[int, re.Pattern[str]], ...]] = {}
         self._fallback = self._entries({})
         self._gate = self._gate_regex()
+        # concept IRI -> its exclusion patterns as one regex (aflm:exclusionPattern), word-bounded
+        self._exclusions: dict[str, re.Pattern[str]] = {
+            c.iri: re.compile(
+                "(?<![^\\W_])(?:" + "|".join(f"(?:{x})" for x in c.exclusion_patterns) + ")" + _AFTER, re.IGNORECASE
+            )
+            for c in vocabulary
+            if c.exclusion_patterns and not c.deprecated
+        }
         self._minted: dict[tuple[str, str], str] = {}
         self._n_channels = len(self._channels)
         # Hits compete within a group: each kind alone, actors and instruments together (_resolve).
@@ -439,6 +457,17 @@ class Matcher:
             iri = self._minted[key] = cp.concept_iri(raw)
         return iri
 
+    def _drop_excluded(self, folded: str, found: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+        """The hits that no exclusion pattern of their concept overlaps."""
+        kept: list[tuple[int, int, str, str]] = []
+        exclusions = self._exclusions
+        for hit in found:
+            rx = exclusions.get(hit[3])
+            if rx is not None and _overlapped(rx, folded, hit[0], hit[1]):
+                continue
+            kept.append(hit)
+        return kept
+
     def annotate(self, text: str) -> list[Mention]:
         folded = fold(text)
         found: list[tuple[int, int, str, str]] = []
@@ -475,11 +504,33 @@ class Matcher:
                             found.append((p, end, kind, self._pattern_iri(cp, raw)))
         if not found:
             return []
+        if self._exclusions:
+            found = self._drop_excluded(folded, found)
+            if not found:
+                return []
         if overlaps:
             found = _resolve(found)
         else:
             found.sort()
         return [_mention(s, e, kind, iri, text[s:e]) for s, e, kind, iri in found]
+
+
+EXCLUSION_REACH = 120
+"""How far (in characters) before a trigger match an exclusion match may start and still drop it."""
+
+
+def _overlapped(rx: re.Pattern[str], folded: str, start: int, end: int) -> bool:
+    """Whether a match of `rx` overlaps folded[start:end], looking from EXCLUSION_REACH characters before it.
+
+    The scan starts there (lookbehinds still see the text before) and stops at the first match
+    past the trigger, so only the neighbourhood of the trigger is read.
+    """
+    for m in rx.finditer(folded, max(0, start - EXCLUSION_REACH)):
+        if m.start() >= end:
+            return False
+        if m.end() > start:
+            return True
+    return False
 
 
 def _mention_fast(start: int, end: int, kind: str, concept: str, evidence: str) -> Mention:

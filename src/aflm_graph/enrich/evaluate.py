@@ -235,3 +235,131 @@ def format_scores(scores: Scores, *, details: bool = False) -> str:
             evidence = f"  <- {' | '.join(dict.fromkeys(d.evidence))}" if d.evidence else ""
             lines.append(f"  {d.error} {d.source_file} {d.recommendation} {d.kind}:{d.slug}{evidence}")
     return "\n".join(lines)
+
+
+# --- recurrence: linked pairs against pairs judged by reading (tests/data/gold/recurrence.yaml)
+
+RECURRENCE_GLOB = "recurrence*.yaml"
+"""Recurrence gold files in a gold folder (not *.gold.yaml: those are annotation gold, one per document)."""
+
+
+@dataclass(frozen=True)
+class RecurrenceGold:
+    """A recurrence gold file: its documents and the pairs judged same, borderline and different."""
+
+    path: Path
+    documents: tuple[str, ...]  # source files
+    same: frozenset[tuple[str, str]]  # sorted ("<source_file> <key>", "<source_file> <key>")
+    borderline: frozenset[tuple[str, str]]
+    different: frozenset[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class RecurrenceScores:
+    """Recurrence links scored against the gold: borderline pairs count neither way."""
+
+    counts: PRF
+    borderline_linked: int
+    borderline: int
+    threshold: float
+    false_positives: tuple[tuple[str, str, float], ...]  # (a, b, score), not judged the same call
+    false_negatives: tuple[tuple[str, str, float | None], ...]  # (a, b, score below threshold or None)
+
+
+def load_recurrence_gold(path: Path) -> RecurrenceGold:
+    """Read a recurrence gold file (format in its own header comment); bad entries raise GoldError."""
+    path = Path(path)
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise GoldError(f"{path}: cannot read the gold file: {exc}") from None
+    if not isinstance(data, Mapping) or not isinstance(data.get("documents"), list) or not data.get("same"):
+        raise GoldError(f"{path}: expected a mapping with 'documents' (a list) and 'same' (a list of pairs)")
+    documents = tuple(str(d) for d in data["documents"])
+    groups: dict[str, frozenset[tuple[str, str]]] = {}
+    seen: dict[tuple[str, str], str] = {}
+    for name in ("same", "borderline", "different"):
+        entries = data.get(name) or []
+        if not isinstance(entries, list):
+            raise GoldError(f"{path}: {name} must be a list of [a, b, reason] entries")
+        pairs: set[tuple[str, str]] = set()
+        for i, entry in enumerate(entries):
+            where = f"{path}: {name}[{i}]"
+            if not (isinstance(entry, list) and len(entry) == 3 and all(isinstance(x, str) for x in entry)):
+                raise GoldError(f"{where}: expected [\"<source_file> <key>\", \"<source_file> <key>\", reason]")
+            a, b = sorted(entry[:2])
+            if a.split(" ", 1)[0] == b.split(" ", 1)[0]:
+                raise GoldError(f"{where}: both recommendations are in one document; recurrence is across documents")
+            for side in (a, b):
+                if side.split(" ", 1)[0] not in documents or " " not in side:
+                    raise GoldError(f"{where}: {side!r} is not '<source_file> <key>' of a listed document")
+            if (a, b) in seen:
+                raise GoldError(f"{where}: the pair is already listed in {seen[(a, b)]}")
+            seen[(a, b)] = name
+            pairs.add((a, b))
+        groups[name] = frozenset(pairs)
+    return RecurrenceGold(path, documents, groups["same"], groups["borderline"], groups["different"])
+
+
+def evaluate_recurrence(
+    path: Path,
+    vocabulary: Vocabulary | None = None,
+    *,
+    documents_dir: Path | None = None,
+    threshold: float | None = None,
+) -> RecurrenceScores:
+    """Parse and annotate the gold's documents, link them as the build does (recurrence.recur), and score."""
+    from .recurrence import DEFAULT_THRESHOLD, recur
+
+    gold = load_recurrence_gold(path)
+    vocab = vocabulary if vocabulary is not None else load_vocabulary()
+    cut = DEFAULT_THRESHOLD if threshold is None else threshold
+    keys: list[str] = []
+    texts: list[str] = []
+    owners: list[str] = []
+    concepts: list[tuple[tuple[str, int], ...]] = []
+    for source_file in gold.documents:
+        stand_in = Gold(gold.path, source_file, None, {})
+        doc = parse_file(find_document(stand_in, documents_dir))
+        for rec in doc.recommendations:
+            keys.append(f"{source_file} {_rec_key(rec.subtheme, rec.label)}")
+            texts.append(rec.text)
+            owners.append(doc.id)
+            concepts.append(tuple((m.concept, m.start) for m in annotate(rec.text, vocab)))
+    known = set(keys)
+    for pair in sorted(gold.same | gold.borderline | gold.different):
+        for side in pair:
+            if side not in known:
+                raise GoldError(f"{gold.path}: {side!r} is not a recommendation of the documents")
+    # what the build links (same threshold and top-k), and every pair's score to say how far below a miss is
+    linked = {_pair(keys, r.a, r.b) for r in recur(texts, owners, concepts, threshold=cut)}
+    scored = {_pair(keys, r.a, r.b): r.score for r in recur(texts, owners, concepts, threshold=0.01, top_k=len(texts))}
+    judged_different = linked - gold.same - gold.borderline
+    counts = PRF(len(linked & gold.same), len(judged_different), len(gold.same - linked))
+    return RecurrenceScores(
+        counts=counts,
+        borderline_linked=len(linked & gold.borderline),
+        borderline=len(gold.borderline),
+        threshold=cut,
+        false_positives=tuple((a, b, scored[(a, b)]) for a, b in sorted(judged_different)),
+        false_negatives=tuple((a, b, scored.get((a, b))) for a, b in sorted(gold.same - linked)),
+    )
+
+
+def _pair(keys: Sequence[str], a: int, b: int) -> tuple[str, str]:
+    first, second = sorted((keys[a], keys[b]))
+    return first, second
+
+
+def format_recurrence(scores: RecurrenceScores, *, details: bool = False) -> str:
+    """Recurrence precision and recall in a few lines (with details, the pairs the linker got wrong)."""
+    c = scores.counts
+    lines = [
+        f"recurrence (threshold {scores.threshold:g}): precision {c.precision:.3f}  recall {c.recall:.3f}  "
+        f"F1 {c.f1:.3f}  (TP {c.tp}, FP {c.fp}, FN {c.fn}; {scores.borderline_linked} of {scores.borderline} "
+        "borderline pairs linked, counted neither way)"
+    ]
+    if details:
+        lines += [f"  fp {a} ~ {b}  score {s:.4f}" for a, b, s in scores.false_positives]
+        lines += [f"  fn {a} ~ {b}  score {'<0.01' if s is None else f'{s:.4f}'}" for a, b, s in scores.false_negatives]
+    return "\n".join(lines)

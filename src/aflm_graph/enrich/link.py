@@ -245,6 +245,15 @@ def _top_k_per_row(
     rows: np.ndarray, cols: np.ndarray, scores: np.ndarray, top_k: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each row's `top_k` best (row, col, score) entries: highest score first, ties to the lower col."""
+    rows, cols, scores = _by_row_and_score(rows, cols, scores)
+    keep = _rank_in_row(rows) < top_k
+    return rows[keep], cols[keep], scores[keep]
+
+
+def _by_row_and_score(
+    rows: np.ndarray, cols: np.ndarray, scores: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, col, score) entries sorted by row, then highest (rounded) score, then lower col."""
     n = int(max(rows.max(initial=0), cols.max(initial=0))) + 1
     steps = 10**SCORE_DECIMALS + 1
     if n * n * steps < 2**62:
@@ -253,10 +262,15 @@ def _top_k_per_row(
         order = np.argsort((rows.astype(np.int64) * steps + inverse) * n + cols, kind="stable")
     else:
         order = np.lexsort((cols, -scores, rows))
-    rows, cols, scores = rows[order], cols[order], scores[order]
-    rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
-    keep = rank < top_k
-    return rows[keep], cols[keep], scores[keep]
+    return rows[order], cols[order], scores[order]
+
+
+def _rank_in_row(rows: np.ndarray) -> np.ndarray:
+    """Each entry's place among its row's entries (0, 1, ...), for `rows` sorted."""
+    if not len(rows):
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], rows[1:] != rows[:-1]]))
+    return np.arange(len(rows)) - np.repeat(starts, np.diff(np.append(starts, len(rows))))
 
 
 def _row_blocks(n: int) -> list[tuple[int, int]]:
@@ -271,7 +285,7 @@ def _row_blocks(n: int) -> list[tuple[int, int]]:
 
 
 def _similar_pairs(
-    matrix: sparse.csr_matrix, group: np.ndarray, *, threshold: float, top_k: int
+    matrix: sparse.csr_matrix, group: np.ndarray, *, threshold: float, top_k: int, prune: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(a, b, score) arrays of the union of per-row top-k neighbours above `threshold`, a < b.
 
@@ -279,6 +293,11 @@ def _similar_pairs(
     cosine is symmetric; each candidate is then kept in both directions so every row gets its
     own top-k. The candidates are compacted to the per-row top-k whenever they outgrow a few
     times n * top_k, which bounds memory however many pairs pass the threshold.
+
+    With `prune` (the recurrence linker's low threshold makes millions of candidates), the lists are
+    compacted after every block and a candidate is rescored only for a row whose current k-th best
+    exact score it can still reach (its float32 score at most 1e-3 below): the same output, since a
+    row's k-th best only rises as blocks come, with a fraction of the exact rescoring.
     """
     n = matrix.shape[0]
     head, tail = _split_head(matrix)
@@ -289,6 +308,7 @@ def _similar_pairs(
         if g not in group_members:
             group_members[g] = np.flatnonzero(group == g)
     floor = threshold - 1e-3  # float32 candidates, generously; the cut is made on the exact score
+    bar = np.full(n, threshold)  # with `prune`: each row's k-th best exact score so far
     kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     kept_size = 0
     for start, stop in _row_blocks(n):
@@ -307,18 +327,34 @@ def _similar_pairs(
             continue
         rows, cols = np.divmod(flat, block.shape[1])
         rows, cols = rows + start, cols + start
+        if prune:
+            proposed = block.ravel()[flat]
+            forward, backward = proposed >= bar[rows] - 1e-3, proposed >= bar[cols] - 1e-3
+            either = forward | backward
+            rows, cols, forward, backward = rows[either], cols[either], forward[either], backward[either]
         scores = _exact_scores(matrix, rows, cols)
         keep = scores >= threshold
-        rows, cols, scores = rows[keep], cols[keep], scores[keep]
-        # Each pair is a candidate for both of its texts' top-k lists.
-        both = _top_k_per_row(
-            np.concatenate([rows, cols]), np.concatenate([cols, rows]), np.concatenate([scores, scores]), top_k
-        )
+        if prune:  # each direction only where it can enter that row's list
+            forward, backward = forward & keep, backward & keep
+            both = _top_k_per_row(
+                np.concatenate([rows[forward], cols[backward]]), np.concatenate([cols[forward], rows[backward]]),
+                np.concatenate([scores[forward], scores[backward]]), top_k
+            )
+        else:
+            rows, cols, scores = rows[keep], cols[keep], scores[keep]
+            # Each pair is a candidate for both of its texts' top-k lists.
+            both = _top_k_per_row(
+                np.concatenate([rows, cols]), np.concatenate([cols, rows]), np.concatenate([scores, scores]), top_k
+            )
         kept.append(both)
         kept_size += len(both[0])
-        if kept_size > 4 * n * top_k:
+        if prune or kept_size > 4 * n * top_k:
             kept = [_top_k_per_row(*_joined(kept), top_k)]
             kept_size = len(kept[0][0])
+            if prune:
+                listed, _, best = kept[0]
+                full = _rank_in_row(listed) == top_k - 1
+                bar[listed[full]] = best[full]
     if not kept:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float64)
@@ -347,6 +383,7 @@ EXACT_LIMIT = 20_000
 _KEY_TERMS = 8  # a text's rarest terms: the blocks it joins
 _WINDOW = 64  # texts compared with each other inside a block (a sliding window over a big block)
 _WINDOW_BATCH = 1_024
+_RESCORE_SLICE = 32_768  # pairs rescored at once by `_blocked_top_pairs` (bounds the rows it copies)
 
 
 def _blocked_pairs(
@@ -363,31 +400,8 @@ def _blocked_pairs(
     25,000 synthetic texts it keeps about nine in ten of the pairs the exact comparison keeps (the
     others are mostly lower-ranked neighbours of texts with many).
     """
-    n, vocab = matrix.shape
-    df = np.bincount(matrix.indices, minlength=vocab)
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(matrix.indptr))
-    order = np.lexsort((matrix.indices, df[matrix.indices], rows))
-    columns = matrix.indices[order].astype(np.int64)
-    rank = np.arange(len(order)) - np.repeat(matrix.indptr[:-1], np.diff(matrix.indptr))
-    chosen = rank < _KEY_TERMS
-    key_rows, key_columns = rows[chosen], columns[chosen]
-    keys = np.full((n, _KEY_TERMS), -1, dtype=np.int64)
-    keys[key_rows, rank[chosen]] = key_columns
-    # by block (term), then by the member's own rare terms, then by index
-    sort = np.lexsort((key_rows, *tuple(keys[key_rows][:, ::-1].T), key_columns))
-    key_rows, key_columns = key_rows[sort], key_columns[sort]
-    cuts = np.flatnonzero(np.diff(key_columns)) + 1
-    starts = np.concatenate([[0], cuts]).astype(np.int64)
-    ends = np.concatenate([cuts, [len(key_columns)]]).astype(np.int64)
-    half = _WINDOW // 2
-    spans: list[tuple[int, int]] = []
-    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        if end - start < 2:
-            continue
-        if end - start <= _WINDOW:
-            spans.append((start, end))
-        else:
-            spans.extend((w, min(end, w + _WINDOW)) for w in range(start, end - half, half))
+    n = matrix.shape[0]
+    spans, key_rows = _window_spans(matrix)
     empty = np.zeros(0, dtype=np.int64)
     _WINDOWS.update(matrix=matrix, members=key_rows, group=group, floor=threshold - 1e-3, threshold=threshold)
     try:
@@ -414,6 +428,49 @@ def _blocked_pairs(
 PARALLEL_FROM = 50_000
 """From this many texts (where there are two cores and fork), the blocked windows are scored in two processes."""
 _WINDOWS: dict[str, Any] = {}  # what `_window_pairs` reads: set before the workers fork (they inherit it)
+
+
+def _window_spans(
+    matrix: sparse.csr_matrix, *, key_terms: int = _KEY_TERMS, window: int = _WINDOW
+) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """The blocked path's windows: (start, end) ranges of the returned row array, as `_blocked_pairs` describes.
+
+    Each row joins the blocks of its `key_terms` rarest columns; a block's rows are ordered by their own rare
+    columns, then by index, and a block longer than `window` is cut into windows of `window` rows, half
+    overlapping. Deterministic: every sort has the row index as its last key.
+    """
+    n, vocab = matrix.shape
+    df = np.bincount(matrix.indices, minlength=vocab)
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(matrix.indptr))
+    indices = matrix.indices.astype(np.int64)
+    if n * (n + 1) * vocab < 2**62:  # (row, df, column) packed in one int64: one sort instead of three
+        order = np.argsort((rows * (n + 1) + df[indices]) * vocab + indices)
+    else:
+        order = np.lexsort((indices, df[indices], rows))
+    columns = indices[order]
+    rank = np.arange(len(order)) - np.repeat(matrix.indptr[:-1], np.diff(matrix.indptr))
+    chosen = rank < key_terms
+    key_rows, key_columns = rows[chosen], columns[chosen]
+    keys = np.full((n, key_terms), -1, dtype=np.int64)
+    keys[key_rows, rank[chosen]] = key_columns
+    # by block (term), then by the member's own rare terms, then by index: the rows' order, sorted once
+    position = np.empty(n, dtype=np.int64)
+    position[np.lexsort((np.arange(n), *tuple(keys[:, ::-1].T)))] = np.arange(n)
+    sort = np.argsort(key_columns * n + position[key_rows])  # no ties: a row is in a block once
+    key_rows, key_columns = key_rows[sort], key_columns[sort]
+    cuts = np.flatnonzero(np.diff(key_columns)) + 1
+    starts = np.concatenate([[0], cuts]).astype(np.int64)
+    ends = np.concatenate([cuts, [len(key_columns)]]).astype(np.int64)
+    half = window // 2
+    spans: list[tuple[int, int]] = []
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        if end - start < 2:
+            continue
+        if end - start <= window:
+            spans.append((start, end))
+        else:
+            spans.extend((w, min(end, w + window)) for w in range(start, end - half, half))
+    return spans, key_rows
 
 
 def _window_pairs(spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -449,6 +506,115 @@ def _window_pairs(spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray,
     ) if len(a) else np.zeros(0, dtype=np.float64)
     keep = scores >= _WINDOWS["threshold"]
     return a[keep], b[keep], scores[keep]
+
+
+def _blocked_top_pairs(
+    matrix: sparse.csr_matrix, group: np.ndarray, *, threshold: float, top_k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_blocked_pairs`' answer (the same windows, the same per-row top-k), for a low threshold.
+
+    `_blocked_pairs` keeps every window pair above the threshold, removes the repeats with np.unique and
+    rescores them all: at a threshold such as recurrence's 0.15 that is millions of pairs. Here each row
+    keeps only its best `top_k` as the batches of windows are scored, and a batch's pairs below a row's
+    current k-th best score are dropped before anything is sorted; the window product's scores are
+    rounded and ranked as they come (float64 sparse products, a row's columns summed in column order,
+    as `_exact_scores` sums them: the same bits), and the kept pairs are rescored by `_exact_scores`
+    at the end. Above `PARALLEL_FROM` rows (with two cores and fork) the windows are split between two
+    processes, each keeping its own rows' lists; the merge keeps the same top-k, so the output does not
+    depend on it.
+    """
+    n = matrix.shape[0]
+    spans, key_rows = _window_spans(matrix)
+    _WINDOWS.update(matrix=matrix, members=key_rows, group=group, threshold=threshold, top_k=top_k)
+    try:
+        workers = min(os.cpu_count() or 1, 2) if n >= PARALLEL_FROM and "fork" in mp.get_all_start_methods() else 1
+        if workers > 1:
+            middle = len(spans) // 2
+            with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("fork")) as pool:
+                parts = list(pool.map(_window_top_pairs, [spans[:middle], spans[middle:]]))
+        else:
+            parts = [_window_top_pairs(spans)]
+    finally:
+        _WINDOWS.clear()
+    rows, cols, _ = _top_k_distinct(*_joined(parts), top_k)
+    # in slices: the rows of n * top_k pairs taken at once would cost more memory than the whole search
+    scores = np.concatenate([np.zeros(0, dtype=np.float64)] + [
+        _exact_scores(matrix, rows[i : i + _RESCORE_SLICE], cols[i : i + _RESCORE_SLICE])
+        for i in range(0, len(rows), _RESCORE_SLICE)
+    ])
+    keep = scores >= threshold
+    return _unique_pairs(*_top_k_per_row(rows[keep], cols[keep], scores[keep], top_k))
+
+
+
+def _window_top_pairs(spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, neighbour, rounded score): each row's `top_k` best distinct neighbours in the windows `spans`.
+
+    One sparse product per batch of windows, as in `_window_pairs`, but the full product: it holds each pair
+    in both directions, one for each row's list.
+    """
+    matrix, key_rows, group = _WINDOWS["matrix"], _WINDOWS["members"], _WINDOWS["group"]
+    threshold, top_k = _WINDOWS["threshold"], _WINDOWS["top_k"]
+    n = matrix.shape[0]
+    bar = np.full(n, threshold)  # a row's k-th best rounded score so far: below it a pair cannot enter its list
+    kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for first in range(0, len(spans), _WINDOW_BATCH):
+        batch = spans[first : first + _WINDOW_BATCH]
+        lengths = np.array([end - start for start, end in batch], dtype=np.int64)
+        members = np.concatenate([key_rows[start:end] for start, end in batch])
+        gram = _window_gram(matrix[members], np.repeat(np.arange(len(batch), dtype=np.int64), lengths))
+        # generously below the rounding: the cut is made on the rounded score
+        of_entry = np.repeat(np.arange(len(members), dtype=np.int64), np.diff(gram.indptr))
+        hit = np.flatnonzero(gram.data >= (bar[members] - 1e-4)[of_entry])
+        if not len(hit):
+            continue
+        rows = members[of_entry[hit]]
+        cols = members[gram.indices[hit]]
+        scores = np.round(np.clip(gram.data[hit], 0.0, 1.0), SCORE_DECIMALS)
+        keep = (group[rows] != group[cols]) & (scores >= bar[rows])  # never a row itself nor its group
+        kept.append((rows[keep], cols[keep], scores[keep]))
+        kept = [_top_k_distinct(*_joined(kept), top_k)]
+        rows, _, scores = kept[0]
+        full = _rank_in_row(rows) == top_k - 1
+        bar[rows[full]] = scores[full]
+    if not kept:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.float64)
+    return kept[0]
+
+
+def _window_gram(sub: sparse.csr_matrix, window: np.ndarray) -> sparse.csr_matrix:
+    """The cosines of `sub`'s rows within each window (`window[i]` is row i's, non-decreasing): a CSR block diagonal.
+
+    As in `_window_pairs`, each window gets its own copy of the columns, so rows of different windows share
+    none; but the copies are numbered densely, one per (column, window) that occurs, in column order (so a
+    row's products are still summed in column order). The transpose is then the column-major form of the
+    rows, at hand without a sort, and no array spans windows x vocabulary.
+    """
+    by_column = sparse.csc_matrix(sub)
+    by_column.sort_indices()
+    column = np.repeat(np.arange(sub.shape[1], dtype=np.int64), np.diff(by_column.indptr))
+    owner = window[by_column.indices]
+    new = np.ones(len(column), dtype=bool)
+    new[1:] = (column[1:] != column[:-1]) | (owner[1:] != owner[:-1])
+    starts = np.flatnonzero(new)
+    indptr = np.append(starts, len(column)).astype(np.int64)
+    rows = len(window)
+    left = sparse.csc_matrix((by_column.data, by_column.indices, indptr), shape=(rows, len(starts)))
+    right = sparse.csr_matrix((by_column.data, by_column.indices, indptr), shape=(len(starts), rows))
+    return sparse.csr_matrix(left.tocsr() @ right)
+
+
+def _top_k_distinct(
+    rows: np.ndarray, cols: np.ndarray, scores: np.ndarray, top_k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_top_k_per_row` of (row, col, score) entries where one pair may come more than once (with one score)."""
+    rows, cols, scores = _by_row_and_score(rows, cols, scores)  # repeats side by side
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    rows, cols, scores = rows[first], cols[first], scores[first]
+    keep = _rank_in_row(rows) < top_k
+    return rows[keep], cols[keep], scores[keep]
 
 
 def link(
@@ -489,3 +655,22 @@ def link(
         )
     links.sort()
     return links
+
+
+def scored_pairs(
+    matrix: sparse.csr_matrix, group: np.ndarray, *, threshold: float, top_k: int, exact_limit: int = EXACT_LIMIT
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, score) of the rows of an L2-normalised `matrix` whose cosine reaches `threshold`, a < b, sorted.
+
+    Rows of one `group` are never paired; each row keeps its `top_k` best (the union of both sides' lists).
+    Up to `exact_limit` rows every pair is compared, above only rows sharing rare columns. The machinery of
+    `similar` links, for the recurrence linker (recurrence.py), whose low threshold passes millions of
+    candidates: so both paths prune (`_similar_pairs(prune=True)`, `_blocked_top_pairs`) and give the pairs
+    that `link`'s unpruned paths would give, at a fraction of the time.
+    """
+    if matrix.shape[0] < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.float64)
+    if matrix.shape[0] <= exact_limit:
+        return _similar_pairs(matrix, group, threshold=threshold, top_k=top_k, prune=True)
+    return _blocked_top_pairs(matrix, group, threshold=threshold, top_k=top_k)

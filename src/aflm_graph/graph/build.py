@@ -45,6 +45,7 @@ from .statements import RDF_TYPE_TERM, Statements, iri_term, literal_term, sort_
 if TYPE_CHECKING:  # types only: enrich.link would bring numpy and scipy into every build of statements
     from ..enrich.annotate import Mention
     from ..enrich.link import Link
+    from ..enrich.recurrence import Recurrence
     from ..ingest.parse import Document
     from ..terms.vocab import Vocabulary
 
@@ -227,6 +228,26 @@ def _link_quads(out: _Lines, links: Iterable[Link], recs: Sequence[str]) -> None
         items.append(f"<{b}> {prop} <{a}>")
 
 
+def _recurrence_quads(out: _Lines, recurrences: Iterable[Recurrence], recs: Sequence[str]) -> None:
+    """A recurrence link node (score, shared concepts) and the aflm:sameCallAs shortcut both ways, per pair."""
+    items = out.items
+    t = _T
+    link_type = f"{RDF_TYPE_TERM} {t['RecurrenceLink']}"
+    relation = literal_term("recurrence")
+    decimal = XSD.decimal
+    for found in recurrences:
+        a, b = sorted((recs[found.a], recs[found.b]))
+        ln = f"<{link_iri('recurrence', a, b)}>"
+        items.append(f"{ln} {link_type}")
+        items.append(f"{ln} {t['linkSource']} <{a}>")
+        items.append(f"{ln} {t['linkTarget']} <{b}>")
+        items.append(f"{ln} {t['relation']} {relation}")
+        items.append(f'{ln} {t["score"]} "{found.score:.4f}"^^<{decimal}>')
+        items.extend(f"{ln} {t['sharedConcept']} {out.term(concept)}" for concept in found.shared)
+        items.append(f"<{a}> {t['sameCallAs']} <{b}>")
+        items.append(f"<{b}> {t['sameCallAs']} <{a}>")
+
+
 def _file_quads(paths: Iterable[Path], graph: str) -> Iterator[ox.Quad]:
     g = ox.NamedNode(graph)
     for path in paths:
@@ -294,9 +315,11 @@ def build_statements(
     *,
     vocabulary: Vocabulary,
     include_static: bool = True,
+    recurrences: Sequence[Recurrence] = (),
 ) -> Statements:
-    """All statements of a build, per named graph, sorted (statements.py); `links` index recommendations in
-    document order, then position order. A document may come already made (`document_statements`)."""
+    """All statements of a build, per named graph, sorted (statements.py); `links` and `recurrences` index
+    recommendations in document order, then position order. A document may come already made
+    (`document_statements`)."""
     data = _Lines()
     software = SOFTWARE_IRI
     data.iri(software, RDF.type, PROV.SoftwareAgent)
@@ -313,6 +336,7 @@ def build_statements(
         items.extend(made.items)
     data.items = items
     _link_quads(data, links, all_recs)
+    _recurrence_quads(data, recurrences, all_recs)
     graphs: dict[str, list[str]] = {GRAPH_DATA: sort_unique(data.items)}
     del items
     data.items = []
@@ -335,9 +359,11 @@ def build_quads(
     *,
     vocabulary: Vocabulary,
     include_static: bool = True,
+    recurrences: Sequence[Recurrence] = (),
 ) -> list[ox.Quad]:
     """All quads of a build as pyoxigraph objects, sorted (`build_statements` is the form that scales)."""
-    return build_statements(documents, links, vocabulary=vocabulary, include_static=include_static).quads()
+    return build_statements(documents, links, vocabulary=vocabulary, include_static=include_static,
+                            recurrences=recurrences).quads()
 
 
 def sort_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:

@@ -53,11 +53,15 @@ def _params(query: NamedQuery) -> str:
 
 
 def example_command(query: NamedQuery) -> str:
-    """The command that runs the query with every parameter set to its example value."""
+    """The command that runs the query with its required parameters set to their example values; a query with
+    none shows its first optional one that has an example (a list query's every filter at once would find
+    nothing on the seeds and read as a wall)."""
     words = ["aflm-graph", "query", query.name]
-    for p in query.params:
-        if p.example is not None:
-            words += ["--param", f"{p.name}={p.example}"]
+    shown = [p for p in query.params if p.required and p.example is not None]
+    if not any(p.required for p in query.params):
+        shown = [p for p in query.params if p.example is not None][:1]
+    for p in shown:
+        words += ["--param", f"{p.name}={p.example}"]
     if query.form in {"construct", "describe"}:
         words += ["--format", "turtle"]
     return " ".join(shlex.quote(w) for w in words)

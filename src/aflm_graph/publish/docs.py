@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import html
 import importlib
+import json
 import logging
+import re
 import sys
 import types
 from collections.abc import Iterable, Iterator
@@ -101,7 +103,7 @@ def ontology_html(paths: Iterable[Path] | None = None) -> str:
     pylode = _pylode()
     try:
         with _quiet_root_logger():
-            return str(pylode.OntPub(ontology=_graph(sources)).make_html())
+            return _ordered_json_ld(str(pylode.OntPub(ontology=_graph(sources)).make_html()))
     except Exception as exc:  # pyLODE raises its own errors and plain ones alike
         raise DocsError(f"{sources[0]}: pyLODE could not document the ontology ({exc})") from None
 
@@ -113,9 +115,36 @@ def vocabulary_html(path: Path) -> str:
         graph = _graph([path])
         _add_agents(graph)
         with _quiet_root_logger():
-            return str(_vocabulary_page(pylode)(ontology=graph).make_html())
+            return _ordered_json_ld(str(_vocabulary_page(pylode)(ontology=graph).make_html()))
     except Exception as exc:
         raise DocsError(f"{path}: pyLODE could not document the vocabulary ({exc})") from None
+
+
+_JSON_LD = re.compile(r'(<script[^>]*type="application/ld\+json"[^>]*>)(.*?)(</script>)', re.DOTALL)
+
+
+def _ordered_json_ld(html: str) -> str:
+    """The page with its embedded JSON-LD in one order: pyLODE writes the nodes (and the values of a property)
+    in the order of a Python set, so the page changed with PYTHONHASHSEED. Unordered arrays are sorted; an
+    `@list` keeps its order. `</` is escaped so that no text can close the script element."""
+
+    def ordered(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: (v if k == "@list" else ordered(v)) for k, v in value.items()}
+        if isinstance(value, list):
+            items = [ordered(v) for v in value]
+            return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+        return value
+
+    def rewrite(match: re.Match[str]) -> str:
+        try:
+            data = json.loads(match.group(2))
+        except ValueError:
+            return match.group(0)
+        text = json.dumps(ordered(data), indent=2, ensure_ascii=False).replace("</", "<\\/")
+        return f"{match.group(1)}\n{text}\n{match.group(3)}"
+
+    return _JSON_LD.sub(rewrite, html)
 
 
 def _add_agents(graph: Any) -> None:
@@ -137,7 +166,9 @@ _TRIGGERS_NOTE = (
     "Concepts are listed by label. A recommendation is tagged with a concept when its text contains one of the "
     "concept's trigger labels (skos:altLabel and skos:hiddenLabel phrases: case, plurals, British and American "
     "spellings and hyphens aside) or matches one of its trigger patterns (aflm:triggerPattern, Python regular "
-    "expressions matched case-insensitively). The preferred label is for display only and does not trigger."
+    "expressions matched case-insensitively), unless the match overlaps one of the concept's exclusion patterns "
+    "(aflm:exclusionPattern: the words used in another sense, as in \"lodging an appeal\"). The preferred label "
+    "is for display only and does not trigger."
 )
 
 
@@ -242,6 +273,7 @@ def concepts_html(graph: Any) -> str:
                                        ("Trigger labels (alternative)", SKOS.altLabel, ""),
                                        ("Trigger labels (hidden)", SKOS.hiddenLabel, ""),
                                        ("Trigger patterns", AFLM.triggerPattern, "code"),
+                                       ("Exclusion patterns", AFLM.exclusionPattern, "code"),
                                        ("Instrument kind", AFLM.instrumentKind, "")))
         if not any(_texts(graph, s, p) for p in (SKOS.altLabel, SKOS.hiddenLabel, AFLM.triggerPattern)):
             rows.append(_row("Triggers", "none of its own (minted by a concept pattern below, or retired)"))

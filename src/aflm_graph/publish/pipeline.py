@@ -24,6 +24,7 @@ from ..graph.describe import describe_facts, distributions, statement_facts
 from ..graph.export import check_predicates, write_build_exports
 from ..graph.statements import write_chunks
 from ..sparql.catalogue import QueryError, check_safe
+from ..sparql.textsearch import INDEX_NAME, index_of
 from ..validate import stream as validate_stream  # its functions looked up at call time: tests swap them
 from ..validate.shacl import Finding, ValidationError
 from ..validate.stream import FULL_QUERY_LIMIT, StatementsReport
@@ -157,6 +158,7 @@ def build(
     current folder and the inputs are refused whatever `force` says.
     """
     from ..enrich.link import link
+    from ..enrich.recurrence import recur
     from ..graph.build import build_statements
     from ..terms.vocab import load_vocabulary
 
@@ -176,6 +178,7 @@ def build(
     t = time.perf_counter()
     documents = []
     prepared = []
+    concepts: list[tuple[tuple[str, int], ...]] = []  # per recommendation, for the recurrence linker
     failed: dict[str, str] = {}
     spent = {"parse": 0.0, "annotate": 0.0, "build": 0.0}
     mentions = 0
@@ -188,6 +191,7 @@ def build(
         else:
             documents.append(outcome.document)
             prepared.append(outcome.statements)
+            concepts.extend(outcome.concepts)
             mentions += outcome.mentions
             for stage, seconds in outcome.seconds.items():
                 spent[stage] += seconds
@@ -207,11 +211,13 @@ def build(
     texts = [rec.text for doc in documents for rec in doc.recommendations]
     owners = [doc.id for doc in documents for _ in doc.recommendations]
     links = link(texts, owners)
+    recurrences = recur(texts, owners, concepts)
+    del concepts
     stages["link"] = time.perf_counter() - t
 
     t = time.perf_counter()
     try:  # sorted N-Triples statements per graph: what every output is written from (statements.py)
-        statements = build_statements(prepared, links, vocabulary=vocabulary)
+        statements = build_statements(prepared, links, vocabulary=vocabulary, recurrences=recurrences)
     except ValueError as exc:
         raise BuildError(str(exc)) from None
     del prepared
@@ -221,10 +227,12 @@ def build(
     relations: dict[str, int] = {}
     for item in links:
         relations[item.relation] = relations.get(item.relation, 0) + 1
+    if recurrences:
+        relations["recurrence"] = len(recurrences)
     counts = {"documents": len(documents), "recommendations": len(texts), "triples": len(statements)}
     # What only the report needed goes now: write_outputs empties the statements and documents once it has
     # read them (`release`), and their memory is then free for the store of everything it loads.
-    del texts, owners, links
+    del texts, owners, links, recurrences
     # Millions of objects now live until the end: out of the collector's sight, a full collection no
     # longer walks them all (and forked validation workers do not copy them by touching their headers).
     gc.freeze()
@@ -257,6 +265,7 @@ class _Prepared:
     statements: DocumentStatements
     mentions: int
     seconds: dict[str, float]
+    concepts: tuple[tuple[tuple[str, int], ...], ...] = ()  # per recommendation: (concept, evidence start)
 
 
 @dataclass
@@ -290,7 +299,9 @@ def _prepare(path: Path, pdf_limits: PdfLimits | None) -> _Prepared | _Failed:
     except ValueError as exc:
         return _Failed(printable(exc), fatal=True)
     t3 = time.perf_counter()
-    return _Prepared(document, made, sum(map(len, found)), {"parse": t1 - t0, "annotate": t2 - t1, "build": t3 - t2})
+    concepts = tuple(tuple((m.concept, m.start) for m in mentions) for mentions in found)
+    return _Prepared(document, made, sum(map(len, found)), {"parse": t1 - t0, "annotate": t2 - t1, "build": t3 - t2},
+                     concepts)
 
 
 _WORKING: dict[str, Vocabulary] = {}  # the build's vocabulary, set before the workers fork (they inherit it)
@@ -330,8 +341,8 @@ def write_outputs(
     store: bool = False,
     release: bool = False,
 ) -> dict[str, int]:
-    """Write the dumps, the description, the views, the manifest and (with `store`) the on-disk store into
-    `folder` (a staging folder).
+    """Write the dumps, the full-text index (search.sqlite), the description, the views, the manifest and (with
+    `store`) the on-disk store into `folder` (a staging folder).
 
     The N-Quads dump is written first. With `validate` the shapes are checked on the statements, then
     the SPARQL checks (sh:sparql, queries/*-violation.rq) run on a pyoxigraph store, and a violation raises
@@ -361,6 +372,7 @@ def write_outputs(
     t = time.perf_counter()
     nquads = folder / "aflm.nq"
     record("aflm.nq", *write_chunks(nquads, statements.nquads_chunks()))
+    put(INDEX_NAME, index_of(documents))  # the full-text index (sparql/textsearch.py), before `release`
     quads = len(statements)
     graph_sizes = {g: len(items) for g, items in sorted(statements.graphs.items())}
     described = [

@@ -45,8 +45,10 @@ from ..sparql.catalogue import (
     parse_header,
     query_form,
 )
-from ..sparql.engine import Result
+from ..sparql.engine import Result, to_csv, to_json, to_tsv
 from ..sparql.run import build_resolver
+from ..sparql.textsearch import search_build
+from ..sparql.workers import to_xml
 from ..terms.namespaces import PREFIXES, VOCAB
 from ..terms.reference import member_states
 from ..views import network as views
@@ -89,8 +91,9 @@ def _error(status: int, message: str) -> Response:
     return PlainTextResponse(" ".join(message.split()) + "\n", status_code=status, headers=SECURITY_HEADERS)
 
 
-def _bound_text(arguments: Mapping[str, list[str]], build: Path | None = None) -> tuple[str, str]:
-    """(the query text with its parameters bound, the text as written) from `name` or `query` and `p.*`."""
+def _bound_text(arguments: Mapping[str, list[str]], build: Path | None = None) -> tuple[str, str, Result | None]:
+    """(the query text with its parameters bound, the text as written, the answer of a text search from the build's
+    full-text index or None) from `name` or `query` and `p.*`."""
     names, texts = arguments.get("name", []), arguments.get("query", [])
     if len(names) + len(texts) != 1:
         raise QueryError("give exactly one of name (a named query) or query (SPARQL text)")
@@ -114,7 +117,10 @@ def _bound_text(arguments: Mapping[str, list[str]], build: Path | None = None) -
             raise QueryError("parameters were given, but the query's #+ header declares none")
         named = NamedQuery(name="the query", text=text, params=_params(header.get("params"), "the query"))
     bindings = bindings_for(named, values, build_resolver(build) if build is not None else None)
-    return (bind_values(named.text, bindings) if bindings else named.text), named.text
+    indexed = None
+    if named.extra.get("fulltext"):  # a text search: the index's answer, and the fallback's patterns bound
+        indexed, bindings, _ = search_build(named, bindings, build)
+    return (bind_values(named.text, bindings) if bindings else named.text), named.text, indexed
 
 
 def _unshift(message: str, bound: str, written: str) -> str:
@@ -169,7 +175,7 @@ async def _prepare(request: Request, ctx: Context) -> tuple[str, str, str] | Res
     if isinstance(arguments, Response):
         return arguments
     try:
-        bound, written = _bound_text(arguments, ctx.build)
+        bound, written, request.state.indexed = _bound_text(arguments, ctx.build)
         form = query_form(bound)
         if form == "update":
             return _error(403, "this endpoint is read-only: updates are refused")
@@ -177,6 +183,16 @@ async def _prepare(request: Request, ctx: Context) -> tuple[str, str, str] | Res
     except QueryError as exc:
         return _error(403 if str(exc).startswith("refused") else 400, str(exc))
     return bound, written, form
+
+
+def _indexed_reply(result: Result, fmt: str, max_rows: int) -> tuple[Any, ...]:
+    """A worker's ("ok", rows, bytes) or ("error", status, message) for a text search answered from the index."""
+    if len(result.rows) > max_rows:
+        return ("error", 422, f"the result has more than {max_rows} rows (this endpoint's cap); narrow the search")
+    renderers: dict[str, Callable[[Result], str]] = {"json": to_json, "csv": to_csv, "tsv": to_tsv, "xml": to_xml}
+    if fmt not in renderers:
+        return ("error", 406, f"format {fmt} is not offered for a SELECT query")
+    return ("ok", len(result.rows), renderers[fmt](result).encode("utf-8"))
 
 
 def _reply_error(reply: tuple[Any, ...], bound: str, written: str) -> Response:
@@ -275,7 +291,11 @@ def routes(build: Path, ctx: Context) -> list[BaseRoute]:
             fmt = ctx.negotiate(request.headers.get("accept", ""), offered, "turtle" if graph else "json")
             if fmt is None:
                 return _error(406, f"none of the accepted types is offered; try {', '.join(sorted(offered))}")
-        reply = await ctx.run(("render", bound, fmt, ctx.max_rows), ctx.timeout)
+        indexed: Result | None = request.state.indexed
+        if indexed is not None:  # answered by the build's full-text index (sparql/textsearch.py)
+            reply = _indexed_reply(indexed, fmt, ctx.max_rows)
+        else:
+            reply = await ctx.run(("render", bound, fmt, ctx.max_rows), ctx.timeout)
         if reply[0] == "error":
             return _reply_error(reply, bound, written)
         _, rows, payload = reply

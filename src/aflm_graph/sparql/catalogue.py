@@ -31,13 +31,14 @@ from ..terms.namespaces import (
     PREFIXES,
     XSD,
     document_iri,
+    forum_iri,
 )
 from ..terms.reference import member_states
-from ..terms.resources import queries_dir
+from ..terms.resources import ontology_dir, queries_dir
 
 PARAM_TYPES = (
     "string", "integer", "decimal", "boolean", "date", "iri",
-    "theme", "actor", "group", "instrument", "member-state", "document", "instrument-group",
+    "theme", "actor", "group", "instrument", "member-state", "document", "instrument-group", "forum",
 )
 CONCEPT_KINDS = ("theme", "actor", "group", "instrument")
 OUR_GRAPHS = frozenset({GRAPH_DATA, GRAPH_ONTOLOGY, GRAPH_REFERENCE, GRAPH_VOCAB})
@@ -618,6 +619,37 @@ def _member_state(param: Param, raw: str) -> ox.NamedNode:
                          f"{hint}")
 
 
+@cache
+def forum_numbers() -> tuple[int, ...]:
+    """The numbers of the AFML editions the reference data (ontology/reference.ttl) describes, in order."""
+    number = PREFIXES["aflm"] + "forumNumber"
+    return tuple(sorted({int(t.object.value) for t in ox.parse(path=str(ontology_dir() / "reference.ttl"))
+                         if t.predicate.value == number and t.object.value.isdigit()}))
+
+
+def _forum(param: Param, raw: str) -> ox.NamedNode:
+    """An AFML edition of the reference data: its number ("13", "13th", "13th AFML"), IRI or `id:forum/13`."""
+    known = forum_numbers()
+    value = " ".join(raw.split())
+    match = re.fullmatch(r"(?:the\s+)?(\d{1,4})(?:st|nd|rd|th)?(?:\s+(?:AFML|forum|ASEAN Forum on Migrant Labour))?",
+                         value, re.IGNORECASE)
+    number = int(match.group(1)) if match else None
+    if number is None and re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:", value):
+        tail = re.fullmatch(re.escape(forum_iri(0)[:-1]) + r"(\d{1,4})", _expand(value))
+        number = int(tail.group(1)) if tail else None
+    if number is not None and number in known:
+        return ox.NamedNode(forum_iri(number))
+    span = f"{min(known)} to {max(known)}" if known else "none known"
+    # a typo first ("131" -> 13), then the nearest numbers ("19" -> 18)
+    closest: list[int] = []
+    if number is not None:
+        typo = [int(n) for n in difflib.get_close_matches(str(number), [str(k) for k in known], n=1)]
+        closest = list(dict.fromkeys([*typo, *sorted(known, key=lambda n: (abs(n - number), n))]))[:2]
+    hint = f"; did you mean {' or '.join(map(str, closest))}?" if closest else ""
+    raise ParameterError(f"parameter {param.name}: {brief(raw)} is not an AFML edition of the reference data "
+                         f"(a number, {span}, or its IRI){hint}")
+
+
 def _document(param: Param, raw: str, documents: Sequence[DocumentEntry], bad: Any) -> ox.NamedNode:
     value, low = " ".join(raw.split()), _key(raw)
     iri = _expand(value)
@@ -665,7 +697,7 @@ def to_term(param: Param, raw: object, resolver: Resolver | None = None) -> ox.N
     if not isinstance(raw, str):
         fits = {
             bool: ("boolean",),
-            int: ("integer", "decimal", "string"),
+            int: ("integer", "decimal", "string", "forum"),
             float: ("decimal", "string"),
             Decimal: ("decimal", "string"),
             dt.date: ("date", "string"),
@@ -719,6 +751,8 @@ def to_term(param: Param, raw: object, resolver: Resolver | None = None) -> ox.N
         return _instrument_group(param, raw)
     if kind == "member-state":
         return _member_state(param, raw)
+    if kind == "forum":
+        return _forum(param, raw)
     if kind == "document":
         documents = resolver.documents() if resolver is not None else None
         if documents is not None:

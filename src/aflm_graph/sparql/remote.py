@@ -392,6 +392,10 @@ def run_remote(
     else:
         client.addCustomHttpHeader("Accept", "application/sparql-results+json, application/json;q=0.9")
     client.setQuery(bound)
+    # SPARQLWrapper guesses the form from the first keyword-like word of the text, and its comment stripping
+    # leaves every other `#` line in: a header saying "address" or "what they add" made it send a query as an
+    # ADD update. The form is known (query_form, read outside comments and strings): say it.
+    client.queryType = form.upper()
     try:
         # SPARQLWrapper builds the request (protocol, parameters, conneg); it is sent by `fetch_answer`, not by
         # SPARQLWrapper's urlopen, which follows redirects through whatever opener was installed process-wide
@@ -486,14 +490,51 @@ def _build_opener(*handlers: urllib.request.BaseHandler) -> urllib.request.Opene
     return urllib.request.build_opener(*handlers, _DeadlineHTTPHandler(), _DeadlineHTTPSHandler())
 
 
+class _DigestAuth(urllib.request.HTTPDigestAuthHandler):
+    """HTTP Digest that, once it has met a server's challenge, signs each later request at once.
+
+    urllib answers a challenge only after a 401, which it sees only if the server reads the whole request
+    first. Virtuoso answers a PUT without credentials with 401 and closes the connection without reading
+    the body: from about 240 KB on, sending the rest fails (EPIPE), not with a 401, and every push of a
+    bigger chunk failed. `push` meets the challenge with a HEAD first (`_meet_challenge`). The password
+    manager still decides: a request to another URL gets no header (`get_authorization` finds no password).
+    """
+
+    def __init__(self, manager: urllib.request.HTTPPasswordMgr) -> None:
+        super().__init__(manager)
+        self._challenge: dict[str, str] | None = None
+
+    def retry_http_digest_auth(self, req: urllib.request.Request, auth: str) -> Any:
+        _, _, challenge = auth.partition(" ")
+        self._challenge = urllib.request.parse_keqv_list([p for p in urllib.request.parse_http_list(challenge) if p])
+        return super().retry_http_digest_auth(req, auth)
+
+    def http_request(self, req: urllib.request.Request) -> urllib.request.Request:
+        if self._challenge is not None and not req.has_header(self.auth_header):
+            signed = self.get_authorization(req, self._challenge)  # counts the nonce's uses (nc) itself
+            if signed:
+                req.add_unredirected_header(self.auth_header, f"Digest {signed}")
+        return req
+
+    https_request = http_request
+
+
 def _opener(url: str, credentials: tuple[str, str] | None) -> urllib.request.OpenerDirector:
     handlers: list[urllib.request.BaseHandler] = [_RefuseRedirects()]
     if credentials:
         # Answered only to a challenge from this URL's own server (Digest for Virtuoso, Basic elsewhere).
         manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
         manager.add_password(None, url, *credentials)
-        handlers += [urllib.request.HTTPDigestAuthHandler(manager), urllib.request.HTTPBasicAuthHandler(manager)]
+        handlers += [_DigestAuth(manager), urllib.request.HTTPBasicAuthHandler(manager)]
     return _build_opener(*handlers)
+
+
+def _meet_challenge(opener: urllib.request.OpenerDirector, url: str, timeout: float) -> None:
+    """A HEAD of `url` (no body, changes nothing) so that the Digest handler has the server's challenge before
+    the first upload (see `_DigestAuth`). Whatever it answers is left to the requests that follow."""
+    request = urllib.request.Request(url, method="HEAD", headers={"User-Agent": USER_AGENT})
+    with contextlib.suppress(urllib.error.URLError, OSError, http.client.HTTPException):
+        opener.open(request, timeout=min(timeout, 30.0)).close()
 
 
 @dataclass
@@ -588,6 +629,8 @@ def push(
     started = time.perf_counter()
     report = PushReport(endpoint)
     graphs = build_graphs(Path(build), into=graph)
+    if credentials and graphs:
+        _meet_challenge(opener, _graph_url(endpoint, next(iter(graphs))), timeout)
     sent: dict[str, tuple[int, int]] = {}  # graph -> (chunks acknowledged, chunks in all)
     for name, triples in graphs.items():
         url = _graph_url(endpoint, name)

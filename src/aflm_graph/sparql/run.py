@@ -34,6 +34,14 @@ def run(
     """
     named = query if isinstance(query, NamedQuery) else NamedQuery(name="<query>", text=query)
     bindings = bindings_for(named, params or {}, build_resolver(build, endpoint=endpoint, timeout=timeout))
+    warnings: list[str] = []
+    if named.extra.get("fulltext"):  # a text search (textsearch.py): the build's index, else bound patterns
+        from .textsearch import search_build
+
+        found, bindings, note = search_build(named, bindings, None if endpoint is not None else Path(build))
+        if found is not None:
+            return found
+        warnings += [note] if note else []
     # remote.py and workers.py are imported only when used (start-up time, not a circle: neither imports this
     # module): urllib.request and multiprocessing would add ~20 ms to every embedded `aflm-graph query`.
     if endpoint is not None:
@@ -50,6 +58,7 @@ def run(
                                   memory_mb=max_memory_mb or DEFAULT_MAX_MEMORY_MB)
     else:
         result = run_embedded(open_store(Path(build)), named.text, bindings)
+    result.warnings += warnings
     if named.columns and result.form == "select" and tuple(result.columns) != named.columns:
         raise QueryError(
             f"query {named.name}: returns columns {result.columns}, its header promises {list(named.columns)}"

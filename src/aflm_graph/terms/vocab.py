@@ -14,8 +14,10 @@ dataclasses:
 
 Triggers are ``skos:altLabel`` / ``skos:hiddenLabel`` phrases and ``aflm:triggerPattern`` regexes
 (Python ``re`` syntax, matched case-insensitively); ``skos:prefLabel`` is for display only, so a
-curator decides exactly which wordings count. How phrases are matched (case, plurals, spelling
-variants, hyphens) is documented in :mod:`aflm_graph.enrich.annotate`.
+curator decides exactly which wordings count. ``aflm:exclusionPattern`` regexes mark where a
+concept's trigger words carry another sense ("lodging an appeal" is not housing, "adopted by the
+ILO" does not address the ILO): a trigger match they overlap is dropped. How phrases are matched
+(case, plurals, spelling variants, hyphens) is documented in :mod:`aflm_graph.enrich.annotate`.
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ class Concept:
     alt_labels: tuple[str, ...] = ()
     hidden_labels: tuple[str, ...] = ()
     trigger_patterns: tuple[str, ...] = ()  # Python re syntax, matched case-insensitively
+    exclusion_patterns: tuple[str, ...] = ()  # where the triggers carry another sense (same syntax)
     broader: tuple[str, ...] = ()
     top_concept: bool = False
     exact_match: tuple[str, ...] = ()
@@ -277,11 +280,11 @@ def _one(values: list[str], where: str, what: str, *, required: bool = True) -> 
     return values[0]
 
 
-def _compile_check(pattern: str, where: str, *, key_groups: bool) -> None:
+def _compile_check(pattern: str, where: str, *, key_groups: bool, prop: str = "aflm:triggerPattern") -> None:
     try:
         rx = re.compile(pattern, re.IGNORECASE)
     except re.error as exc:
-        raise VocabularyError(f"{where}: invalid aflm:triggerPattern {pattern!r}: {exc}") from None
+        raise VocabularyError(f"{where}: invalid {prop} {pattern!r}: {exc}") from None
     names = set(rx.groupindex)
     if key_groups:
         if "n" not in names:
@@ -292,11 +295,9 @@ def _compile_check(pattern: str, where: str, *, key_groups: bool) -> None:
                 f"{where}: aflm:triggerPattern {pattern!r}: named groups other than n, n2, ...: {bad}"
             )
     elif names:
-        raise VocabularyError(
-            f"{where}: aflm:triggerPattern {pattern!r} of a concept may not use named groups {sorted(names)}"
-        )
+        raise VocabularyError(f"{where}: {prop} {pattern!r} of a concept may not use named groups {sorted(names)}")
     if rx.match(""):
-        raise VocabularyError(f"{where}: aflm:triggerPattern {pattern!r} matches the empty string")
+        raise VocabularyError(f"{where}: {prop} {pattern!r} matches the empty string")
 
 
 def _fold_chars() -> dict[int, str]:
@@ -365,6 +366,17 @@ def _build(
         trigger_patterns = tuple(_texts(props, AFLM.triggerPattern))
         for p in trigger_patterns:
             _compile_check(p, where, key_groups=is_pattern)
+        exclusion_patterns = tuple(sorted(_texts(props, AFLM.exclusionPattern)))
+        if exclusion_patterns and not is_concept:
+            raise VocabularyError(f"{where}: aflm:exclusionPattern is for concepts, not concept patterns")
+        for p in exclusion_patterns:
+            _compile_check(p, where, key_groups=False, prop="aflm:exclusionPattern")
+        if (
+            exclusion_patterns
+            and SKOS.Concept in types
+            and not (_texts(props, SKOS.altLabel) or _texts(props, SKOS.hiddenLabel) or trigger_patterns)
+        ):
+            raise VocabularyError(f"{where}: aflm:exclusionPattern without any trigger to exclude")
         if is_pattern:
             defined_by = [i for i in _iris(props, RDFS.isDefinedBy) if i in kind_of_scheme]
             if len(defined_by) != 1:
@@ -420,6 +432,7 @@ def _build(
             alt_labels=tuple(sorted(_texts(props, SKOS.altLabel, english=True))),
             hidden_labels=tuple(sorted(_texts(props, SKOS.hiddenLabel, english=True))),
             trigger_patterns=trigger_patterns,
+            exclusion_patterns=exclusion_patterns,
             broader=broader,
             top_concept=top,
             exact_match=_iris(props, SKOS.exactMatch),

@@ -47,8 +47,9 @@ CONCEPT_KINDS = ("theme", "actor", "group", "instrument")
 # What build_views never reads (offsets, the kind a mention repeats from its concept, the symmetric
 # shortcuts of links, the types of mentions and links): the build loads its views' store without them.
 UNREAD_PREDICATES = frozenset({AFLM.evidenceStart, AFLM.evidenceEnd, AFLM.mentionKind, AFLM.sourceStart,
-                               AFLM.sourceEnd, AFLM.similarTo, AFLM.duplicateOf})
-UNREAD_TYPES = frozenset({AFLM.ConceptMention, AFLM.TextLink})
+                               AFLM.sourceEnd, AFLM.similarTo, AFLM.duplicateOf, AFLM.sameCallAs,
+                               AFLM.sharedConcept})
+UNREAD_TYPES = frozenset({AFLM.ConceptMention, AFLM.TextLink, AFLM.RecurrenceLink})
 # The recommendations' words (text, evidence, text links), read only for the recommendations a view
 # draws one by one (Corpus.require_details): on a big build none, and they are most of what is left.
 DETAIL_PREDICATES = frozenset({AFLM.text, AFLM.mentionIn, AFLM.mentionOf, AFLM.evidence, AFLM.linkSource,
@@ -113,6 +114,17 @@ HUB_LABEL_PX = 12
 MAX_LABEL_PX = 22
 # The page draws the networkx layout at once; vis-network's physics then refines it for at most this long.
 PHYSICS_MS = 900
+# Above this many visible nodes a view opens collapsed into clusters (communities of the graph, found
+# before the page opens, each laid out in its own disc); a click opens one. Speed alone would allow about
+# 2,000 (docs/design.md, "Views at scale"); 600 is set for reading: above it physics no longer refines the
+# layout (PHYSICS_MAX_NODES) and an open view is a hairball, while the collapsed one reads as named groups.
+CLUSTER_NODES = 600
+# Zoomed out below this share of the scale at which the visible nodes fit the canvas (the whole view is then
+# a small patch, its links a grey mist), a view drawing more than EDGE_HIDE_ABOVE links hides them; zooming
+# in shows them again. (While the wheel zooms or a drag moves the view, vis-network hides the links of any
+# view of more than 300 nodes: vis_options.)
+EDGE_HIDE_ZOOM = 0.6
+EDGE_HIDE_ABOVE = 1000
 BASE_IRI = BASE  # IRIs under it have a page on `aflm-graph serve` (/id/..., /vocab/...)
 
 
@@ -165,6 +177,7 @@ EDGE_STYLES: dict[str, EdgeStyle] = {
     "mentions": EdgeStyle("mentions (hover: the evidence)", "#7F7F7F", length=140),
     "duplicate": EdgeStyle("same text, repeated", "#D55E00", dashes=True, width=2.5, length=60),
     "similar": EdgeStyle("similar text", "#CC79A7", dashes=True, width=2.0, length=80),
+    "recurrence": EdgeStyle("same call, other words", "#56B4E9", dashes=True, width=2.0, length=100),
     "shares-theme": EdgeStyle("recommendations on the theme (width: how many)", "#009E73", width=1.5, length=200),
 }
 # colours for the edge kinds a query names (?kind or a CONSTRUCT's predicates), in order of first use
@@ -883,10 +896,14 @@ def _drawn_graph(corpus: Corpus, scope: _Scope) -> nx.Graph:
                                 sub=f"Mentions this {NODE_STYLES[concept.kind].label.lower()}; evidence from the text:"
                                 if evidence else "Mentions (no evidence recorded)",
                                 quotes=evidence))
-    for a, b, relation, score in corpus.links:
-        if a in recs and b in recs:
+    # one edge per pair, the closest relation kept: the same text, then similar text, then the same call
+    closeness = {"duplicate": 0, "similar": 1, "recurrence": 2}
+    for a, b, relation, score in sorted(corpus.links, key=lambda link: (closeness.get(link[2], 1), link)):
+        if a in recs and b in recs and not g.has_edge(a, b):
             ra, rb = corpus.recommendations[a], corpus.recommendations[b]
-            what = "Same text, word for word" if relation == "duplicate" else f"Similar text (score {score:.2f})"
+            what = ("Same text, word for word" if relation == "duplicate" else
+                    f"The same call in other words (recurrence, score {score:.2f})" if relation == "recurrence" else
+                    f"Similar text (score {score:.2f})")
             g.add_edge(a, b, kind=relation if relation in EDGE_STYLES else "similar",
                        tip=_tip(f"{corpus.origin_of(a)} {ra.display_label} ↔ {corpus.origin_of(b)} {rb.display_label}",
                                 sub=what, quotes=[ra.text] if relation == "duplicate" else [ra.text, rb.text]))
@@ -1395,6 +1412,66 @@ def _layout(g: nx.Graph, anchors: Mapping[str, tuple[int, int]] | None = None) -
     return {**placed, **(anchors or {})}
 
 
+def _communities(g: nx.Graph) -> dict[str, int]:
+    """Each node's community (Louvain, fixed seed, sorted nodes: the same graph gives the same numbers),
+    numbered from the biggest: what a big view collapses into when it opens."""
+    ordered = nx.Graph()
+    ordered.add_nodes_from(sorted(g.nodes))
+    ordered.add_edges_from(sorted((min(a, b), max(a, b)) for a, b in g.edges))
+    parts = nx.community.louvain_communities(ordered, seed=LAYOUT_SEED)
+    ranked = sorted((sorted(part) for part in parts), key=lambda part: (-len(part), part[0]))
+    return {node: i for i, part in enumerate(ranked) for node in part}
+
+
+def _community_layout(g: nx.Graph, communities: Mapping[str, int]) -> dict[str, tuple[int, int]]:
+    """The layout of a view that opens in clusters: the communities first (a spring layout of the graph of
+    communities, then pushed apart until no two discs overlap), each community's nodes in its own disc.
+
+    A collapsed cluster is drawn where its nodes are, so the clusters do not pile up in the middle (where a
+    layout of the whole graph puts every community that shares hubs), and opened they stay apart.
+    """
+    parts: dict[int, list[str]] = defaultdict(list)
+    for node in sorted(g.nodes):
+        parts[communities[node]].append(node)
+    between = nx.Graph()
+    between.add_nodes_from(sorted(parts))
+    for a, b in sorted((min(a, b), max(a, b)) for a, b in g.edges):
+        ca, cb = communities[a], communities[b]
+        if ca != cb:
+            weight = between.get_edge_data(ca, cb, {"weight": 0})["weight"]
+            between.add_edge(ca, cb, weight=weight + 1)
+    unit = 60.0  # a disc's radius is unit * sqrt(its nodes): about the room a node takes in _layout
+    radius = {c: unit * math.sqrt(len(members)) for c, members in parts.items()}
+    spread = unit * math.sqrt(g.number_of_nodes()) * 1.6
+    start = nx.spring_layout(between, seed=LAYOUT_SEED, iterations=100, weight="weight")
+    centre = {c: [float(x) * spread, float(y) * spread] for c, (x, y) in start.items()}
+    order = sorted(parts)
+    for _round in range(200):  # push overlapping discs apart, each by half the overlap
+        moved = False
+        for i, a in enumerate(order):
+            for b in order[i + 1 :]:
+                dx, dy = centre[b][0] - centre[a][0], centre[b][1] - centre[a][1]
+                distance = math.hypot(dx, dy) or 1e-6
+                overlap = radius[a] + radius[b] + 2 * unit - distance
+                if overlap > 0:
+                    ux, uy = (dx / distance, dy / distance) if distance > 1e-6 else (1.0, 0.0)
+                    centre[a][0] -= ux * overlap / 2
+                    centre[a][1] -= uy * overlap / 2
+                    centre[b][0] += ux * overlap / 2
+                    centre[b][1] += uy * overlap / 2
+                    moved = True
+        if not moved:
+            break
+    positions: dict[str, tuple[int, int]] = {}
+    for c, members in parts.items():
+        inner = _layout(g.subgraph(members))
+        reach = max((math.hypot(x, y) for x, y in inner.values()), default=0.0) or 1.0
+        cx, cy = centre[c]
+        for node, (x, y) in inner.items():
+            positions[node] = (round(cx + x * radius[c] / reach), round(cy + y * radius[c] / reach))
+    return positions
+
+
 def _hubs(g: nx.Graph) -> set[str]:
     """The nodes whose labels the page keeps legible however far it zooms out.
 
@@ -1576,9 +1653,16 @@ def render(view: View, *, version: str) -> Rendered:
     from pyvis.network import Network
 
     g = view.graph
-    physics = view.positions is None and g.number_of_nodes() <= PHYSICS_MAX_NODES
+    clustered = g.number_of_nodes() > CLUSTER_NODES
+    physics = view.positions is None and g.number_of_nodes() <= PHYSICS_MAX_NODES and not clustered
     anchors = _document_anchors(g) if physics else {}
-    positions = view.positions if view.positions is not None else _layout(g, anchors)
+    communities = _communities(g) if clustered else {}
+    if view.positions is not None:
+        positions = view.positions
+    elif communities:
+        positions = _community_layout(g, communities)
+    else:
+        positions = _layout(g, anchors)
     kind_rank = {k: i for i, k in enumerate(NODE_STYLES)}
     order = sorted(g.nodes, key=lambda n: (kind_rank.get(g.nodes[n]["kind"], 99), g.nodes[n]["label"].lower(), n))
     # pyvis renders the node and edge options; directed=True only skips its quadratic duplicate-edge check
@@ -1592,6 +1676,8 @@ def render(view: View, *, version: str) -> Rendered:
             options["hub"] = True
         if node in anchors:
             options["fixed"] = True
+        if node in communities:
+            options["cluster"] = communities[node]
         net.add_node(node, label=label, **options)
     styles = {**EDGE_STYLES, **view.edge_styles}
     rank = {n: i for i, n in enumerate(order)}
@@ -1614,7 +1700,8 @@ def render(view: View, *, version: str) -> Rendered:
             edge["recs"] = [recs.setdefault((iri, label), len(recs)) for iri, label in edge["recs"]]
     payload = {"nodes": nodes, "edges": edge_list, "options": json.loads(options), "documents": documents,
                "recs": [list(key) for key in recs], "name": view.name, "physics": physics, "physicsMs": PHYSICS_MS,
-               "hubLabelPx": HUB_LABEL_PX,
+               "hubLabelPx": HUB_LABEL_PX, "clusterAbove": CLUSTER_NODES, "edgeHideZoom": EDGE_HIDE_ZOOM,
+               "edgeHideAbove": EDGE_HIDE_ABOVE,
                "maxLabelPx": MAX_LABEL_PX, "base": BASE_IRI, "kindLabels": {k: s.label for k, s in node_styles.items()},
                "colors": {k: s.color for k, s in node_styles.items()}}
     js, css = _assets()
