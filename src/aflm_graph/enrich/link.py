@@ -61,10 +61,10 @@ import multiprocessing as mp
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from scipy import sparse
@@ -405,13 +405,7 @@ def _blocked_pairs(
     empty = np.zeros(0, dtype=np.int64)
     _WINDOWS.update(matrix=matrix, members=key_rows, group=group, floor=threshold - 1e-3, threshold=threshold)
     try:
-        workers = min(os.cpu_count() or 1, 2) if n >= PARALLEL_FROM and "fork" in mp.get_all_start_methods() else 1
-        if workers > 1:  # the windows split in two halves, each scored in a forked process (it shares the matrix)
-            middle = len(spans) // 2
-            with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("fork")) as pool:
-                parts = list(pool.map(_window_pairs, [spans[:middle], spans[middle:]]))
-        else:
-            parts = [_window_pairs(spans)]
+        parts = _over_windows(_window_pairs, spans, n)
     finally:
         _WINDOWS.clear()
     a, b, scores = _joined(parts)
@@ -423,6 +417,21 @@ def _blocked_pairs(
     return _unique_pairs(*_top_k_per_row(
         np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([scores, scores]), top_k
     ))
+
+
+_Part = TypeVar("_Part")
+
+
+def _over_windows(work: Callable[[list[tuple[int, int]]], _Part], spans: list[tuple[int, int]], n: int
+                  ) -> list[_Part]:
+    """`work` on the windows `spans` (it reads `_WINDOWS`): from PARALLEL_FROM texts, where there are two cores and
+    fork, the windows split in two halves, each scored in a forked process (it shares the matrix); else here."""
+    workers = min(os.cpu_count() or 1, 2) if n >= PARALLEL_FROM and "fork" in mp.get_all_start_methods() else 1
+    if workers > 1:
+        middle = len(spans) // 2
+        with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("fork")) as pool:
+            return list(pool.map(work, [spans[:middle], spans[middle:]]))
+    return [work(spans)]
 
 
 PARALLEL_FROM = 50_000
@@ -527,13 +536,7 @@ def _blocked_top_pairs(
     spans, key_rows = _window_spans(matrix)
     _WINDOWS.update(matrix=matrix, members=key_rows, group=group, threshold=threshold, top_k=top_k)
     try:
-        workers = min(os.cpu_count() or 1, 2) if n >= PARALLEL_FROM and "fork" in mp.get_all_start_methods() else 1
-        if workers > 1:
-            middle = len(spans) // 2
-            with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("fork")) as pool:
-                parts = list(pool.map(_window_top_pairs, [spans[:middle], spans[middle:]]))
-        else:
-            parts = [_window_top_pairs(spans)]
+        parts = _over_windows(_window_top_pairs, spans, n)
     finally:
         _WINDOWS.clear()
     rows, cols, _ = _top_k_distinct(*_joined(parts), top_k)
