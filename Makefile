@@ -25,4 +25,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/benchmark.py
 
 clean:
-	rm -rf build .pytest_cache .hypothesis
+	rm -rf build test-output .pytest_cache .hypothesis

@@ -336,11 +336,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-FIGURES = Path(__file__).resolve().parents[1] / "build" / "security"
+FIGURES = Path(__file__).resolve().parents[1] / "test-output" / "security"
 
 
 def record_figure(name: str, value: Any) -> None:
-    """Keep a measured figure in build/security/figures.json (for the issue's closing note) and print it."""
+    """Keep a measured figure in test-output/security/figures.json (for the issue's closing note) and print it."""
     FIGURES.mkdir(parents=True, exist_ok=True)
     path = FIGURES / "figures.json"
     try:

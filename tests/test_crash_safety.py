@@ -7,7 +7,7 @@ two complete outputs (the store must open and hold the manifest's quad count), n
 truncated file or a missing one; the output is then what the next run starts from. Leftovers of a
 killed run (`.build.new-<pid>-*` staging folders, `.<file>.<pid>.*.tmp` files) are removed by the
 next run that writes the same target, never taken for the output, and never more than one killed
-run's worth at a time. The number of runs survived is recorded in build/security/figures.json.
+run's worth at a time. The number of runs survived is recorded in test-output/security/figures.json.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ clients keep sending a slow query (waiting as told after a 429) while four clien
 cheap one. Every answer is 200, 429 (too many waiting: told at once, with
 Retry-After) or 503 (waited out the time limit), never a reset connection or a crash; the server
 answers a cheap query afterwards. The cheap queries' p50/p95 latency is recorded in
-build/security/figures.json.
+test-output/security/figures.json.
 
 Issue 15, connections: hundreds of idle half-sent requests (slowloris) from one loopback address are
 capped per address (the rest refused at once, 429) and each held one is closed after `--read-timeout`

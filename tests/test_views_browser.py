@@ -251,8 +251,8 @@ def test_seed_build_view_in_the_browser(name: str, seed_build: Path, open_view: 
 
 
 def test_seed_views_screenshots_for_a_person_to_look_at(seed_build: Path, open_view: Any) -> None:
-    """build/screenshots/*.png: what a reader sees on opening the file (labels, legend, no hairball)."""
-    shots = ROOT / "build" / "screenshots"
+    """test-output/screenshots/*.png: what a reader sees on opening the file (labels, legend, no hairball)."""
+    shots = ROOT / "test-output" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     for name in ("overview", "compare"):
         opened = open_view(seed_build / "views" / f"{name}.html")
@@ -290,11 +290,11 @@ def test_hostile_document_built_by_the_pipeline_fires_no_dialog(tmp_path: Path, 
 # the hash reopens it; the side panel reads a recommendation (document, sub-theme, highlighted evidence,
 # concept chips, IRI link); facets change the legend's counts and re-fit; search finds a recommendation by
 # the words of its body and names its document; keyboard; exports; hostile text reads literally. At 390x844
-# the graph takes the whole width. Screenshots of both go to build/screenshots/, the README's to docs/images/.
+# the graph takes the whole width. Screenshots of both go to test-output/screenshots/, the README's to docs/images/.
 
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
-SHOTS = ROOT / "build" / "screenshots"
+SHOTS = ROOT / "test-output" / "screenshots"
 README_SHOT = ROOT / "docs" / "images" / "view-selected-recommendation.png"
 KH_11 = f"{DOC}kh-2020/recommendation/1.1"
 
@@ -540,7 +540,7 @@ def test_hostile_text_reads_literally_in_the_reader(pages: dict[str, Path], open
 
 
 def test_screenshots_at_desktop_and_phone_sizes(seed_build: Path, opener: Any) -> None:
-    """build/screenshots/reader-*.png for a person to look at; the README's picture in docs/images/."""
+    """test-output/screenshots/reader-*.png for a person to look at; the README's picture in docs/images/."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = seed_build / "views" / "member-state-cambodia.html"
     corpus = views.load_corpus(open_store(seed_build))

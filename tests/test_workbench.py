@@ -5,7 +5,7 @@ to anything but that server is blocked and recorded (and must not happen); no co
 At 1440x900: pick a named query in the gallery, fill its parameter from the picker, run it, see the rows,
 the row count and the time; download CSV; follow an IRI; see a document's `<script>` text literally; see
 an invalid query's error inline with its line and column; reopen the question from the URL; draw a
-network. The screenshots go to build/screenshots/ and the README's to docs/images/query-page.png.
+network. The screenshots go to test-output/screenshots/ and the README's to docs/images/query-page.png.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from servers import stop, wait_until_ready
 pytestmark = pytest.mark.browser
 
 VIEWPORT = {"width": 1440, "height": 900}
-SCREENSHOTS = ROOT / "build" / "screenshots"
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
 README_IMAGE = ROOT / "docs" / "images" / "query-page.png"
 HOSTILE_TEXT = "<script>alert(1)</script>"
 HOSTILE_DOCUMENT = f"""Viet Nam National Recommendations for the 13th ASEAN Forum on Migrant Labour
