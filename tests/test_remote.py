@@ -55,7 +55,7 @@ from aflm_graph.sparql.run import run
 from aflm_graph.sparql.textsearch import search_build
 from conftest import free_port, require_executable
 from servers import Server, fixture_build, graph_sizes, load, merged_size, oxigraph_server, virtuoso_server
-from test_competency import CASES, FIXTURES, LISTS, QUERIES, Case, check
+from test_competency import CASES, FIXTURES, LISTS, QUERIES, Case, as_set, check
 
 CATALOGUE = named_queries(QUERIES)
 ENGINES = ["oxigraph", "virtuoso"]
@@ -97,7 +97,7 @@ def canonical(result: Result) -> object:
     if result.form == "ask":
         return result.boolean
     lists = {i for i, column in enumerate(result.columns) if column in LISTS}
-    rows = [tuple((t.type, "; ".join(sorted(t.value.split("; "))) if i in lists else t.value, t.datatype, t.lang)
+    rows = [tuple((t.type, as_set(t.value) if i in lists else t.value, t.datatype, t.lang)
                   if t else None for i, t in enumerate(row)) for row in result.rows]
     if result.form == "graph":
         return set(rows)

@@ -22,7 +22,7 @@ import pytest
 from aflm_graph.views import network as views
 from conftest import CHROMIUM_ARGS, require_executable
 from test_views import fixture_store
-from test_views_browser import VIEWPORT, Opened, _dom_point, _tooltip
+from test_views_browser import VIEWPORT, Opened, _dom_point, _tooltip, open_in
 
 pytestmark = pytest.mark.browser
 
@@ -92,20 +92,7 @@ def in_browser(body: Callable[[Callable[[Path], Opened]], None]) -> None:
             browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport=VIEWPORT, offline=True)
             try:
-                def open_view(path: Path) -> Opened:
-                    page = context.new_page()
-                    opened = Opened(page)
-                    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://")
-                               else (opened.blocked.append(route.request.url), route.abort()))
-                    page.on("console", lambda m: opened.errors.append(m.text) if m.type == "error" else None)
-                    page.on("pageerror", lambda error: opened.errors.append(str(error)))
-                    page.on("dialog", lambda dialog: (opened.dialogs.append(dialog.message), dialog.dismiss()))
-                    page.goto(path.as_uri())
-                    page.wait_for_function("() => window.aflmView && window.aflmView.stable === true",
-                                           timeout=30_000)
-                    return opened
-
-                body(open_view)
+                body(lambda path: open_in(context, path.as_uri()))
             finally:
                 context.close()
                 browser.close()

@@ -56,6 +56,30 @@ class Opened:
         return self.page.evaluate(expression, arg)
 
 
+def open_in(context: Any, url: str, *, html: str | None = None) -> Opened:
+    """Open `url` (a view, file://) in a new page of `context`, offline: any other request is blocked and
+    recorded, console errors and dialogs are collected; `html`, when given, is served as the page itself.
+    Returns once the view says it is stable."""
+    page = context.new_page()
+    opened = Opened(page)
+
+    def route(request_route: Any) -> None:
+        request_url = request_route.request.url
+        if html is not None and request_url.split("#")[0] == url.split("#")[0]:
+            request_route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+        elif request_url.startswith("file://"):
+            request_route.continue_()
+        else:
+            opened.blocked.append(request_url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    watch_page(page, opened.errors, opened.dialogs)
+    page.goto(url)
+    page.wait_for_function("() => window.aflmView && window.aflmView.stable === true", timeout=30_000)
+    return opened
+
+
 @pytest.fixture
 def open_view(browser: Any) -> Iterator[Any]:
     contexts: list[Any] = []
@@ -63,22 +87,7 @@ def open_view(browser: Any) -> Iterator[Any]:
     def opener(path: Path) -> Opened:
         context = browser.new_context(viewport=VIEWPORT, offline=True)
         contexts.append(context)
-        page = context.new_page()
-        opened = Opened(page)
-
-        def route(request_route: Any) -> None:
-            url = request_route.request.url
-            if url.startswith("file://"):
-                request_route.continue_()
-            else:
-                opened.blocked.append(url)
-                request_route.abort()
-
-        page.route("**/*", route)
-        watch_page(page, opened.errors, opened.dialogs)
-        page.goto(path.as_uri())
-        page.wait_for_function("() => window.aflmView && window.aflmView.stable === true", timeout=30_000)
-        return opened
+        return open_in(context, path.as_uri())
 
     yield opener
     for context in contexts:
@@ -327,24 +336,7 @@ def opener(browser: Any) -> Iterator[Any]:
     def open_page(url: str, viewport: dict[str, int] = DESKTOP, *, html: str | None = None) -> Opened:
         context = browser.new_context(viewport=viewport, offline=True, accept_downloads=True)
         contexts.append(context)
-        page = context.new_page()
-        opened = Opened(page)
-
-        def route(request_route: Any) -> None:
-            request_url = request_route.request.url
-            if html is not None and request_url.split("#")[0] == url.split("#")[0]:
-                request_route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
-            elif request_url.startswith("file://"):
-                request_route.continue_()
-            else:
-                opened.blocked.append(request_url)
-                request_route.abort()
-
-        page.route("**/*", route)
-        watch_page(page, opened.errors, opened.dialogs)
-        page.goto(url)
-        page.wait_for_function("() => window.aflmView && window.aflmView.stable === true", timeout=30_000)
-        return opened
+        return open_in(context, url, html=html)
 
     yield open_page
     for context in contexts:
